@@ -1,0 +1,108 @@
+//! The service-center policy: every limit DOMAIN.md names, with its numbers as
+//! the defaults. A tenant may change any of them; the rules only read this.
+
+use serde::{Deserialize, Serialize};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Intake → dispatched.
+    pub dispatch_limit_min: i64,
+    /// Dispatched → repaired.
+    pub repair_limit_min: i64,
+    /// Dispatched → repaired when an exception reason is recorded.
+    pub repair_exception_limit_min: i64,
+    /// Dispatched → on site for an urban site (travel allowance added outside).
+    pub arrival_limit_min: i64,
+    /// Repaired → completion paperwork (the signed report) handed in.
+    pub paperwork_limit_min: i64,
+    /// Service completed → follow-up call.
+    pub follow_up_limit_days: i64,
+    /// A running clock this close to its due time is "about to breach".
+    pub about_to_breach_min: i64,
+    /// Same software fault again within this many hours is rework.
+    pub software_rework_hours: i64,
+    /// Same hardware fault (no parts replaced) within this many days is rework.
+    pub hardware_rework_days: i64,
+    /// Warranty period from the purchase date.
+    pub warranty_days: i64,
+    pub rma_ship_hours: i64,
+    pub rma_confirm_days: i64,
+    pub rma_update_days: i64,
+    pub rma_second_contact_days: i64,
+    pub rma_escalate_days: i64,
+    /// ISO 4217 code of the tenant's currency; amounts are in its minor unit.
+    pub currency: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            dispatch_limit_min: 4 * 60,
+            repair_limit_min: 6 * 60,
+            repair_exception_limit_min: 8 * 60,
+            arrival_limit_min: 20,
+            paperwork_limit_min: 6 * 60,
+            follow_up_limit_days: 3,
+            about_to_breach_min: 30,
+            software_rework_hours: 72,
+            hardware_rework_days: 7,
+            warranty_days: 365,
+            rma_ship_hours: 4,
+            rma_confirm_days: 3,
+            rma_update_days: 7,
+            rma_second_contact_days: 15,
+            rma_escalate_days: 30,
+            currency: "CNY".to_string(),
+        }
+    }
+}
+
+impl Policy {
+    pub(crate) fn minutes(m: i64) -> i64 {
+        m.saturating_mul(MINUTE)
+    }
+    pub(crate) fn hours(h: i64) -> i64 {
+        h.saturating_mul(HOUR)
+    }
+    pub(crate) fn days(d: i64) -> i64 {
+        d.saturating_mul(DAY)
+    }
+
+    /// A policy with a negative or inverted limit is refused when a store opens.
+    pub fn check(&self) -> Result<(), String> {
+        let limits = [
+            ("dispatch_limit_min", self.dispatch_limit_min),
+            ("repair_limit_min", self.repair_limit_min),
+            ("repair_exception_limit_min", self.repair_exception_limit_min),
+            ("arrival_limit_min", self.arrival_limit_min),
+            ("paperwork_limit_min", self.paperwork_limit_min),
+            ("follow_up_limit_days", self.follow_up_limit_days),
+            ("about_to_breach_min", self.about_to_breach_min),
+            ("software_rework_hours", self.software_rework_hours),
+            ("hardware_rework_days", self.hardware_rework_days),
+            ("warranty_days", self.warranty_days),
+            ("rma_ship_hours", self.rma_ship_hours),
+            ("rma_confirm_days", self.rma_confirm_days),
+            ("rma_update_days", self.rma_update_days),
+            ("rma_second_contact_days", self.rma_second_contact_days),
+            ("rma_escalate_days", self.rma_escalate_days),
+        ];
+        for (name, v) in limits {
+            if v <= 0 {
+                return Err(format!("policy {name} must be positive, got {v}"));
+            }
+        }
+        if self.repair_exception_limit_min < self.repair_limit_min {
+            return Err("policy repair_exception_limit_min is shorter than repair_limit_min".into());
+        }
+        if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err("policy currency must be a three-letter ISO 4217 code".into());
+        }
+        Ok(())
+    }
+}
