@@ -42,7 +42,12 @@ impl Hlc {
 
     /// Sortable text form: `wall-counter-device`, zero padded.
     pub fn encode(&self, device: &str) -> String {
-        format!("{:015}-{:010}-{}", self.wall_ms.max(0), self.counter, device)
+        format!(
+            "{:015}-{:010}-{}",
+            self.wall_ms.max(0),
+            self.counter,
+            device
+        )
     }
 
     /// Parse the clock part of [`Hlc::encode`]; `None` for anything malformed.
@@ -73,9 +78,18 @@ mod tests {
     fn observing_a_later_clock_moves_past_it() {
         let mut h = Hlc::default();
         h.tick(1_000);
-        h.observe(Hlc { wall_ms: 5_000, counter: 3 });
+        h.observe(Hlc {
+            wall_ms: 5_000,
+            counter: 3,
+        });
         let next = h.tick(1_100);
-        assert_eq!(next, Hlc { wall_ms: 5_000, counter: 4 });
+        assert_eq!(
+            next,
+            Hlc {
+                wall_ms: 5_000,
+                counter: 4
+            }
+        );
         assert_eq!(Hlc::decode(&next.encode("dev-1")), Some(next));
         assert_eq!(Hlc::decode("garbage"), None);
     }

@@ -9,3 +9,9 @@ pub mod policy;
 pub mod rules;
 
 pub use policy::Policy;
+pub mod api;
+pub mod store;
+pub mod validate;
+
+pub use api::{Config, Error, Fieldwork, ManualClock, SystemClock};
+pub use store::{OrderFilter, OrderRow, OrderSort};

@@ -92,7 +92,18 @@ pub struct Intake {
 
 /// The lifecycle of DOMAIN.md.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Reconcile, Hydrate, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Reconcile,
+    Hydrate,
+    Serialize,
+    Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -501,11 +512,16 @@ pub struct Catalog {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum MovementKind {
     Received,
-    IssuedToOrder { order_id: String },
+    IssuedToOrder {
+        order_id: String,
+    },
     /// A bad part returned to the center.
     Returned,
     /// Stocktake: the book said `book`, the shelf held `physical`.
-    Adjusted { book: i64, physical: i64 },
+    Adjusted {
+        book: i64,
+        physical: i64,
+    },
 }
 
 /// One line of the stock ledger; `delta` is what it did to on-hand.

@@ -78,7 +78,10 @@ impl Policy {
         let limits = [
             ("dispatch_limit_min", self.dispatch_limit_min),
             ("repair_limit_min", self.repair_limit_min),
-            ("repair_exception_limit_min", self.repair_exception_limit_min),
+            (
+                "repair_exception_limit_min",
+                self.repair_exception_limit_min,
+            ),
             ("arrival_limit_min", self.arrival_limit_min),
             ("paperwork_limit_min", self.paperwork_limit_min),
             ("follow_up_limit_days", self.follow_up_limit_days),
@@ -98,7 +101,9 @@ impl Policy {
             }
         }
         if self.repair_exception_limit_min < self.repair_limit_min {
-            return Err("policy repair_exception_limit_min is shorter than repair_limit_min".into());
+            return Err(
+                "policy repair_exception_limit_min is shorter than repair_limit_min".into(),
+            );
         }
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err("policy currency must be a three-letter ISO 4217 code".into());

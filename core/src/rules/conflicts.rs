@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Conflict {
     /// A transition made on one device that a concurrent one had overtaken.
-    OvertakenTransition { event_id: String, to: String, by: String, device: String },
+    OvertakenTransition {
+        event_id: String,
+        to: String,
+        by: String,
+        device: String,
+    },
     /// The signed report changed after the customer signed.
     SignedReportChanged,
     /// Concurrent uses took the van's stock of a part below zero.
@@ -21,7 +26,11 @@ pub enum Conflict {
 }
 
 /// Conflicts on one order; `stock` is the van stock of the order's assignee, if held.
-pub fn order_conflicts(order: &WorkOrder, stock: Option<&VanStock>, policy: &Policy) -> Vec<Conflict> {
+pub fn order_conflicts(
+    order: &WorkOrder,
+    stock: Option<&VanStock>,
+    policy: &Policy,
+) -> Vec<Conflict> {
     let mut out = Vec::new();
     for ev in replay(order).1 {
         out.push(Conflict::OvertakenTransition {
@@ -36,7 +45,9 @@ pub fn order_conflicts(order: &WorkOrder, stock: Option<&VanStock>, policy: &Pol
     }
     if let Some(pos) = order.qc.iter().position(|q| q.passed) {
         for q in &order.qc[pos + 1..] {
-            out.push(Conflict::QcAfterPass { record_id: q.id.clone() });
+            out.push(Conflict::QcAfterPass {
+                record_id: q.id.clone(),
+            });
         }
     }
     if let Some(stock) = stock {
@@ -47,7 +58,10 @@ pub fn order_conflicts(order: &WorkOrder, stock: Option<&VanStock>, policy: &Pol
             if let Some(c) = stock.counts.get(sku) {
                 let on_hand = c.on_hand.value();
                 if on_hand < 0 {
-                    out.push(Conflict::StockOversold { sku: sku.to_string(), on_hand });
+                    out.push(Conflict::StockOversold {
+                        sku: sku.to_string(),
+                        on_hand,
+                    });
                 }
             }
         }
@@ -77,11 +91,23 @@ mod tests {
     fn stock_below_zero_is_reported_on_the_orders_that_used_it() {
         let mut order = working_order(true);
         part(&mut order, "SKU-1", PartState::Applied);
-        let mut stock = VanStock { engineer: "e".into(), counts: Default::default(), ledger: vec![] };
-        stock.counts.insert("SKU-1".into(), StockCount { on_hand: Counter::with_value(-1) });
+        let mut stock = VanStock {
+            engineer: "e".into(),
+            counts: Default::default(),
+            ledger: vec![],
+        };
+        stock.counts.insert(
+            "SKU-1".into(),
+            StockCount {
+                on_hand: Counter::with_value(-1),
+            },
+        );
         assert_eq!(
             order_conflicts(&order, Some(&stock), &Policy::default()),
-            vec![Conflict::StockOversold { sku: "SKU-1".into(), on_hand: -1 }]
+            vec![Conflict::StockOversold {
+                sku: "SKU-1".into(),
+                on_hand: -1
+            }]
         );
     }
 }

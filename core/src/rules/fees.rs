@@ -157,7 +157,10 @@ mod tests {
         let misuse = decide_warranty(Some(d("2026-10-01")), true, true, today, &p);
         assert!(!misuse.in_warranty);
         assert!(misuse.reason.contains("misuse"));
-        let short = Policy { warranty_days: 30, ..Policy::default() };
+        let short = Policy {
+            warranty_days: 30,
+            ..Policy::default()
+        };
         assert!(!decide_warranty(Some(d("2026-10-01")), true, false, today, &short).in_warranty);
     }
 

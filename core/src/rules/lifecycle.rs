@@ -107,12 +107,19 @@ pub fn check_transition(order: &WorkOrder, to: Status) -> Result<(), RuleError> 
             "assign an engineer before dispatching".into(),
         )),
         Status::Cancelled if cancellation_locked(order) => Err(RuleError::CannotCancel),
-        Status::InProgress if from == Status::Accepted && order.intake.channel != Channel::MailIn => {
-            Err(wrong_status(from, "only mail-in units skip the visit; record en route and arrival first"))
+        Status::InProgress
+            if from == Status::Accepted && order.intake.channel != Channel::MailIn =>
+        {
+            Err(wrong_status(
+                from,
+                "only mail-in units skip the visit; record en route and arrival first",
+            ))
         }
         Status::InProgress if from != Status::AwaitingParts && from != Status::QcFailed => {
             if order.diagnosis.is_none() {
-                return Err(RuleError::Precondition("diagnose before starting work".into()));
+                return Err(RuleError::Precondition(
+                    "diagnose before starting work".into(),
+                ));
             }
             if order.warranty.is_none() && order.rework_of.is_none() {
                 return Err(RuleError::Precondition(
@@ -147,9 +154,10 @@ pub fn check_transition(order: &WorkOrder, to: Status) -> Result<(), RuleError> 
             Ok(())
         }
         Status::QcPassed | Status::QcFailed => {
-            let last = order.qc.last().ok_or_else(|| {
-                RuleError::Precondition("record the QC checklist first".into())
-            })?;
+            let last = order
+                .qc
+                .last()
+                .ok_or_else(|| RuleError::Precondition("record the QC checklist first".into()))?;
             if last.passed != (to == Status::QcPassed) {
                 return Err(RuleError::Precondition(
                     "the status must match the latest QC result".into(),
@@ -272,7 +280,13 @@ mod tests {
         let mut order = working_order(true);
         extra_fault(&mut order);
         let err = check_transition(&order, Status::Repaired).unwrap_err();
-        assert!(matches!(err, RuleError::ConsentRequired { kind: "extra work", .. }));
+        assert!(matches!(
+            err,
+            RuleError::ConsentRequired {
+                kind: "extra work",
+                ..
+            }
+        ));
         consent(&mut order, ConsentKind::ExtraWork, true);
         check_transition(&order, Status::Repaired).unwrap();
     }

@@ -18,11 +18,31 @@ pub struct Milestone {
 pub fn milestones(m: &MailIn, received_at_ms: i64, policy: &Policy, now_ms: i64) -> Vec<Milestone> {
     let at = |d: i64| received_at_ms.saturating_add(d);
     let mut out = vec![
-        ("ship to repair center", at(Policy::hours(policy.rma_ship_hours)), m.shipped_at_ms),
-        ("confirm receipt and fault", at(Policy::days(policy.rma_confirm_days)), m.receipt_confirmed_at_ms),
-        ("progress update to customer", at(Policy::days(policy.rma_update_days)), m.customer_updated_at_ms),
-        ("second contact", at(Policy::days(policy.rma_second_contact_days)), m.second_contact_at_ms),
-        ("unit back (else escalate to supervisor)", at(Policy::days(policy.rma_escalate_days)), m.returned_at_ms),
+        (
+            "ship to repair center",
+            at(Policy::hours(policy.rma_ship_hours)),
+            m.shipped_at_ms,
+        ),
+        (
+            "confirm receipt and fault",
+            at(Policy::days(policy.rma_confirm_days)),
+            m.receipt_confirmed_at_ms,
+        ),
+        (
+            "progress update to customer",
+            at(Policy::days(policy.rma_update_days)),
+            m.customer_updated_at_ms,
+        ),
+        (
+            "second contact",
+            at(Policy::days(policy.rma_second_contact_days)),
+            m.second_contact_at_ms,
+        ),
+        (
+            "unit back (else escalate to supervisor)",
+            at(Policy::days(policy.rma_escalate_days)),
+            m.returned_at_ms,
+        ),
     ]
     .into_iter()
     .map(|(name, due, done)| Milestone {
@@ -62,7 +82,12 @@ mod tests {
         assert!(ms[0].overdue && ms[1].overdue);
         assert_eq!(ms[0].due_at_ms, 3 * D);
         assert_eq!(ms[1].due_at_ms, 7 * D);
-        assert!(!ms.iter().find(|x| x.name == "ship to repair center").unwrap().overdue);
+        assert!(
+            !ms.iter()
+                .find(|x| x.name == "ship to repair center")
+                .unwrap()
+                .overdue
+        );
         assert!(!needs_escalation(&m, 0, &p, 29 * D));
         assert!(needs_escalation(&m, 0, &p, 31 * D));
     }

@@ -16,8 +16,13 @@ use crate::model::{ConsentKind, Status};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     #[error("illegal transition from {from} to {to}")]
-    IllegalTransition { from: &'static str, to: &'static str },
-    #[error("cannot cancel: the customer signed acceptance of paid service and parts were applied or ordered")]
+    IllegalTransition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error(
+        "cannot cancel: the customer signed acceptance of paid service and parts were applied or ordered"
+    )]
     CannotCancel,
     #[error("{kind} consent from the customer is required first: {why}")]
     ConsentRequired { kind: &'static str, why: String },

@@ -67,7 +67,10 @@ mod tests {
     fn software_fault_again_within_72_hours_is_rework() {
         let p = Policy::default();
         let priors = [prior(FaultKind::Software, false)];
-        assert_eq!(rework_of(&priors, "SN-1", " E21 ", 71 * H, &p).as_deref(), Some("wo-1"));
+        assert_eq!(
+            rework_of(&priors, "SN-1", " E21 ", 71 * H, &p).as_deref(),
+            Some("wo-1")
+        );
         assert_eq!(rework_of(&priors, "SN-1", "E21", 73 * H, &p), None);
     }
 

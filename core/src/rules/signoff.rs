@@ -49,7 +49,11 @@ pub fn render_report(order: &WorkOrder, policy: &Policy) -> String {
     let _ = writeln!(r, "Customer: {}", i.customer.name);
     let _ = writeln!(r, "Phone: {}", opt(&i.customer.phone));
     let _ = writeln!(r, "Site: {}", i.customer.address);
-    let _ = writeln!(r, "Product: {} serial {}", i.product.model, i.product.serial);
+    let _ = writeln!(
+        r,
+        "Product: {} serial {}",
+        i.product.model, i.product.serial
+    );
     let _ = writeln!(r, "Purchased: {}", opt(&i.product.purchase_date));
     let _ = writeln!(r, "Fault reported: {}", i.fault.symptoms);
     if let Some(d) = &order.diagnosis {
@@ -69,7 +73,11 @@ pub fn render_report(order: &WorkOrder, policy: &Policy) -> String {
             let _ = writeln!(
                 r,
                 "Warranty: {} ({})",
-                if w.in_warranty && !w.misuse { "in warranty" } else { "out of warranty" },
+                if w.in_warranty && !w.misuse {
+                    "in warranty"
+                } else {
+                    "out of warranty"
+                },
                 w.reason
             );
         }
@@ -87,16 +95,34 @@ pub fn render_report(order: &WorkOrder, policy: &Policy) -> String {
             it.qty,
             money(it.unit_minor, &fees.currency),
             money(it.amount_minor, &fees.currency),
-            if it.company_borne { " (borne by the company)" } else { "" }
+            if it.company_borne {
+                " (borne by the company)"
+            } else {
+                ""
+            }
         );
     }
     let _ = writeln!(r, "Total: {}", money(fees.total_minor, &fees.currency));
-    let _ = writeln!(r, "Payable by customer: {}", money(fees.customer_payable_minor, &fees.currency));
+    let _ = writeln!(
+        r,
+        "Payable by customer: {}",
+        money(fees.customer_payable_minor, &fees.currency)
+    );
     match order.qc.last() {
         Some(q) => {
-            let _ = writeln!(r, "QC: {} by {}", if q.passed { "passed" } else { "failed" }, q.inspector);
+            let _ = writeln!(
+                r,
+                "QC: {} by {}",
+                if q.passed { "passed" } else { "failed" },
+                q.inspector
+            );
             for item in &q.items {
-                let _ = writeln!(r, "  [{}] {}", if item.passed { "x" } else { " " }, item.name);
+                let _ = writeln!(
+                    r,
+                    "  [{}] {}",
+                    if item.passed { "x" } else { " " },
+                    item.name
+                );
             }
         }
         None => {
@@ -105,7 +131,11 @@ pub fn render_report(order: &WorkOrder, policy: &Policy) -> String {
     }
     let _ = writeln!(r, "Received: {}", time(Some(order.created_at_ms)));
     let _ = writeln!(r, "Arrived: {}", time(first_entered(order, Status::OnSite)));
-    let _ = writeln!(r, "Repaired: {}", time(first_entered(order, Status::Repaired)));
+    let _ = writeln!(
+        r,
+        "Repaired: {}",
+        time(first_entered(order, Status::Repaired))
+    );
     r
 }
 

@@ -3,7 +3,7 @@
 //! Computed from the order's events alone, so the device (offline) and the
 //! server get the same answer.
 
-use super::lifecycle::{first_entered, current_status};
+use super::lifecycle::{current_status, first_entered};
 use crate::model::{SiteZone, Status, WorkOrder};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -127,7 +127,9 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
     };
     let travel = match order.intake.site_zone {
         SiteZone::Urban => 0,
-        SiteZone::OutsideUrban { travel_allowance_min } => travel_allowance_min,
+        SiteZone::OutsideUrban {
+            travel_allowance_min,
+        } => travel_allowance_min,
     };
     if order.intake.channel != crate::model::Channel::MailIn {
         out.push(clock(
@@ -191,7 +193,10 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
 
 /// The open clock due soonest: the one the board shows and lists sort by.
 pub fn next_due(clocks: &[SlaClock]) -> Option<&SlaClock> {
-    clocks.iter().filter(|c| c.is_open()).min_by_key(|c| c.due_at_ms)
+    clocks
+        .iter()
+        .filter(|c| c.is_open())
+        .min_by_key(|c| c.due_at_ms)
 }
 
 #[cfg(test)]
@@ -214,7 +219,10 @@ mod tests {
         assert_eq!(c.due_at_ms, T0 + 4 * H);
         assert_eq!(c.state, ClockState::Running);
         assert_eq!(c.remaining_ms, Some(H));
-        let c = find(&clocks(&order, &p, T0 + 4 * H - 10 * M), ClockKind::Dispatch);
+        let c = find(
+            &clocks(&order, &p, T0 + 4 * H - 10 * M),
+            ClockKind::Dispatch,
+        );
         assert_eq!(c.state, ClockState::AboutToBreach);
         let c = find(&clocks(&order, &p, T0 + 4 * H + 1), ClockKind::Dispatch);
         assert_eq!(c.state, ClockState::Breached);
@@ -227,11 +235,17 @@ mod tests {
         let mut order = new_order();
         order.assignee = Some("e".into());
         push_at(&mut order, Status::Dispatched, T0 + 2 * H, "d");
-        assert_eq!(find(&clocks(&order, &p, T0 + 9 * H), ClockKind::Dispatch).state, ClockState::Met);
+        assert_eq!(
+            find(&clocks(&order, &p, T0 + 9 * H), ClockKind::Dispatch).state,
+            ClockState::Met
+        );
         let mut late = new_order();
         late.assignee = Some("e".into());
         push_at(&mut late, Status::Dispatched, T0 + 5 * H, "d");
-        assert_eq!(find(&clocks(&late, &p, T0 + 9 * H), ClockKind::Dispatch).state, ClockState::MetLate);
+        assert_eq!(
+            find(&clocks(&late, &p, T0 + 9 * H), ClockKind::Dispatch).state,
+            ClockState::MetLate
+        );
     }
 
     #[test]
@@ -243,7 +257,9 @@ mod tests {
         let c = find(&clocks(&order, &p, T0 + 21 * M), ClockKind::Arrival);
         assert_eq!(c.due_at_ms, T0 + 20 * M);
         assert_eq!(c.state, ClockState::Breached);
-        order.intake.site_zone = SiteZone::OutsideUrban { travel_allowance_min: 45 };
+        order.intake.site_zone = SiteZone::OutsideUrban {
+            travel_allowance_min: 45,
+        };
         let c = find(&clocks(&order, &p, T0 + 21 * M), ClockKind::Arrival);
         assert_eq!(c.due_at_ms, T0 + 65 * M);
         assert_eq!(c.state, ClockState::Running);

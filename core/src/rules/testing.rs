@@ -73,7 +73,11 @@ pub fn push_at(order: &mut WorkOrder, to: Status, at: i64, device: &str) {
         by: "eng".into(),
         device: device.into(),
         at_ms: at,
-        hlc: Hlc { wall_ms: at, counter: 0 }.encode(device),
+        hlc: Hlc {
+            wall_ms: at,
+            counter: 0,
+        }
+        .encode(device),
         reason: None,
         location: None,
     });
@@ -89,7 +93,12 @@ pub fn push(order: &mut WorkOrder, to: Status) {
 pub fn on_site_order() -> WorkOrder {
     let mut o = new_order();
     o.assignee = Some("eng".into());
-    for s in [Status::Dispatched, Status::Accepted, Status::EnRoute, Status::OnSite] {
+    for s in [
+        Status::Dispatched,
+        Status::Accepted,
+        Status::EnRoute,
+        Status::OnSite,
+    ] {
         push(&mut o, s);
     }
     o
@@ -188,7 +197,11 @@ pub fn qc(order: &mut WorkOrder, passed: bool) {
     let n = order.qc.len();
     order.qc.push(QcRecord {
         id: format!("qc-{n}"),
-        items: vec![QcItem { name: "function".into(), passed, note: None }],
+        items: vec![QcItem {
+            name: "function".into(),
+            passed,
+            note: None,
+        }],
         passed,
         inspector: "eng".into(),
         at_ms: next_at(order),

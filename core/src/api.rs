@@ -1,0 +1,1482 @@
+//! `Fieldwork`: the one facade the bindings and the server wrap. One method
+//! per user intent; each validates its input, applies the rules, commits one
+//! Automerge change and writes it with its rows in one SQLite transaction —
+//! or returns a typed error and changes nothing.
+
+use crate::hlc::Hlc;
+use crate::model::*;
+use crate::policy::Policy;
+use crate::rules::conflicts::{Conflict, order_conflicts};
+use crate::rules::fees::{FeeSummary, compute_fees, decide_warranty};
+use crate::rules::lifecycle::{check_transition, current_status};
+use crate::rules::mail_in::{Milestone, milestones};
+use crate::rules::signoff::{SignatureState, render_report, report_sha256, signature_state_with};
+use crate::rules::sla::{SlaClock, clocks};
+use crate::rules::{RuleError, wrong_status};
+use crate::store::{
+    CATALOG_ID, DocKind, OrderFilter, OrderRow, Rows, Store, StoreError, Write, stock_doc_id,
+};
+use crate::validate::{self, Invalid, MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
+use autosurgeon::{Hydrate, Reconcile, hydrate, reconcile};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Everything a call can fail with. Messages are safe to log: they name
+/// fields, ids and rules, never customer data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("unknown part {sku}: it is not in the catalog")]
+    UnknownSku { sku: String },
+    #[error("not enough {sku} in the van: {on_hand} on hand, {wanted} wanted")]
+    InsufficientStock {
+        sku: String,
+        on_hand: i64,
+        wanted: i64,
+    },
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("malformed document bytes for {doc_id}: {reason}")]
+    MalformedDocument { doc_id: String, reason: String },
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where "now" comes from; tests and simulations use [`ManualClock`].
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now_ms(&self) -> i64;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn new(now_ms: i64) -> Arc<ManualClock> {
+        Arc::new(ManualClock(AtomicI64::new(now_ms)))
+    }
+    pub fn set(&self, now_ms: i64) {
+        self.0.store(now_ms, Ordering::SeqCst);
+    }
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The signed-in user (engineer or desk id) recorded on every event.
+    pub user: String,
+    pub policy: Policy,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    pub fn new(user: impl Into<String>) -> Config {
+        Config {
+            user: user.into(),
+            policy: Policy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// One order with what the rules compute from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub order: WorkOrder,
+    pub status: Status,
+    pub clocks: Vec<SlaClock>,
+    pub signature: SignatureState,
+    pub fees: FeeSummary,
+    pub conflicts: Vec<Conflict>,
+    pub mail_in: Vec<Milestone>,
+    /// A follow-up call is due (signed off, no call reached yet).
+    pub follow_up_due: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosisInput {
+    pub fault_code: String,
+    pub kind: FaultKind,
+    pub findings: String,
+    pub planned_parts: Vec<String>,
+    pub estimate_minor: i64,
+    pub misuse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentInput {
+    pub kind: ConsentKind,
+    pub accepted: bool,
+    pub signer_name: String,
+    pub scope: String,
+    pub parts: Vec<String>,
+    pub strokes: Vec<Stroke>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpInput {
+    pub reached: bool,
+    pub rating: Option<Rating>,
+    pub aspect: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailInMilestone {
+    Shipped,
+    ReceiptConfirmed,
+    CustomerUpdated,
+    SecondContact,
+    Returned,
+}
+
+/// A van's level of one part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub sku: String,
+    pub name: Option<String>,
+    pub on_hand: i64,
+    pub low_stock_threshold: Option<i64>,
+    /// On hand is below the part's threshold: reorder.
+    pub reorder: bool,
+}
+
+/// What an import brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportOutcome {
+    /// Whether the document changed (false: every change was known already).
+    pub changed: bool,
+    /// Changes held back because changes they depend on have not arrived.
+    pub waiting_for_deps: bool,
+}
+
+/// The Fieldwork core. Cheap to share (`Arc`), safe to call from many threads:
+/// calls are serialised on one connection.
+#[derive(Debug)]
+pub struct Fieldwork {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    device_id: String,
+    actor: ActorId,
+    user: String,
+    clock: Arc<dyn Clock>,
+    hlc: Hlc,
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+const META_DEVICE: &str = "device_id";
+const META_HLC: &str = "hlc";
+
+impl Fieldwork {
+    /// Open or create the store at `path`.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
+        config
+            .policy
+            .check()
+            .map_err(|reason| validate::invalid("policy", reason))?;
+        validate::required("user", &config.user, MAX_CODE_CHARS)?;
+        let store = Store::open(path.as_ref(), config.policy)?;
+        let device_id = match store.meta(META_DEVICE)? {
+            Some(d) => d,
+            None => {
+                let d = uuid::Uuid::new_v4().simple().to_string();
+                store.set_meta(META_DEVICE, &d)?;
+                d
+            }
+        };
+        let actor = ActorId::from(
+            uuid::Uuid::parse_str(&device_id)
+                .map_err(|e| StoreError::Corrupt {
+                    doc_id: "meta".into(),
+                    reason: format!("device id: {e}"),
+                })?
+                .as_bytes()
+                .as_slice(),
+        );
+        let hlc = store
+            .meta(META_HLC)?
+            .and_then(|h| Hlc::decode(&h))
+            .unwrap_or_default();
+        Ok(Fieldwork {
+            inner: Mutex::new(Inner {
+                store,
+                device_id,
+                actor,
+                user: config.user,
+                clock: config.clock,
+                hlc,
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the store half-written
+        // (SQLite rolls back), so a poisoned lock is safe to take over.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn device_id(&self) -> String {
+        self.lock().device_id.clone()
+    }
+
+    pub fn user(&self) -> String {
+        self.lock().user.clone()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.lock().clock.now_ms()
+    }
+
+    // ---- intake and desk --------------------------------------------------
+
+    /// Take in a request; returns the new order's id.
+    pub fn create_order(&self, intake: Intake) -> Result<String> {
+        let mut g = self.lock();
+        let now = g.clock.now_ms();
+        validate::intake(&intake, now)?;
+        let order = WorkOrder {
+            id: new_id("wo"),
+            created_at_ms: now,
+            created_by: g.user.clone(),
+            mail_in: (intake.channel == Channel::MailIn).then(MailIn::default),
+            intake,
+            assignee: None,
+            events: vec![],
+            diagnosis: None,
+            extra_faults: vec![],
+            repair_notes: vec![],
+            parts: vec![],
+            fees: vec![],
+            warranty: None,
+            consents: vec![],
+            qc: vec![],
+            sla_exception: None,
+            sign_off: None,
+            satisfaction: None,
+            follow_ups: vec![],
+            complaints: vec![],
+            rework_of: None,
+        };
+        let id = order.id.clone();
+        g.save_order(&order, "intake")?;
+        Ok(id)
+    }
+
+    /// Assign (or reassign) an engineer; a received order is dispatched.
+    pub fn assign(&self, id: &str, engineer: &str) -> Result<()> {
+        validate::required("engineer", engineer, MAX_CODE_CHARS)?;
+        self.edit_order(id, "assign", |o, cx| {
+            if current_status(o).is_terminal() {
+                return Err(
+                    wrong_status(current_status(o), "a finished order cannot be assigned").into(),
+                );
+            }
+            o.assignee = Some(engineer.to_string());
+            if current_status(o) == Status::Received {
+                cx.transition(o, Status::Dispatched, None, None)?;
+            }
+            Ok(())
+        })
+    }
+
+    // ---- lifecycle ------------------------------------------------------
+
+    /// Any lifecycle transition, with the rules' guards.
+    pub fn transition(&self, id: &str, to: Status, reason: Option<String>) -> Result<()> {
+        validate::optional("reason", reason.as_deref(), MAX_TEXT_CHARS)?;
+        self.edit_order(id, to.as_str(), |o, cx| cx.transition(o, to, reason, None))
+    }
+
+    pub fn accept(&self, id: &str) -> Result<()> {
+        self.transition(id, Status::Accepted, None)
+    }
+
+    pub fn en_route(&self, id: &str) -> Result<()> {
+        self.transition(id, Status::EnRoute, None)
+    }
+
+    /// Arrival on site, with the location if the app has one.
+    pub fn arrive(&self, id: &str, location: Option<Location>) -> Result<()> {
+        if let Some(l) = &location {
+            let ok = l.lat.is_finite()
+                && l.lon.is_finite()
+                && (-90.0..=90.0).contains(&l.lat)
+                && (-180.0..=180.0).contains(&l.lon)
+                && l.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0);
+            if !ok {
+                return Err(validate::invalid(
+                    "location",
+                    "latitude, longitude or accuracy out of range",
+                )
+                .into());
+            }
+        }
+        self.edit_order(id, "arrive", |o, cx| {
+            cx.transition(o, Status::OnSite, None, location)
+        })
+    }
+
+    pub fn start_work(&self, id: &str) -> Result<()> {
+        self.transition(id, Status::InProgress, None)
+    }
+
+    pub fn mark_repaired(&self, id: &str) -> Result<()> {
+        self.transition(id, Status::Repaired, None)
+    }
+
+    pub fn cancel(&self, id: &str, reason: &str) -> Result<()> {
+        validate::required("reason", reason, MAX_TEXT_CHARS)?;
+        self.transition(id, Status::Cancelled, Some(reason.to_string()))
+    }
+
+    /// Record the reason (holiday, waiting for parts, customer delay) that
+    /// extends the repair clock to its exception limit.
+    pub fn set_sla_exception(&self, id: &str, reason: &str) -> Result<()> {
+        validate::required("reason", reason, MAX_TEXT_CHARS)?;
+        self.edit_order(id, "sla exception", |o, cx| {
+            o.sla_exception = Some(SlaException {
+                reason: reason.to_string(),
+                by: cx.user.clone(),
+                at_ms: cx.now,
+            });
+            Ok(())
+        })
+    }
+
+    // ---- the visit -------------------------------------------------------
+
+    pub fn diagnose(&self, id: &str, d: DiagnosisInput) -> Result<()> {
+        validate::required("fault_code", &d.fault_code, MAX_CODE_CHARS)?;
+        validate::required("findings", &d.findings, MAX_TEXT_CHARS)?;
+        validate::amount("estimate", d.estimate_minor)?;
+        let mut g = self.lock();
+        let catalog = g.catalog()?;
+        for sku in &d.planned_parts {
+            if !catalog.parts.contains_key(sku) {
+                return Err(Error::UnknownSku { sku: sku.clone() });
+            }
+        }
+        let mut o = g.load_order(id)?;
+        let status = current_status(&o);
+        if !matches!(status, Status::OnSite | Status::InProgress)
+            && !(status == Status::Accepted && o.intake.channel == Channel::MailIn)
+        {
+            return Err(wrong_status(
+                status,
+                "diagnose on site (or on the bench for mail-in units)",
+            )
+            .into());
+        }
+        let now = g.clock.now_ms();
+        let priors = g.store.prior_repairs(&o.intake.product.serial, &o.id)?;
+        o.rework_of = crate::rules::rework::rework_of(
+            &priors,
+            &o.intake.product.serial,
+            &d.fault_code,
+            now,
+            g.store.policy(),
+        );
+        o.diagnosis = Some(Diagnosis {
+            fault_code: d.fault_code,
+            kind: d.kind,
+            findings: d.findings,
+            planned_parts: d.planned_parts,
+            estimate_minor: d.estimate_minor,
+            misuse: d.misuse,
+            by: g.user.clone(),
+            at_ms: now,
+        });
+        g.save_order(&o, "diagnose")
+    }
+
+    /// Decide the warranty from the purchase date, the proof and misuse.
+    pub fn decide_warranty(
+        &self,
+        id: &str,
+        proof_checked: bool,
+        misuse: bool,
+    ) -> Result<WarrantyDecision> {
+        self.edit_order(id, "warranty", |o, cx| {
+            let bought = match &o.intake.product.purchase_date {
+                Some(d) => Some(validate::date("product.purchase_date", d)?),
+                None => None,
+            };
+            let today = chrono::DateTime::from_timestamp_millis(cx.now)
+                .map(|t| t.date_naive())
+                .ok_or_else(|| validate::invalid("clock", "out of range"))?;
+            let misuse = misuse || o.diagnosis.as_ref().is_some_and(|d| d.misuse);
+            let out = decide_warranty(bought, proof_checked, misuse, today, cx.policy);
+            let decision = WarrantyDecision {
+                in_warranty: out.in_warranty,
+                reason: out.reason,
+                proof_checked,
+                misuse,
+                decided_at_ms: cx.now,
+                by: cx.user.clone(),
+            };
+            o.warranty = Some(decision.clone());
+            Ok(decision)
+        })
+    }
+
+    pub fn record_extra_fault(&self, id: &str, description: &str) -> Result<()> {
+        validate::required("description", description, MAX_TEXT_CHARS)?;
+        self.edit_order(id, "extra fault", |o, cx| {
+            cx.require(
+                o,
+                &[Status::InProgress, Status::AwaitingParts],
+                "extra faults are found during repair",
+            )?;
+            o.extra_faults.push(ExtraFault {
+                id: new_id("xf"),
+                description: description.to_string(),
+                by: cx.user.clone(),
+                at_ms: cx.now,
+            });
+            Ok(())
+        })
+    }
+
+    pub fn add_note(&self, id: &str, text: &str) -> Result<()> {
+        validate::required("text", text, MAX_TEXT_CHARS)?;
+        self.edit_order(id, "note", |o, cx| {
+            if current_status(o).is_terminal() {
+                return Err(wrong_status(current_status(o), "the order is finished").into());
+            }
+            o.repair_notes.push(Note {
+                id: new_id("n"),
+                text: text.to_string(),
+                by: cx.user.clone(),
+                at_ms: cx.now,
+            });
+            Ok(())
+        })
+    }
+
+    /// Fit `qty` of `sku` from the van: the part line and the stock decrement
+    /// are one transaction. Returns the part line's id.
+    pub fn use_part(&self, id: &str, sku: &str, qty: i64, quality_fault: bool) -> Result<String> {
+        self.add_part(id, sku, qty, quality_fault, PartState::Applied)
+    }
+
+    /// Order a part from the center; the order waits for it.
+    pub fn order_part(&self, id: &str, sku: &str, qty: i64) -> Result<String> {
+        self.add_part(id, sku, qty, true, PartState::Ordered)
+    }
+
+    fn add_part(
+        &self,
+        id: &str,
+        sku: &str,
+        qty: i64,
+        quality_fault: bool,
+        state: PartState,
+    ) -> Result<String> {
+        validate::required("sku", sku, MAX_CODE_CHARS)?;
+        validate::quantity("qty", qty)?;
+        let mut g = self.lock();
+        let catalog = g.catalog()?;
+        let part = catalog.parts.get(sku).ok_or_else(|| Error::UnknownSku {
+            sku: sku.to_string(),
+        })?;
+        let mut o = g.load_order(id)?;
+        let status = current_status(&o);
+        if status != Status::InProgress {
+            return Err(wrong_status(
+                status,
+                "parts are used or ordered while the repair is in progress",
+            )
+            .into());
+        }
+        let Some(diag) = &o.diagnosis else {
+            return Err(RuleError::Precondition("diagnose before using parts".into()).into());
+        };
+        if !diag.planned_parts.iter().any(|p| p == sku)
+            && !o.consents.iter().any(|c| {
+                c.kind == ConsentKind::ExtraParts && c.accepted && c.parts.iter().any(|p| p == sku)
+            })
+        {
+            return Err(RuleError::ConsentRequired {
+                kind: "extra parts",
+                why: format!("{sku} was not in the diagnosis"),
+            }
+            .into());
+        }
+        let now = g.clock.now_ms();
+        let line_id = new_id("p");
+        o.parts.push(PartLine {
+            id: line_id.clone(),
+            sku: sku.to_string(),
+            name: part.name.clone(),
+            qty,
+            unit_price_minor: part.unit_price_minor,
+            state,
+            quality_fault,
+            doa: false,
+            by: g.user.clone(),
+            device: g.device_id.clone(),
+            at_ms: now,
+        });
+        match state {
+            PartState::Ordered => {
+                let mut cx = g.cx();
+                cx.transition(
+                    &mut o,
+                    Status::AwaitingParts,
+                    Some(format!("waiting for {sku}")),
+                    None,
+                )?;
+                g.hlc = cx.hlc;
+                g.save_order(&o, "order part")?;
+            }
+            PartState::Applied => {
+                let engineer = g.user.clone();
+                let mut stock = g.van_stock_doc(&engineer)?;
+                let on_hand = stock
+                    .counts
+                    .get(sku)
+                    .map(|c| c.on_hand.value())
+                    .unwrap_or(0);
+                if on_hand < qty {
+                    return Err(Error::InsufficientStock {
+                        sku: sku.to_string(),
+                        on_hand,
+                        wanted: qty,
+                    });
+                }
+                g.move_stock(
+                    &mut stock,
+                    sku,
+                    -qty,
+                    MovementKind::IssuedToOrder {
+                        order_id: o.id.clone(),
+                    },
+                )?;
+                g.save_order_and_stock(&o, &stock, "use part")?;
+            }
+        }
+        Ok(line_id)
+    }
+
+    /// Mark a fitted part as dead on arrival.
+    pub fn mark_part_doa(&self, id: &str, line_id: &str) -> Result<()> {
+        self.edit_order(id, "part doa", |o, _| {
+            let line = o
+                .parts
+                .iter_mut()
+                .find(|p| p.id == line_id)
+                .ok_or_else(|| Error::NotFound {
+                    kind: "part line",
+                    id: line_id.to_string(),
+                })?;
+            line.doa = true;
+            Ok(())
+        })
+    }
+
+    pub fn add_fee(
+        &self,
+        id: &str,
+        kind: FeeKind,
+        description: &str,
+        amount_minor: i64,
+    ) -> Result<String> {
+        validate::required("description", description, MAX_TEXT_CHARS)?;
+        validate::amount("amount", amount_minor)?;
+        self.edit_order(id, "fee", |o, cx| {
+            cx.require(
+                o,
+                &[
+                    Status::OnSite,
+                    Status::InProgress,
+                    Status::AwaitingParts,
+                    Status::Repaired,
+                    Status::QcFailed,
+                    Status::QcPassed,
+                ],
+                "fees are listed during the visit, before sign-off",
+            )?;
+            let fee_id = new_id("f");
+            o.fees.push(FeeLine {
+                id: fee_id.clone(),
+                kind,
+                description: description.to_string(),
+                amount_minor,
+                by: cx.user.clone(),
+                at_ms: cx.now,
+            });
+            Ok(fee_id)
+        })
+    }
+
+    /// Record a customer's consent or refusal, signed on the device.
+    pub fn record_consent(&self, id: &str, c: ConsentInput) -> Result<String> {
+        validate::required("signer_name", &c.signer_name, MAX_NAME_CHARS)?;
+        validate::required("scope", &c.scope, MAX_TEXT_CHARS)?;
+        validate::strokes("strokes", &c.strokes, c.accepted)?;
+        let mut g = self.lock();
+        if !c.parts.is_empty() {
+            let catalog = g.catalog()?;
+            if let Some(sku) = c.parts.iter().find(|s| !catalog.parts.contains_key(*s)) {
+                return Err(Error::UnknownSku { sku: sku.clone() });
+            }
+        }
+        let mut o = g.load_order(id)?;
+        if current_status(&o).is_terminal() {
+            return Err(wrong_status(current_status(&o), "the order is finished").into());
+        }
+        let consent_id = new_id("c");
+        o.consents.push(Consent {
+            id: consent_id.clone(),
+            kind: c.kind,
+            accepted: c.accepted,
+            signer_name: c.signer_name,
+            scope: c.scope,
+            parts: c.parts,
+            strokes: c.strokes,
+            by: g.user.clone(),
+            at_ms: g.clock.now_ms(),
+        });
+        g.save_order(&o, "consent")?;
+        Ok(consent_id)
+    }
+
+    /// The QC checklist after repair: passes only if every item passed. A pass
+    /// locks QC; a fail sends the order back to repair with the failure kept.
+    pub fn record_qc(&self, id: &str, items: Vec<QcItem>) -> Result<bool> {
+        if items.is_empty() {
+            return Err(validate::invalid("items", "the checklist is empty").into());
+        }
+        for it in &items {
+            validate::required("items.name", &it.name, MAX_NAME_CHARS)?;
+            validate::optional("items.note", it.note.as_deref(), MAX_TEXT_CHARS)?;
+        }
+        self.edit_order(id, "qc", |o, cx| {
+            if o.qc.iter().any(|q| q.passed) {
+                return Err(RuleError::QcLocked.into());
+            }
+            cx.require(o, &[Status::Repaired], "QC follows the repair")?;
+            let passed = items.iter().all(|i| i.passed);
+            o.qc.push(QcRecord {
+                id: new_id("qc"),
+                items,
+                passed,
+                inspector: cx.user.clone(),
+                at_ms: cx.now,
+            });
+            let to = if passed {
+                Status::QcPassed
+            } else {
+                Status::QcFailed
+            };
+            cx.transition(o, to, None, None)?;
+            Ok(passed)
+        })
+    }
+
+    /// The service report the customer reads before signing.
+    pub fn service_report(&self, id: &str) -> Result<String> {
+        let mut g = self.lock();
+        let o = g.load_order(id)?;
+        Ok(render_report(&o, g.store.policy()))
+    }
+
+    /// The customer signs the report as it is now; the order is signed off.
+    pub fn capture_signature(
+        &self,
+        id: &str,
+        signer_name: &str,
+        strokes: Vec<Stroke>,
+    ) -> Result<()> {
+        validate::required("signer_name", signer_name, MAX_NAME_CHARS)?;
+        validate::strokes("strokes", &strokes, true)?;
+        self.edit_order(id, "sign", |o, cx| {
+            cx.require(o, &[Status::QcPassed], "the customer signs after QC passed")?;
+            let report = render_report(o, cx.policy);
+            o.sign_off = Some(SignOff::Signed(Signature {
+                signer_name: signer_name.to_string(),
+                strokes,
+                report_sha256: report_sha256(&report),
+                signed_at_ms: cx.now,
+                device: cx.device.clone(),
+            }));
+            cx.transition(o, Status::SignedOff, None, None)
+        })
+    }
+
+    /// The customer refuses to sign; the reason is recorded and the visit ends.
+    pub fn refuse_signature(&self, id: &str, signer_name: &str, reason: &str) -> Result<()> {
+        validate::required("signer_name", signer_name, MAX_NAME_CHARS)?;
+        validate::required("reason", reason, MAX_TEXT_CHARS)?;
+        self.edit_order(id, "refuse sign", |o, cx| {
+            cx.require(o, &[Status::QcPassed], "sign-off follows QC")?;
+            o.sign_off = Some(SignOff::Refused {
+                signer_name: signer_name.to_string(),
+                reason: reason.to_string(),
+                at_ms: cx.now,
+            });
+            cx.transition(
+                o,
+                Status::SignedOff,
+                Some("customer refused to sign".into()),
+                None,
+            )
+        })
+    }
+
+    /// On-site satisfaction check. An unsatisfied rating opens a complaint candidate.
+    pub fn rate(
+        &self,
+        id: &str,
+        rating: Rating,
+        score: Option<i64>,
+        comment: Option<String>,
+    ) -> Result<()> {
+        if let Some(s) = score
+            && !(1..=5).contains(&s)
+        {
+            return Err(validate::invalid("score", "must be between 1 and 5").into());
+        }
+        validate::optional("comment", comment.as_deref(), MAX_TEXT_CHARS)?;
+        self.edit_order(id, "rate", |o, cx| {
+            cx.require(
+                o,
+                &[Status::QcPassed, Status::SignedOff],
+                "the customer rates at completion",
+            )?;
+            if o.satisfaction.is_some() {
+                return Err(RuleError::Precondition(
+                    "the customer has already rated this visit".into(),
+                )
+                .into());
+            }
+            o.satisfaction = Some(Satisfaction {
+                rating,
+                score,
+                comment: comment.clone(),
+                at_ms: cx.now,
+            });
+            if rating == Rating::Unsatisfied {
+                cx.complaint_candidate(
+                    o,
+                    comment.unwrap_or_else(|| "unsatisfied at completion".into()),
+                );
+            }
+            Ok(())
+        })
+    }
+
+    /// A follow-up call by the desk, reached or not. A reached call moves a
+    /// signed-off order to followed-up; unsatisfied opens a complaint candidate.
+    pub fn record_follow_up(&self, id: &str, call: FollowUpInput) -> Result<()> {
+        validate::optional("aspect", call.aspect.as_deref(), MAX_TEXT_CHARS)?;
+        validate::optional("comment", call.comment.as_deref(), MAX_TEXT_CHARS)?;
+        if !call.reached && call.rating.is_some() {
+            return Err(validate::invalid(
+                "rating",
+                "a call that did not reach the customer has no rating",
+            )
+            .into());
+        }
+        if matches!(call.rating, Some(Rating::Neutral | Rating::Unsatisfied))
+            && call.aspect.as_deref().is_none_or(|a| a.trim().is_empty())
+        {
+            return Err(validate::invalid(
+                "aspect",
+                "ask which aspect a neutral or unsatisfied customer means",
+            )
+            .into());
+        }
+        self.edit_order(id, "follow-up", |o, cx| {
+            cx.require(
+                o,
+                &[Status::SignedOff, Status::FollowedUp],
+                "follow-up calls come after service",
+            )?;
+            o.follow_ups.push(FollowUpCall {
+                id: new_id("fu"),
+                at_ms: cx.now,
+                by: cx.user.clone(),
+                reached: call.reached,
+                rating: call.rating,
+                aspect: call.aspect.clone(),
+                comment: call.comment.clone(),
+            });
+            if call.rating == Some(Rating::Unsatisfied) {
+                cx.complaint_candidate(o, call.aspect.clone().unwrap_or_default());
+            }
+            if call.reached && current_status(o) == Status::SignedOff {
+                cx.transition(o, Status::FollowedUp, None, None)?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn register_complaint(
+        &self,
+        id: &str,
+        what: &str,
+        category: ComplaintCategory,
+        major: bool,
+    ) -> Result<String> {
+        validate::required("what", what, MAX_TEXT_CHARS)?;
+        self.edit_order(id, "complaint", |o, cx| {
+            let cid = new_id("cp");
+            o.complaints.push(Complaint {
+                id: cid.clone(),
+                registered_at_ms: cx.now,
+                by: cx.user.clone(),
+                what: what.to_string(),
+                category,
+                stage: ComplaintStage::Registered,
+                stands: None,
+                responsible: None,
+                major,
+                resolution: None,
+                closed_at_ms: None,
+            });
+            Ok(cid)
+        })
+    }
+
+    /// Record a mail-in milestone at `at_ms` (not before intake, not in the future).
+    pub fn record_mail_in(&self, id: &str, milestone: MailInMilestone, at_ms: i64) -> Result<()> {
+        self.edit_order(id, "mail-in", |o, cx| {
+            let m = o.mail_in.as_mut().ok_or_else(|| {
+                RuleError::Precondition("the order is not a mail-in repair".into())
+            })?;
+            if at_ms < o.created_at_ms || at_ms > cx.now {
+                return Err(validate::invalid("at", "must be between intake and now").into());
+            }
+            let slot = match milestone {
+                MailInMilestone::Shipped => &mut m.shipped_at_ms,
+                MailInMilestone::ReceiptConfirmed => &mut m.receipt_confirmed_at_ms,
+                MailInMilestone::CustomerUpdated => &mut m.customer_updated_at_ms,
+                MailInMilestone::SecondContact => &mut m.second_contact_at_ms,
+                MailInMilestone::Returned => &mut m.returned_at_ms,
+            };
+            *slot = Some(at_ms);
+            Ok(())
+        })
+    }
+
+    // ---- reading -----------------------------------------------------------
+
+    /// Orders from the materialised rows; never loads a document.
+    pub fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>> {
+        for (field, v) in [
+            ("assignee", &filter.assignee),
+            ("customer", &filter.customer),
+        ] {
+            validate::optional(field, v.as_deref(), MAX_NAME_CHARS)?;
+        }
+        let g = self.lock();
+        Ok(g.store.list_orders(filter, g.clock.now_ms())?)
+    }
+
+    /// One order with its SLA clocks, signature validity, fees and conflicts.
+    pub fn order(&self, id: &str) -> Result<OrderView> {
+        let mut g = self.lock();
+        let order = g.load_order(id)?;
+        let now = g.clock.now_ms();
+        let stock = match &order.assignee {
+            Some(e) if g.store.contains(&stock_doc_id(e))? => Some(g.van_stock_doc(e)?),
+            _ => None,
+        };
+        let policy = g.store.policy();
+        let status = current_status(&order);
+        let sla = clocks(&order, policy, now);
+        Ok(OrderView {
+            status,
+            follow_up_due: status == Status::SignedOff
+                && !order.follow_ups.iter().any(|c| c.reached),
+            signature: signature_state_with(&order, policy),
+            fees: compute_fees(&order, policy),
+            conflicts: order_conflicts(&order, stock.as_ref(), policy),
+            mail_in: order
+                .mail_in
+                .as_ref()
+                .map(|m| milestones(m, order.created_at_ms, policy, now))
+                .unwrap_or_default(),
+            clocks: sla,
+            order,
+        })
+    }
+
+    // ---- catalog and van stock -------------------------------------------
+
+    pub fn upsert_catalog_part(&self, part: CatalogPart) -> Result<()> {
+        validate::required("sku", &part.sku, MAX_CODE_CHARS)?;
+        validate::required("name", &part.name, MAX_NAME_CHARS)?;
+        validate::amount("unit_price", part.unit_price_minor)?;
+        if part.low_stock_threshold < 0 {
+            return Err(validate::invalid("low_stock_threshold", "must not be negative").into());
+        }
+        let mut g = self.lock();
+        let mut catalog = g.catalog()?;
+        catalog.parts.insert(part.sku.clone(), part);
+        g.save_doc(
+            CATALOG_ID,
+            DocKind::Catalog,
+            &catalog,
+            "catalog",
+            Rows::None,
+        )
+    }
+
+    pub fn catalog(&self) -> Result<Vec<CatalogPart>> {
+        Ok(self.lock().catalog()?.parts.into_values().collect())
+    }
+
+    /// Parts received into the van.
+    pub fn receive_stock(&self, sku: &str, qty: i64) -> Result<()> {
+        self.stock_movement(sku, qty, |_| Ok((qty, MovementKind::Received)))
+    }
+
+    /// A bad part returned to the center.
+    pub fn return_part(&self, sku: &str, qty: i64) -> Result<()> {
+        self.stock_movement(sku, qty, |on_hand| {
+            if on_hand < qty {
+                return Err(Error::InsufficientStock {
+                    sku: sku.to_string(),
+                    on_hand,
+                    wanted: qty,
+                });
+            }
+            Ok((-qty, MovementKind::Returned))
+        })
+    }
+
+    /// Stocktake: set the book to the `physical` count.
+    pub fn stocktake(&self, sku: &str, physical: i64) -> Result<()> {
+        if !(0..=validate::MAX_QTY * 100).contains(&physical) {
+            return Err(validate::invalid("physical", "must be a count from 0").into());
+        }
+        self.stock_movement(sku, 1, |book| {
+            Ok((physical - book, MovementKind::Adjusted { book, physical }))
+        })
+    }
+
+    fn stock_movement(
+        &self,
+        sku: &str,
+        qty: i64,
+        delta: impl FnOnce(i64) -> Result<(i64, MovementKind)>,
+    ) -> Result<()> {
+        validate::required("sku", sku, MAX_CODE_CHARS)?;
+        validate::quantity("qty", qty)?;
+        let mut g = self.lock();
+        if !g.catalog()?.parts.contains_key(sku) {
+            return Err(Error::UnknownSku {
+                sku: sku.to_string(),
+            });
+        }
+        let engineer = g.user.clone();
+        let mut stock = g.van_stock_doc(&engineer)?;
+        let on_hand = stock
+            .counts
+            .get(sku)
+            .map(|c| c.on_hand.value())
+            .unwrap_or(0);
+        let (d, kind) = delta(on_hand)?;
+        g.move_stock(&mut stock, sku, d, kind)?;
+        let id = stock_doc_id(&engineer);
+        g.save_doc(&id, DocKind::VanStock, &stock, "stock", Rows::Stock(&stock))
+    }
+
+    /// The signed-in engineer's van: levels with reorder hints, from rows.
+    pub fn van_stock(&self) -> Result<Vec<StockLevel>> {
+        let mut g = self.lock();
+        let catalog = g.catalog()?;
+        let engineer = g.user.clone();
+        let levels = g.store.stock_levels(&engineer)?;
+        Ok(levels
+            .into_iter()
+            .map(|(sku, on_hand)| {
+                let part = catalog.parts.get(&sku);
+                StockLevel {
+                    name: part.map(|p| p.name.clone()),
+                    low_stock_threshold: part.map(|p| p.low_stock_threshold),
+                    reorder: part.is_some_and(|p| on_hand < p.low_stock_threshold),
+                    on_hand,
+                    sku,
+                }
+            })
+            .collect())
+    }
+
+    pub fn stock_ledger(&self) -> Result<Vec<StockMovement>> {
+        let mut g = self.lock();
+        let engineer = g.user.clone();
+        Ok(g.van_stock_doc(&engineer)?.ledger)
+    }
+
+    // ---- changes in and out (sync) -----------------------------------------
+
+    /// Current heads of a document, hex encoded.
+    pub fn heads(&self, doc_id: &str) -> Result<Vec<String>> {
+        let mut g = self.lock();
+        let doc = g.doc(doc_id)?;
+        Ok(doc.get_heads().iter().map(|h| h.to_string()).collect())
+    }
+
+    /// The document's changes since `since` (hex heads; empty: everything).
+    pub fn export_changes(&self, doc_id: &str, since: &[String]) -> Result<Vec<u8>> {
+        let heads = parse_heads(since)?;
+        let mut g = self.lock();
+        let doc = g.doc(doc_id)?;
+        if let Some(h) = heads.iter().find(|h| doc.get_change_by_hash(h).is_none()) {
+            return Err(
+                validate::invalid("since", format!("head {h} is not in the document")).into(),
+            );
+        }
+        Ok(doc.save_after(&heads))
+    }
+
+    /// Apply changes made elsewhere. Malformed bytes, or a result that is not
+    /// a valid document of its kind, are refused and change nothing.
+    pub fn import_changes(&self, doc_id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
+        let kind = DocKind::of_id(doc_id)
+            .ok_or_else(|| validate::invalid("doc_id", "is not a document id"))?;
+        let mut g = self.lock();
+        g.import(doc_id, kind, bytes)
+    }
+
+    /// Every document id held, of each kind (orders, van stock, catalog).
+    pub fn document_ids(&self) -> Result<Vec<String>> {
+        let g = self.lock();
+        let mut ids = Vec::new();
+        for k in [DocKind::WorkOrder, DocKind::VanStock, DocKind::Catalog] {
+            ids.extend(g.store.doc_ids(k)?);
+        }
+        Ok(ids)
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.lock().store.integrity_check()?)
+    }
+
+    fn edit_order<T>(
+        &self,
+        id: &str,
+        intent: &str,
+        f: impl FnOnce(&mut WorkOrder, &mut Cx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = self.lock();
+        let mut o = g.load_order(id)?;
+        let mut cx = g.cx();
+        let out = f(&mut o, &mut cx)?;
+        g.hlc = cx.hlc;
+        g.save_order(&o, intent)?;
+        Ok(out)
+    }
+}
+
+fn parse_heads(heads: &[String]) -> Result<Vec<ChangeHash>> {
+    heads
+        .iter()
+        .map(|h| {
+            h.parse::<ChangeHash>()
+                .map_err(|_| Error::from(validate::invalid("since", "is not a change hash")))
+        })
+        .collect()
+}
+
+/// What an intent's closure may read and the clocks it advances.
+struct Cx<'a> {
+    now: i64,
+    user: String,
+    device: String,
+    policy: &'a Policy,
+    hlc: Hlc,
+}
+
+impl Cx<'_> {
+    fn transition(
+        &mut self,
+        o: &mut WorkOrder,
+        to: Status,
+        reason: Option<String>,
+        location: Option<Location>,
+    ) -> Result<()> {
+        check_transition(o, to)?;
+        let from = current_status(o);
+        let stamp = self.hlc.tick(self.now);
+        o.events.push(LifecycleEvent {
+            id: new_id("ev"),
+            from,
+            to,
+            by: self.user.clone(),
+            device: self.device.clone(),
+            at_ms: self.now,
+            hlc: stamp.encode(&self.device),
+            reason,
+            location,
+        });
+        Ok(())
+    }
+
+    fn require(&self, o: &WorkOrder, allowed: &[Status], why: &str) -> Result<()> {
+        let s = current_status(o);
+        if allowed.contains(&s) {
+            Ok(())
+        } else {
+            Err(wrong_status(s, why).into())
+        }
+    }
+
+    fn complaint_candidate(&self, o: &mut WorkOrder, what: String) {
+        o.complaints.push(Complaint {
+            id: new_id("cp"),
+            registered_at_ms: self.now,
+            by: self.user.clone(),
+            what,
+            category: ComplaintCategory::Other,
+            stage: ComplaintStage::Candidate,
+            stands: None,
+            responsible: None,
+            major: false,
+            resolution: None,
+            closed_at_ms: None,
+        });
+    }
+}
+
+impl Inner {
+    fn cx(&self) -> Cx<'_> {
+        Cx {
+            now: self.clock.now_ms(),
+            user: self.user.clone(),
+            device: self.device_id.clone(),
+            policy: self.store.policy(),
+            hlc: self.hlc,
+        }
+    }
+
+    fn doc(&mut self, doc_id: &str) -> Result<&mut AutoCommit> {
+        let kind = match DocKind::of_id(doc_id) {
+            Some(DocKind::WorkOrder) => "order",
+            Some(DocKind::VanStock) => "van stock",
+            Some(DocKind::Catalog) => "catalog",
+            None => return Err(validate::invalid("id", "is not a document id").into()),
+        };
+        match self.store.doc(doc_id) {
+            Err(StoreError::NotFound(_)) => Err(Error::NotFound {
+                kind,
+                id: doc_id.to_string(),
+            }),
+            other => Ok(other?),
+        }
+    }
+
+    fn load_order(&mut self, id: &str) -> Result<WorkOrder> {
+        if DocKind::of_id(id) != Some(DocKind::WorkOrder) {
+            return Err(Error::NotFound {
+                kind: "order",
+                id: id.to_string(),
+            });
+        }
+        let doc = self.doc(id)?;
+        hydrate(doc).map_err(|e| {
+            StoreError::Corrupt {
+                doc_id: id.to_string(),
+                reason: e.to_string(),
+            }
+            .into()
+        })
+    }
+
+    fn catalog(&mut self) -> Result<Catalog> {
+        if !self.store.contains(CATALOG_ID)? {
+            return Ok(Catalog::default());
+        }
+        let doc = self.doc(CATALOG_ID)?;
+        hydrate(doc).map_err(|e| corrupt(CATALOG_ID, e))
+    }
+
+    fn van_stock_doc(&mut self, engineer: &str) -> Result<VanStock> {
+        let id = stock_doc_id(engineer);
+        if !self.store.contains(&id)? {
+            return Ok(VanStock {
+                engineer: engineer.to_string(),
+                counts: Default::default(),
+                ledger: vec![],
+            });
+        }
+        let doc = self.doc(&id)?;
+        hydrate(doc).map_err(|e| corrupt(&id, e))
+    }
+
+    fn move_stock(
+        &mut self,
+        stock: &mut VanStock,
+        sku: &str,
+        delta: i64,
+        kind: MovementKind,
+    ) -> Result<()> {
+        stock
+            .counts
+            .entry(sku.to_string())
+            .or_insert_with(|| StockCount {
+                on_hand: autosurgeon::Counter::with_value(0),
+            })
+            .on_hand
+            .increment(delta);
+        stock.ledger.push(StockMovement {
+            id: new_id("mv"),
+            sku: sku.to_string(),
+            kind,
+            delta,
+            by: self.user.clone(),
+            device: self.device_id.clone(),
+            at_ms: self.clock.now_ms(),
+        });
+        Ok(())
+    }
+
+    /// Reconcile `value` into its document and commit one change named
+    /// `intent`; returns the heads from before (empty for a new document).
+    fn stage<T: Reconcile>(
+        &mut self,
+        doc_id: &str,
+        value: &T,
+        intent: &str,
+    ) -> Result<Vec<ChangeHash>> {
+        let now = self.clock.now_ms();
+        if !self.store.contains(doc_id)? {
+            let doc = AutoCommit::new().with_actor(self.actor.clone());
+            self.store.insert_new(doc_id, doc);
+        }
+        let actor = self.actor.clone();
+        let doc = self.store.doc(doc_id)?;
+        doc.set_actor(actor);
+        let before = doc.get_heads();
+        if let Err(e) = reconcile(doc, value) {
+            doc.rollback();
+            self.store.evict(doc_id);
+            return Err(StoreError::Corrupt {
+                doc_id: doc_id.into(),
+                reason: e.to_string(),
+            }
+            .into());
+        }
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(intent.to_string())
+                .with_time(now / 1000),
+        );
+        Ok(before)
+    }
+
+    fn meta_hlc(&self) -> String {
+        self.hlc.encode(&self.device_id)
+    }
+
+    fn save_order(&mut self, o: &WorkOrder, intent: &str) -> Result<()> {
+        validate::order(o)?;
+        let heads_before = self.stage(&o.id, o, intent)?;
+        let hlc = self.meta_hlc();
+        let write = Write {
+            doc_id: &o.id,
+            kind: DocKind::WorkOrder,
+            heads_before,
+            rows: Rows::Order(o),
+        };
+        self.store.persist(&[write], &[(META_HLC, &hlc)])?;
+        Ok(())
+    }
+
+    fn save_order_and_stock(
+        &mut self,
+        o: &WorkOrder,
+        stock: &VanStock,
+        intent: &str,
+    ) -> Result<()> {
+        validate::order(o)?;
+        let stock_id = stock_doc_id(&stock.engineer);
+        let order_heads = self.stage(&o.id, o, intent)?;
+        let stock_heads = match self.stage(&stock_id, stock, intent) {
+            Ok(h) => h,
+            Err(e) => {
+                self.store.evict(&o.id);
+                return Err(e);
+            }
+        };
+        let hlc = self.meta_hlc();
+        let writes = [
+            Write {
+                doc_id: &o.id,
+                kind: DocKind::WorkOrder,
+                heads_before: order_heads,
+                rows: Rows::Order(o),
+            },
+            Write {
+                doc_id: &stock_id,
+                kind: DocKind::VanStock,
+                heads_before: stock_heads,
+                rows: Rows::Stock(stock),
+            },
+        ];
+        self.store.persist(&writes, &[(META_HLC, &hlc)])?;
+        Ok(())
+    }
+
+    fn save_doc<T: Reconcile>(
+        &mut self,
+        doc_id: &str,
+        kind: DocKind,
+        value: &T,
+        intent: &str,
+        rows: Rows<'_>,
+    ) -> Result<()> {
+        let heads_before = self.stage(doc_id, value, intent)?;
+        self.store.persist(
+            &[Write {
+                doc_id,
+                kind,
+                heads_before,
+                rows,
+            }],
+            &[],
+        )?;
+        Ok(())
+    }
+
+    fn import(&mut self, doc_id: &str, kind: DocKind, bytes: &[u8]) -> Result<ImportOutcome> {
+        let malformed = |reason: String| Error::MalformedDocument {
+            doc_id: doc_id.to_string(),
+            reason,
+        };
+        let exists = self.store.contains(doc_id)?;
+        if !exists {
+            self.store
+                .insert_new(doc_id, AutoCommit::new().with_actor(self.actor.clone()));
+        }
+        let doc = self.store.doc(doc_id)?;
+        let before = doc.get_heads();
+        let loaded = doc.load_incremental(bytes);
+        let waiting = !doc.get_missing_deps(&[]).is_empty();
+        let after = doc.get_heads();
+        let result: Result<Rows2> = match loaded {
+            Err(e) => Err(malformed(e.to_string())),
+            Ok(_) if after == before => Ok(Rows2::Unchanged),
+            Ok(_) => check_kind(doc, kind).map_err(malformed),
+        };
+        let rows = match result {
+            Err(e) => {
+                self.store.evict(doc_id);
+                return Err(e);
+            }
+            Ok(Rows2::Unchanged) => {
+                if !exists {
+                    self.store.evict(doc_id);
+                }
+                return Ok(ImportOutcome {
+                    changed: false,
+                    waiting_for_deps: waiting,
+                });
+            }
+            Ok(r) => r,
+        };
+        if let Rows2::Order(o) = &rows {
+            if o.id != doc_id {
+                self.store.evict(doc_id);
+                return Err(malformed(
+                    "the order's id does not match the document id".into(),
+                ));
+            }
+            for ev in &o.events {
+                if let Some(h) = Hlc::decode(&ev.hlc) {
+                    self.hlc.observe(h);
+                }
+            }
+        }
+        let hlc = self.meta_hlc();
+        let write_rows = match &rows {
+            Rows2::Order(o) => Rows::Order(o),
+            Rows2::Stock(s) => Rows::Stock(s),
+            Rows2::Catalog | Rows2::Unchanged => Rows::None,
+        };
+        self.store.persist(
+            &[Write {
+                doc_id,
+                kind,
+                heads_before: before,
+                rows: write_rows,
+            }],
+            &[(META_HLC, &hlc)],
+        )?;
+        Ok(ImportOutcome {
+            changed: true,
+            waiting_for_deps: waiting,
+        })
+    }
+}
+
+enum Rows2 {
+    Unchanged,
+    Order(Box<WorkOrder>),
+    Stock(VanStock),
+    Catalog,
+}
+
+/// An imported document must still be a valid document of its kind.
+fn check_kind(doc: &AutoCommit, kind: DocKind) -> std::result::Result<Rows2, String> {
+    fn h<T: Hydrate>(doc: &AutoCommit) -> std::result::Result<T, String> {
+        hydrate(doc).map_err(|e| format!("not a valid document of its kind: {e}"))
+    }
+    Ok(match kind {
+        DocKind::WorkOrder => {
+            let o: WorkOrder = h(doc)?;
+            validate::order(&o).map_err(|e| e.to_string())?;
+            Rows2::Order(Box::new(o))
+        }
+        DocKind::VanStock => Rows2::Stock(h(doc)?),
+        DocKind::Catalog => {
+            h::<Catalog>(doc)?;
+            Rows2::Catalog
+        }
+    })
+}
+
+fn corrupt(doc_id: &str, e: autosurgeon::HydrateError) -> Error {
+    StoreError::Corrupt {
+        doc_id: doc_id.to_string(),
+        reason: e.to_string(),
+    }
+    .into()
+}

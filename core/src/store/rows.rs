@@ -1,0 +1,307 @@
+//! Materialised rows: what lists and lookups read, computed from documents
+//! with the shared rules and written in the document's transaction.
+
+use super::StoreError;
+use crate::model::{FaultKind, PartState, Priority, Status, VanStock, WorkOrder};
+use crate::policy::Policy;
+use crate::rules::{lifecycle, rework::PriorRepair, sla};
+use rusqlite::{Connection, Row, ToSql, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+/// One order as lists show it. Never needs the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRow {
+    pub id: String,
+    pub status: Status,
+    pub urgent: bool,
+    pub assignee: Option<String>,
+    pub customer_name: String,
+    pub created_at_ms: i64,
+    /// Due time of the open SLA clock due soonest.
+    pub next_due_at_ms: Option<i64>,
+    pub next_due_clock: Option<String>,
+    pub updated_at_ms: i64,
+    pub serial: String,
+    pub fault_code: Option<String>,
+    pub is_open: bool,
+    /// Whether `next_due_at_ms` has passed at the time of the query.
+    pub breached: bool,
+}
+
+impl OrderRow {
+    pub fn of(order: &WorkOrder, policy: &Policy) -> OrderRow {
+        let status = lifecycle::current_status(order);
+        // Due times do not depend on "now"; only the state does.
+        let clocks = sla::clocks(order, policy, order.created_at_ms);
+        let next = sla::next_due(&clocks);
+        let updated = order
+            .events
+            .iter()
+            .map(|e| e.at_ms)
+            .max()
+            .unwrap_or(order.created_at_ms);
+        OrderRow {
+            id: order.id.clone(),
+            status,
+            urgent: order.intake.priority == Priority::Urgent,
+            assignee: order.assignee.clone(),
+            customer_name: order.intake.customer.name.clone(),
+            created_at_ms: order.created_at_ms,
+            next_due_at_ms: next.map(|c| c.due_at_ms),
+            next_due_clock: next.map(|c| c.kind.as_str().to_string()),
+            updated_at_ms: updated,
+            serial: order.intake.product.serial.clone(),
+            fault_code: order
+                .diagnosis
+                .as_ref()
+                .map(|d| crate::rules::rework::normalise_code(&d.fault_code)),
+            is_open: !status.is_terminal(),
+            breached: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSort {
+    /// Urgent first, then the SLA clock due soonest.
+    #[default]
+    Urgency,
+    /// Most recently created first.
+    Newest,
+}
+
+/// What to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrderFilter {
+    pub statuses: Vec<Status>,
+    pub open_only: bool,
+    pub urgent_only: bool,
+    pub breached_only: bool,
+    pub assignee: Option<String>,
+    /// Part of the customer's name.
+    pub customer: Option<String>,
+    pub due_before_ms: Option<i64>,
+    pub sort: OrderSort,
+    /// At most [`OrderFilter::MAX_LIMIT`]; 0 means the default of 50.
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl OrderFilter {
+    pub const MAX_LIMIT: u32 = 500;
+}
+
+/// Write the order's row, including the rework lookup columns.
+pub(super) fn upsert_order(
+    tx: &Transaction<'_>,
+    order: &WorkOrder,
+    policy: &Policy,
+) -> Result<(), StoreError> {
+    let r = &OrderRow::of(order, policy);
+    let fault_kind: Option<&str> = None;
+    tx.prepare_cached(
+        "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms,
+             next_due_at_ms, next_due_clock, updated_at_ms, serial, fault_code, fault_kind,
+             parts_replaced, repaired_at_ms, is_open)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, NULL, ?13)
+         ON CONFLICT (id) DO UPDATE SET
+             status = excluded.status, urgent = excluded.urgent, assignee = excluded.assignee,
+             customer_name = excluded.customer_name, created_at_ms = excluded.created_at_ms,
+             next_due_at_ms = excluded.next_due_at_ms, next_due_clock = excluded.next_due_clock,
+             updated_at_ms = excluded.updated_at_ms, serial = excluded.serial,
+             fault_code = excluded.fault_code, is_open = excluded.is_open",
+    )?
+    .execute(params![
+        r.id,
+        r.status.as_str(),
+        r.urgent,
+        r.assignee,
+        r.customer_name,
+        r.created_at_ms,
+        r.next_due_at_ms,
+        r.next_due_clock,
+        r.updated_at_ms,
+        r.serial,
+        r.fault_code,
+        fault_kind,
+        r.is_open,
+    ])?;
+    upsert_repair_facts(tx, order)
+}
+
+/// The rework lookup columns.
+fn upsert_repair_facts(tx: &Transaction<'_>, order: &WorkOrder) -> Result<(), StoreError> {
+    let kind = order.diagnosis.as_ref().map(|d| match d.kind {
+        FaultKind::Software => "software",
+        FaultKind::Hardware => "hardware",
+    });
+    let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
+    let repaired = lifecycle::first_entered(order, Status::Repaired);
+    tx.prepare_cached(
+        "UPDATE orders SET fault_kind = ?2, parts_replaced = ?3, repaired_at_ms = ?4 WHERE id = ?1",
+    )?
+    .execute(params![order.id, kind, parts_replaced, repaired])?;
+    Ok(())
+}
+
+pub(super) fn replace_stock(tx: &Transaction<'_>, stock: &VanStock) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM stock_levels WHERE engineer = ?1",
+        [&stock.engineer],
+    )?;
+    let mut ins =
+        tx.prepare_cached("INSERT INTO stock_levels (engineer, sku, on_hand) VALUES (?1, ?2, ?3)")?;
+    for (sku, count) in &stock.counts {
+        ins.execute(params![stock.engineer, sku, count.on_hand.value()])?;
+    }
+    Ok(())
+}
+
+pub(super) fn stock_levels(
+    conn: &Connection,
+    engineer: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT sku, on_hand FROM stock_levels WHERE engineer = ?1 ORDER BY sku")?;
+    let rows = stmt
+        .query_map([engineer], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub(super) fn prior_repairs(
+    conn: &Connection,
+    serial: &str,
+    except_id: &str,
+) -> Result<Vec<PriorRepair>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, serial, fault_code, fault_kind, parts_replaced, repaired_at_ms FROM orders
+         WHERE serial = ?1 AND id <> ?2 AND fault_code IS NOT NULL AND repaired_at_ms IS NOT NULL",
+    )?;
+    let rows = stmt
+        .query_map(params![serial, except_id], |r| {
+            let kind: Option<String> = r.get(3)?;
+            Ok(PriorRepair {
+                order_id: r.get(0)?,
+                serial: r.get(1)?,
+                fault_code: r.get(2)?,
+                kind: if kind.as_deref() == Some("software") {
+                    FaultKind::Software
+                } else {
+                    FaultKind::Hardware
+                },
+                parts_replaced: r.get(4)?,
+                repaired_at_ms: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn row_of(r: &Row<'_>, now_ms: i64) -> rusqlite::Result<OrderRow> {
+    let status: String = r.get(1)?;
+    let next_due: Option<i64> = r.get(6)?;
+    let is_open: bool = r.get(11)?;
+    Ok(OrderRow {
+        id: r.get(0)?,
+        status: Status::parse(&status).unwrap_or(Status::Received),
+        urgent: r.get(2)?,
+        assignee: r.get(3)?,
+        customer_name: r.get(4)?,
+        created_at_ms: r.get(5)?,
+        next_due_at_ms: next_due,
+        next_due_clock: r.get(7)?,
+        updated_at_ms: r.get(8)?,
+        serial: r.get(9)?,
+        fault_code: r.get(10)?,
+        is_open,
+        breached: is_open && next_due.is_some_and(|d| d < now_ms),
+    })
+}
+
+fn like_pattern(s: &str) -> String {
+    let mut p = String::with_capacity(s.len() + 2);
+    p.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+pub(super) fn list_orders(
+    conn: &Connection,
+    f: &OrderFilter,
+    now_ms: i64,
+) -> Result<Vec<OrderRow>, StoreError> {
+    let mut sql = String::from(
+        "SELECT id, status, urgent, assignee, customer_name, created_at_ms, next_due_at_ms,
+                next_due_clock, updated_at_ms, serial, fault_code, is_open
+         FROM orders WHERE 1 = 1",
+    );
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if f.open_only {
+        sql.push_str(" AND is_open = 1");
+    }
+    if f.urgent_only {
+        sql.push_str(" AND urgent = 1");
+    }
+    if !f.statuses.is_empty() {
+        sql.push_str(" AND status IN (");
+        for (i, s) in f.statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            args.push(Box::new(s.as_str()));
+            sql.push_str(&format!("?{}", args.len()));
+        }
+        sql.push(')');
+    }
+    if let Some(a) = &f.assignee {
+        args.push(Box::new(a.clone()));
+        sql.push_str(&format!(" AND assignee = ?{}", args.len()));
+    }
+    if let Some(c) = &f.customer {
+        args.push(Box::new(like_pattern(c)));
+        sql.push_str(&format!(
+            " AND customer_name LIKE ?{} ESCAPE '\\'",
+            args.len()
+        ));
+    }
+    if let Some(d) = f.due_before_ms {
+        args.push(Box::new(d));
+        sql.push_str(&format!(" AND next_due_at_ms < ?{}", args.len()));
+    }
+    if f.breached_only {
+        args.push(Box::new(now_ms));
+        sql.push_str(&format!(
+            " AND is_open = 1 AND next_due_at_ms < ?{}",
+            args.len()
+        ));
+    }
+    sql.push_str(match f.sort {
+        OrderSort::Urgency => {
+            " ORDER BY urgent DESC, next_due_at_ms IS NULL, next_due_at_ms, created_at_ms, id"
+        }
+        OrderSort::Newest => " ORDER BY created_at_ms DESC, id",
+    });
+    let limit = match f.limit {
+        0 => 50,
+        n => n.min(OrderFilter::MAX_LIMIT),
+    };
+    args.push(Box::new(limit));
+    sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    args.push(Box::new(f.offset));
+    sql.push_str(&format!(" OFFSET ?{}", args.len()));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let refs: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+    let rows = stmt
+        .query_map(refs.as_slice(), |r| row_of(r, now_ms))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

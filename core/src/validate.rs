@@ -1,0 +1,239 @@
+//! Input checks shared by every public call and by imports: required fields,
+//! length caps (counted in characters, not bytes, so Chinese text gets the
+//! same room as English), quantities, amounts, dates and signature strokes.
+//! Messages name the field and the rule, never the value: values may be
+//! personal data.
+
+use crate::model::{Intake, SiteZone, Stroke, WorkOrder};
+use chrono::NaiveDate;
+
+/// Names: customer, signer, engineer, model.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Codes and identifiers: serial, SKU, fault code, invoice number, phone.
+pub const MAX_CODE_CHARS: usize = 100;
+/// Addresses and emails.
+pub const MAX_ADDRESS_CHARS: usize = 500;
+/// Free text: symptoms, findings, notes, comments, reasons.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+pub const MAX_STROKES: usize = 500;
+pub const MAX_STROKE_POINTS: usize = 20_000;
+pub const MAX_QTY: i64 = 1_000;
+/// In minor units: 100 million in major units.
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000;
+/// Lines of one kind on one order (parts, fees, notes, …).
+pub const MAX_LINES: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct Invalid {
+    pub field: String,
+    pub reason: String,
+}
+
+pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn check_chars(field: &str, value: &str, cap: usize) -> Result<(), Invalid> {
+    if value.chars().count() > cap {
+        return Err(invalid(field, format!("longer than {cap} characters")));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(invalid(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+pub fn required(field: &str, value: &str, cap: usize) -> Result<(), Invalid> {
+    if value.trim().is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    check_chars(field, value, cap)
+}
+
+pub fn optional(field: &str, value: Option<&str>, cap: usize) -> Result<(), Invalid> {
+    match value {
+        Some(v) => check_chars(field, v, cap),
+        None => Ok(()),
+    }
+}
+
+pub fn quantity(field: &str, qty: i64) -> Result<(), Invalid> {
+    if qty <= 0 {
+        return Err(invalid(field, "must be at least 1"));
+    }
+    if qty > MAX_QTY {
+        return Err(invalid(field, format!("must be at most {MAX_QTY}")));
+    }
+    Ok(())
+}
+
+pub fn amount(field: &str, minor: i64) -> Result<(), Invalid> {
+    if minor < 0 {
+        return Err(invalid(field, "must not be negative"));
+    }
+    if minor > MAX_AMOUNT_MINOR {
+        return Err(invalid(
+            field,
+            format!("must be at most {MAX_AMOUNT_MINOR} minor units"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn date(field: &str, value: &str) -> Result<NaiveDate, Invalid> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| invalid(field, "must be a date written YYYY-MM-DD"))
+}
+
+pub fn strokes(field: &str, strokes: &[Stroke], required: bool) -> Result<(), Invalid> {
+    if required && strokes.iter().all(|s| s.points.is_empty()) {
+        return Err(invalid(field, "is empty: the customer has not signed"));
+    }
+    if strokes.len() > MAX_STROKES {
+        return Err(invalid(
+            field,
+            format!("has more than {MAX_STROKES} strokes"),
+        ));
+    }
+    let points: usize = strokes.iter().map(|s| s.points.len()).sum();
+    if points > MAX_STROKE_POINTS {
+        return Err(invalid(
+            field,
+            format!("has more than {MAX_STROKE_POINTS} points"),
+        ));
+    }
+    for s in strokes {
+        if s.points
+            .iter()
+            .any(|p| !p.x.is_finite() || !p.y.is_finite())
+        {
+            return Err(invalid(field, "has a point that is not a finite number"));
+        }
+        if s.points.windows(2).any(|w| w[1].t_ms < w[0].t_ms) {
+            return Err(invalid(field, "has point times that go backwards"));
+        }
+    }
+    Ok(())
+}
+
+/// An intake as the desk or the engineer enters it, at time `now_ms`.
+pub fn intake(i: &Intake, now_ms: i64) -> Result<(), Invalid> {
+    let c = &i.customer;
+    required("customer.name", &c.name, MAX_NAME_CHARS)?;
+    required("customer.address", &c.address, MAX_ADDRESS_CHARS)?;
+    optional("customer.phone", c.phone.as_deref(), MAX_CODE_CHARS)?;
+    optional("customer.email", c.email.as_deref(), MAX_ADDRESS_CHARS)?;
+    if c.phone.as_deref().is_none_or(|p| p.trim().is_empty())
+        && c.email.as_deref().is_none_or(|e| e.trim().is_empty())
+    {
+        return Err(invalid(
+            "customer.phone",
+            "a phone number or an email is required",
+        ));
+    }
+    if let Some(e) = c.email.as_deref().filter(|e| !e.is_empty())
+        && !e.contains('@')
+    {
+        return Err(invalid("customer.email", "is not an email address"));
+    }
+    let p = &i.product;
+    required("product.model", &p.model, MAX_NAME_CHARS)?;
+    required("product.serial", &p.serial, MAX_CODE_CHARS)?;
+    optional(
+        "product.proof_of_purchase",
+        p.proof_of_purchase.as_deref(),
+        MAX_CODE_CHARS,
+    )?;
+    if let Some(d) = &p.purchase_date {
+        let bought = date("product.purchase_date", d)?;
+        let today = chrono::DateTime::from_timestamp_millis(now_ms)
+            .map(|t| t.date_naive())
+            .unwrap_or(NaiveDate::MAX);
+        if bought > today {
+            return Err(invalid("product.purchase_date", "is in the future"));
+        }
+    }
+    let f = &i.fault;
+    required("fault.symptoms", &f.symptoms, MAX_TEXT_CHARS)?;
+    optional("fault.frequency", f.frequency.as_deref(), MAX_TEXT_CHARS)?;
+    optional("fault.since", f.since.as_deref(), MAX_TEXT_CHARS)?;
+    optional(
+        "fault.environment",
+        f.environment.as_deref(),
+        MAX_TEXT_CHARS,
+    )?;
+    optional(
+        "fault.already_tried",
+        f.already_tried.as_deref(),
+        MAX_TEXT_CHARS,
+    )?;
+    if let Some(promised) = i.promised_by_ms
+        && promised <= now_ms
+    {
+        return Err(invalid("promised_by", "must be after the intake time"));
+    }
+    if let SiteZone::OutsideUrban {
+        travel_allowance_min,
+    } = i.site_zone
+        && !(0..=24 * 60).contains(&travel_allowance_min)
+    {
+        return Err(invalid(
+            "site_zone.travel_allowance_min",
+            "must be between 0 and 1440 minutes",
+        ));
+    }
+    Ok(())
+}
+
+/// Caps over a whole order: what a received document must respect too.
+pub fn order(o: &WorkOrder) -> Result<(), Invalid> {
+    let c = &o.intake.customer;
+    check_chars("customer.name", &c.name, MAX_NAME_CHARS)?;
+    check_chars("customer.address", &c.address, MAX_ADDRESS_CHARS)?;
+    optional("customer.phone", c.phone.as_deref(), MAX_CODE_CHARS)?;
+    optional("customer.email", c.email.as_deref(), MAX_ADDRESS_CHARS)?;
+    check_chars("product.model", &o.intake.product.model, MAX_NAME_CHARS)?;
+    check_chars("product.serial", &o.intake.product.serial, MAX_CODE_CHARS)?;
+    check_chars("fault.symptoms", &o.intake.fault.symptoms, MAX_TEXT_CHARS)?;
+    let lists = [
+        ("events", o.events.len()),
+        ("parts", o.parts.len()),
+        ("fees", o.fees.len()),
+        ("repair_notes", o.repair_notes.len()),
+        ("consents", o.consents.len()),
+        ("qc", o.qc.len()),
+        ("follow_ups", o.follow_ups.len()),
+        ("complaints", o.complaints.len()),
+        ("extra_faults", o.extra_faults.len()),
+    ];
+    for (field, n) in lists {
+        if n > MAX_LINES {
+            return Err(invalid(field, format!("has more than {MAX_LINES} entries")));
+        }
+    }
+    for n in &o.repair_notes {
+        check_chars("repair_notes.text", &n.text, MAX_TEXT_CHARS)?;
+    }
+    for p in &o.parts {
+        quantity("parts.qty", p.qty)?;
+        amount("parts.unit_price", p.unit_price_minor)?;
+    }
+    for f in &o.fees {
+        amount("fees.amount", f.amount_minor)?;
+    }
+    for c in &o.consents {
+        strokes("consents.strokes", &c.strokes, false)?;
+    }
+    if let Some(crate::model::SignOff::Signed(s)) = &o.sign_off {
+        strokes("signature.strokes", &s.strokes, false)?;
+        check_chars("signature.signer_name", &s.signer_name, MAX_NAME_CHARS)?;
+    }
+    Ok(())
+}
