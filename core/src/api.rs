@@ -1054,17 +1054,18 @@ impl Fieldwork {
         Ok(doc.get_heads().iter().map(|h| h.to_string()).collect())
     }
 
-    /// The document's changes since `since` (hex heads; empty: everything).
+    /// The document's changes that are not ancestors of `since` (hex heads of
+    /// the receiving side; heads this side has never seen are skipped, so the
+    /// receiver's own heads can be passed as they are; empty: everything).
     pub fn export_changes(&self, doc_id: &str, since: &[String]) -> Result<Vec<u8>> {
         let heads = parse_heads(since)?;
         let mut g = self.lock();
         let doc = g.doc(doc_id)?;
-        if let Some(h) = heads.iter().find(|h| doc.get_change_by_hash(h).is_none()) {
-            return Err(
-                validate::invalid("since", format!("head {h} is not in the document")).into(),
-            );
-        }
-        Ok(doc.save_after(&heads))
+        let known: Vec<ChangeHash> = heads
+            .into_iter()
+            .filter(|h| doc.get_change_by_hash(h).is_some())
+            .collect();
+        Ok(doc.save_after(&known))
     }
 
     /// Apply changes made elsewhere. Malformed bytes, or a result that is not
@@ -1381,6 +1382,9 @@ impl Inner {
             doc_id: doc_id.to_string(),
             reason,
         };
+        // Automerge's incremental load skips what it cannot parse; check every
+        // chunk first so truncated or foreign bytes are refused, not ignored.
+        check_chunks(bytes).map_err(malformed)?;
         let exists = self.store.contains(doc_id)?;
         if !exists {
             self.store
@@ -1445,6 +1449,58 @@ impl Inner {
             waiting_for_deps: waiting,
         })
     }
+}
+
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// Split `bytes` into Automerge storage chunks (magic, checksum, type, LEB128
+/// length, data) and verify each one: change chunks parse with their checksum,
+/// document chunks load on their own. Every byte must belong to a chunk.
+fn check_chunks(mut bytes: &[u8]) -> std::result::Result<(), String> {
+    let mut n = 0;
+    while !bytes.is_empty() {
+        n += 1;
+        if bytes.len() < 9 || bytes[..4] != CHUNK_MAGIC {
+            return Err(format!("chunk {n}: not an Automerge chunk"));
+        }
+        let kind = bytes[8];
+        let (mut len, mut shift, mut i) = (0u64, 0u32, 9usize);
+        loop {
+            let b = *bytes
+                .get(i)
+                .ok_or_else(|| format!("chunk {n}: truncated header"))?;
+            if shift > 56 {
+                return Err(format!("chunk {n}: length out of range"));
+            }
+            len |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            i += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| i.checked_add(l))
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| format!("chunk {n}: truncated"))?;
+        let chunk = &bytes[..end];
+        match kind {
+            1 | 2 => {
+                automerge::Change::try_from(chunk).map_err(|e| format!("chunk {n}: {e}"))?;
+            }
+            0 => {
+                let strict = automerge::LoadOptions::new()
+                    .on_partial_load(automerge::OnPartialLoad::Error)
+                    .verification_mode(automerge::VerificationMode::Check);
+                automerge::Automerge::load_with_options(chunk, strict)
+                    .map_err(|e| format!("chunk {n}: {e}"))?;
+            }
+            other => return Err(format!("chunk {n}: unsupported chunk type {other}")),
+        }
+        bytes = &bytes[end..];
+    }
+    Ok(())
 }
 
 enum Rows2 {

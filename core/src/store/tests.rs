@@ -1,1 +1,184 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::rules::testing::visited_order;
+
+fn schema(conn: &Connection) -> Vec<(String, String, String)> {
+    let mut stmt = conn
+        .prepare("SELECT type, name, COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_store_from_a_newer_release_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Store::open(&path, Policy::default()).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let err = Store::open(&path, Policy::default()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NewerSchema { found, supported } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION)
+    );
+    assert!(err.to_string().contains("newer Fieldwork"), "{err}");
+    // Refusing changed nothing.
+    let conn = Connection::open(&path).unwrap();
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION + 1);
+}
+
+/// Write an order the way schema `version` stored it.
+fn write_order_at(store: &mut Store, order: &WorkOrder) {
+    let mut doc = AutoCommit::new();
+    autosurgeon::reconcile(&mut doc, order).unwrap();
+    let tx = store.conn.transaction().unwrap();
+    tx.execute(
+        "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, 'work_order', ?2, 0)",
+        params![order.id, doc.save()],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms, updated_at_ms)
+         VALUES (?1, 'signed_off', 0, 'eng', ?2, ?3, ?3)",
+        params![order.id, order.intake.customer.name, order.created_at_ms],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn every_earlier_schema_upgrades_to_exactly_the_fresh_schema_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh_path = dir.path().join("fresh.db");
+    let fresh = Store::open(&fresh_path, Policy::default()).unwrap();
+    let fresh_schema = schema(&fresh.conn);
+    assert_eq!(fresh.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(SCHEMA_VERSION >= 2);
+    for old in 1..SCHEMA_VERSION {
+        let path = dir.path().join(format!("v{old}.db"));
+        let mut store = Store::open_at_version(&path, Policy::default(), old).unwrap();
+        assert_eq!(store.schema_version().unwrap(), old);
+        let order = visited_order(false);
+        write_order_at(&mut store, &order);
+        drop(store);
+
+        let upgraded = Store::open(&path, Policy::default()).unwrap();
+        assert_eq!(upgraded.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(schema(&upgraded.conn), fresh_schema, "upgraded from {old}");
+        // The new columns were filled from the document.
+        let (serial, code, repaired): (String, Option<String>, Option<i64>) = upgraded
+            .conn
+            .query_row(
+                "SELECT serial, fault_code, repaired_at_ms FROM orders WHERE id = ?1",
+                [&order.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(serial, "SN-1");
+        assert_eq!(code.as_deref(), Some("E21"));
+        assert!(repaired.is_some());
+        assert_eq!(upgraded.prior_repairs("SN-1", "other").unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn pragmas_are_durable_wal_with_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("p.db"), Policy::default()).unwrap();
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    let sync: i64 = store
+        .conn
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
+    let fk: i64 = store
+        .conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
+    let temp: i64 = store
+        .conn
+        .pragma_query_value(None, "temp_store", |r| r.get(0))
+        .unwrap();
+    assert_eq!((mode.as_str(), sync, fk, temp), ("wal", 2, 1, 2));
+}
+
+#[test]
+fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let mut store = Store::open(&path, Policy::default()).unwrap();
+    let mut order = visited_order(false);
+    store.insert_new(&order.id, AutoCommit::new());
+    let stage = |store: &mut Store, order: &WorkOrder| {
+        let doc = store.doc(&order.id).unwrap();
+        let before = doc.get_heads();
+        autosurgeon::reconcile(doc, order).unwrap();
+        doc.commit();
+        let w = Write {
+            doc_id: &order.id,
+            kind: DocKind::WorkOrder,
+            heads_before: before,
+            rows: Rows::Order(order),
+        };
+        store.persist(&[w], &[]).unwrap();
+    };
+    stage(&mut store, &order);
+    for i in 0..(COMPACT_EVERY + 10) {
+        order.repair_notes.push(crate::model::Note {
+            id: format!("n{i}"),
+            text: format!("note {i}"),
+            by: "e".into(),
+            at_ms: i,
+        });
+        stage(&mut store, &order);
+    }
+    let chunks: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM doc_chunks", [], |r| r.get(0))
+        .unwrap();
+    let count: i64 = store
+        .conn
+        .query_row("SELECT chunk_count FROM documents", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(chunks, count);
+    assert!(chunks < COMPACT_EVERY, "compacted: {chunks}");
+    drop(store);
+    let mut store = Store::open(&path, Policy::default()).unwrap();
+    let back: WorkOrder = autosurgeon::hydrate(store.doc(&order.id).unwrap()).unwrap();
+    assert_eq!(back, order);
+}
+
+#[test]
+fn a_corrupt_document_is_reported_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.db");
+    let mut store = Store::open(&path, Policy::default()).unwrap();
+    store
+        .conn
+        .execute("INSERT INTO documents (doc_id, kind, snapshot) VALUES ('wo-bad', 'work_order', x'00ff00')", [])
+        .unwrap();
+    assert!(matches!(
+        store.doc("wo-bad"),
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn document_ids_say_their_kind() {
+    assert_eq!(DocKind::of_id("wo-abc"), Some(DocKind::WorkOrder));
+    assert_eq!(DocKind::of_id("stock-eng_1"), Some(DocKind::VanStock));
+    assert_eq!(DocKind::of_id("catalog"), Some(DocKind::Catalog));
+    assert_eq!(DocKind::of_id("wo-"), None);
+    assert_eq!(DocKind::of_id("wo-a b"), None);
+    assert_eq!(DocKind::of_id("other"), None);
+}
