@@ -17,9 +17,12 @@ use crate::store::{
     CATALOG_ID, DocKind, OrderFilter, OrderRow, Rows, Store, StoreError, Write, stock_doc_id,
 };
 use crate::validate::{self, Invalid, MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
-use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
-use autosurgeon::{Hydrate, Reconcile, hydrate, reconcile};
+use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc, transaction::CommitOptions};
+use autosurgeon::{
+    Hydrate, Reconcile, hydrate, hydrate_prop, reconcile, reconcile_insert, reconcile_prop,
+};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -392,9 +395,8 @@ impl Fieldwork {
         }
         let mut o = g.load_order(id)?;
         let status = current_status(&o);
-        if !matches!(status, Status::OnSite | Status::InProgress)
-            && !(status == Status::Accepted && o.intake.channel == Channel::MailIn)
-        {
+        let on_bench = status == Status::Accepted && o.intake.channel == Channel::MailIn;
+        if !(matches!(status, Status::OnSite | Status::InProgress) || on_bench) {
             return Err(wrong_status(
                 status,
                 "diagnose on site (or on the bench for mail-in units)",
@@ -564,13 +566,7 @@ impl Fieldwork {
                 g.save_order(&o, "order part")?;
             }
             PartState::Applied => {
-                let engineer = g.user.clone();
-                let mut stock = g.van_stock_doc(&engineer)?;
-                let on_hand = stock
-                    .counts
-                    .get(sku)
-                    .map(|c| c.on_hand.value())
-                    .unwrap_or(0);
+                let on_hand = g.on_hand(sku)?;
                 if on_hand < qty {
                     return Err(Error::InsufficientStock {
                         sku: sku.to_string(),
@@ -578,15 +574,10 @@ impl Fieldwork {
                         wanted: qty,
                     });
                 }
-                g.move_stock(
-                    &mut stock,
-                    sku,
-                    -qty,
-                    MovementKind::IssuedToOrder {
-                        order_id: o.id.clone(),
-                    },
-                )?;
-                g.save_order_and_stock(&o, &stock, "use part")?;
+                let movement = MovementKind::IssuedToOrder {
+                    order_id: o.id.clone(),
+                };
+                g.save_order_and_stock(&o, sku, -qty, movement, "use part")?;
             }
         }
         Ok(line_id)
@@ -913,9 +904,9 @@ impl Fieldwork {
         let mut g = self.lock();
         let order = g.load_order(id)?;
         let now = g.clock.now_ms();
-        let stock = match &order.assignee {
-            Some(e) if g.store.contains(&stock_doc_id(e))? => Some(g.van_stock_doc(e)?),
-            _ => None,
+        let stock: Option<BTreeMap<String, i64>> = match &order.assignee {
+            Some(e) => Some(g.store.stock_levels(e)?.into_iter().collect()),
+            None => None,
         };
         let policy = g.store.policy();
         let status = current_status(&order);
@@ -1005,17 +996,25 @@ impl Fieldwork {
                 sku: sku.to_string(),
             });
         }
-        let engineer = g.user.clone();
-        let mut stock = g.van_stock_doc(&engineer)?;
-        let on_hand = stock
-            .counts
-            .get(sku)
-            .map(|c| c.on_hand.value())
-            .unwrap_or(0);
+        let on_hand = g.on_hand(sku)?;
         let (d, kind) = delta(on_hand)?;
-        g.move_stock(&mut stock, sku, d, kind)?;
-        let id = stock_doc_id(&engineer);
-        g.save_doc(&id, DocKind::VanStock, &stock, "stock", Rows::Stock(&stock))
+        let (id, heads_before, levels) = g.stage_stock_movement(sku, d, kind, "stock")?;
+        let engineer = g.user.clone();
+        let rows = Rows::Stock {
+            engineer: &engineer,
+            levels: &levels,
+        };
+        let hlc = g.meta_hlc();
+        g.store.persist(
+            &[Write {
+                doc_id: &id,
+                kind: DocKind::VanStock,
+                heads_before,
+                rows,
+            }],
+            &[(META_HLC, &hlc)],
+        )?;
+        Ok(())
     }
 
     /// The signed-in engineer's van: levels with reorder hints, from rows.
@@ -1041,8 +1040,12 @@ impl Fieldwork {
 
     pub fn stock_ledger(&self) -> Result<Vec<StockMovement>> {
         let mut g = self.lock();
-        let engineer = g.user.clone();
-        Ok(g.van_stock_doc(&engineer)?.ledger)
+        let id = stock_doc_id(&g.user);
+        if !g.store.contains(&id)? {
+            return Ok(vec![]);
+        }
+        let doc = g.doc(&id)?;
+        hydrate_prop(doc, automerge::ROOT, "ledger").map_err(|e| corrupt(&id, e))
     }
 
     // ---- changes in and out (sync) -----------------------------------------
@@ -1085,6 +1088,12 @@ impl Fieldwork {
             ids.extend(g.store.doc_ids(k)?);
         }
         Ok(ids)
+    }
+
+    /// See [`Store::unsynchronised_for_fixtures`]: benchmark fixtures only.
+    #[doc(hidden)]
+    pub fn unsynchronised_for_fixtures(&self) -> Result<()> {
+        Ok(self.lock().store.unsynchronised_for_fixtures()?)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
@@ -1229,35 +1238,30 @@ impl Inner {
         hydrate(doc).map_err(|e| corrupt(CATALOG_ID, e))
     }
 
-    fn van_stock_doc(&mut self, engineer: &str) -> Result<VanStock> {
-        let id = stock_doc_id(engineer);
-        if !self.store.contains(&id)? {
-            return Ok(VanStock {
-                engineer: engineer.to_string(),
-                counts: Default::default(),
-                ledger: vec![],
-            });
-        }
-        let doc = self.doc(&id)?;
-        hydrate(doc).map_err(|e| corrupt(&id, e))
+    /// The signed-in engineer's on-hand count of `sku`, from the rows.
+    fn on_hand(&self, sku: &str) -> Result<i64> {
+        Ok(self
+            .store
+            .stock_levels(&self.user)?
+            .into_iter()
+            .find(|(s, _)| s == sku)
+            .map(|(_, n)| n)
+            .unwrap_or(0))
     }
 
-    fn move_stock(
+    /// Change the van's counter for `sku` by `delta` and append the ledger
+    /// line, touching only those two places of the document (the ledger grows
+    /// for years; it is never rewritten). Returns the document id, the heads
+    /// before, and the new levels.
+    fn stage_stock_movement(
         &mut self,
-        stock: &mut VanStock,
         sku: &str,
         delta: i64,
         kind: MovementKind,
-    ) -> Result<()> {
-        stock
-            .counts
-            .entry(sku.to_string())
-            .or_insert_with(|| StockCount {
-                on_hand: autosurgeon::Counter::with_value(0),
-            })
-            .on_hand
-            .increment(delta);
-        stock.ledger.push(StockMovement {
+        intent: &str,
+    ) -> Result<(String, Vec<ChangeHash>, BTreeMap<String, i64>)> {
+        let id = stock_doc_id(&self.user);
+        let movement = StockMovement {
             id: new_id("mv"),
             sku: sku.to_string(),
             kind,
@@ -1265,8 +1269,63 @@ impl Inner {
             by: self.user.clone(),
             device: self.device_id.clone(),
             at_ms: self.clock.now_ms(),
-        });
-        Ok(())
+        };
+        let fresh = !self.store.contains(&id)?;
+        if fresh {
+            let doc = AutoCommit::new().with_actor(self.actor.clone());
+            self.store.insert_new(&id, doc);
+        }
+        let now = self.clock.now_ms();
+        let engineer = self.user.clone();
+        let actor = self.actor.clone();
+        let doc = self.store.doc(&id)?;
+        doc.set_actor(actor);
+        let before = doc.get_heads();
+        let staged = (|| -> std::result::Result<BTreeMap<String, i64>, String> {
+            if fresh {
+                let empty = VanStock {
+                    engineer,
+                    counts: BTreeMap::new(),
+                    ledger: vec![],
+                };
+                reconcile(doc, &empty).map_err(|e| e.to_string())?;
+            }
+            let mut counts: BTreeMap<String, StockCount> =
+                hydrate_prop(doc, automerge::ROOT, "counts").map_err(|e| e.to_string())?;
+            counts
+                .entry(sku.to_string())
+                .or_insert_with(|| StockCount {
+                    on_hand: autosurgeon::Counter::with_value(0),
+                })
+                .on_hand
+                .increment(delta);
+            reconcile_prop(doc, automerge::ROOT, "counts", &counts).map_err(|e| e.to_string())?;
+            let ledger = match doc.get(automerge::ROOT, "ledger") {
+                Ok(Some((automerge::Value::Object(automerge::ObjType::List), obj))) => obj,
+                _ => return Err("the van stock has no ledger list".into()),
+            };
+            let len = doc.length(&ledger);
+            reconcile_insert(doc, ledger, len, &movement).map_err(|e| e.to_string())?;
+            Ok(counts
+                .into_iter()
+                .map(|(sku, c)| (sku, c.on_hand.value()))
+                .collect())
+        })();
+        match staged {
+            Ok(levels) => {
+                doc.commit_with(
+                    CommitOptions::default()
+                        .with_message(intent.to_string())
+                        .with_time(now / 1000),
+                );
+                Ok((id, before, levels))
+            }
+            Err(reason) => {
+                doc.rollback();
+                self.store.evict(&id);
+                Err(StoreError::Corrupt { doc_id: id, reason }.into())
+            }
+        }
     }
 
     /// Reconcile `value` into its document and commit one change named
@@ -1321,23 +1380,27 @@ impl Inner {
         Ok(())
     }
 
+    /// A part fitted from the van: the order and the stock move in one transaction.
     fn save_order_and_stock(
         &mut self,
         o: &WorkOrder,
-        stock: &VanStock,
+        sku: &str,
+        delta: i64,
+        kind: MovementKind,
         intent: &str,
     ) -> Result<()> {
         validate::order(o)?;
-        let stock_id = stock_doc_id(&stock.engineer);
         let order_heads = self.stage(&o.id, o, intent)?;
-        let stock_heads = match self.stage(&stock_id, stock, intent) {
-            Ok(h) => h,
-            Err(e) => {
-                self.store.evict(&o.id);
-                return Err(e);
-            }
-        };
+        let (stock_id, stock_heads, levels) =
+            match self.stage_stock_movement(sku, delta, kind, intent) {
+                Ok(staged) => staged,
+                Err(e) => {
+                    self.store.evict(&o.id);
+                    return Err(e);
+                }
+            };
         let hlc = self.meta_hlc();
+        let engineer = self.user.clone();
         let writes = [
             Write {
                 doc_id: &o.id,
@@ -1349,7 +1412,10 @@ impl Inner {
                 doc_id: &stock_id,
                 kind: DocKind::VanStock,
                 heads_before: stock_heads,
-                rows: Rows::Stock(stock),
+                rows: Rows::Stock {
+                    engineer: &engineer,
+                    levels: &levels,
+                },
             },
         ];
         self.store.persist(&writes, &[(META_HLC, &hlc)])?;
@@ -1432,7 +1498,7 @@ impl Inner {
         let hlc = self.meta_hlc();
         let write_rows = match &rows {
             Rows2::Order(o) => Rows::Order(o),
-            Rows2::Stock(s) => Rows::Stock(s),
+            Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
             Rows2::Catalog | Rows2::Unchanged => Rows::None,
         };
         self.store.persist(
@@ -1506,7 +1572,7 @@ fn check_chunks(mut bytes: &[u8]) -> std::result::Result<(), String> {
 enum Rows2 {
     Unchanged,
     Order(Box<WorkOrder>),
-    Stock(VanStock),
+    Stock(String, BTreeMap<String, i64>),
     Catalog,
 }
 
@@ -1521,7 +1587,15 @@ fn check_kind(doc: &AutoCommit, kind: DocKind) -> std::result::Result<Rows2, Str
             validate::order(&o).map_err(|e| e.to_string())?;
             Rows2::Order(Box::new(o))
         }
-        DocKind::VanStock => Rows2::Stock(h(doc)?),
+        DocKind::VanStock => {
+            let stock: VanStock = h(doc)?;
+            let levels = stock
+                .counts
+                .into_iter()
+                .map(|(sku, c)| (sku, c.on_hand.value()))
+                .collect();
+            Rows2::Stock(stock.engineer, levels)
+        }
         DocKind::Catalog => {
             h::<Catalog>(doc)?;
             Rows2::Catalog

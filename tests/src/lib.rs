@@ -1,3 +1,112 @@
 //! End-to-end scenarios across processes. Today: crash safety of the core's
-//! store (a writer process killed with SIGKILL). The sync issue adds devices
-//! and a server on loopback here.
+//! store (a writer process killed with SIGKILL) and the benchmark fixtures.
+//! The sync issue adds devices and a server on loopback here.
+
+use fieldwork_core::api::{DiagnosisInput, Result};
+use fieldwork_core::model::*;
+use fieldwork_core::{Fieldwork, ManualClock};
+
+/// A plausible intake; `n` varies the customer, unit and urgency.
+pub fn intake(n: u32) -> Intake {
+    Intake {
+        channel: Channel::Phone,
+        customer: Customer {
+            name: format!("客户 {n} Customer"),
+            phone: Some(format!("+86 21 5555 {:04}", n % 10_000)),
+            email: None,
+            address: format!("上海市 {n} 号"),
+            member: n % 3 == 0,
+        },
+        product: Product {
+            model: "AC-900".into(),
+            serial: format!("SN-{n:06}"),
+            // Bought a few weeks before T0: still in warranty after the
+            // benchmark's 5,000 visits (about 250 simulated days).
+            purchase_date: Some("2026-10-01".into()),
+            proof_of_purchase: Some(format!("INV-{n}")),
+        },
+        fault: Fault {
+            symptoms: "开机后不制冷 no cooling after start".into(),
+            frequency: Some("every start".into()),
+            since: Some("two days".into()),
+            environment: None,
+            already_tried: None,
+        },
+        category: Category::ProductQuality,
+        priority: if n % 7 == 0 {
+            Priority::Urgent
+        } else {
+            Priority::Normal
+        },
+        promised_by_ms: None,
+        site_zone: SiteZone::Urban,
+    }
+}
+
+/// The catalog part the fixtures use.
+pub fn relay() -> CatalogPart {
+    CatalogPart {
+        sku: "RLY".into(),
+        name: "Relay".into(),
+        unit_price_minor: 4_500,
+        low_stock_threshold: 2,
+    }
+}
+
+/// A signature of `strokes` strokes of 20 points.
+pub fn signature(strokes: usize) -> Vec<Stroke> {
+    (0..strokes)
+        .map(|s| Stroke {
+            points: (0..20)
+                .map(|i| StrokePoint {
+                    x: f64::from(i) * 7.5,
+                    y: s as f64 * 30.0 + f64::from(i % 4),
+                    t_ms: i64::from(i) * 16,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// One full visit, intake to signed and rated, as the signed-in engineer.
+/// The van needs one relay in stock.
+pub fn full_visit(fw: &Fieldwork, clock: &ManualClock, n: u32) -> Result<String> {
+    let id = fw.create_order(intake(n))?;
+    fw.assign(&id, &fw.user())?;
+    fw.accept(&id)?;
+    fw.en_route(&id)?;
+    clock.advance_ms(12 * 60_000);
+    fw.arrive(&id, None)?;
+    fw.diagnose(
+        &id,
+        DiagnosisInput {
+            fault_code: "E21".into(),
+            kind: FaultKind::Hardware,
+            findings: "relay contacts burnt".into(),
+            planned_parts: vec!["RLY".into()],
+            estimate_minor: 0,
+            misuse: false,
+        },
+    )?;
+    fw.decide_warranty(&id, true, false)?;
+    fw.start_work(&id)?;
+    fw.use_part(&id, "RLY", 1, true)?;
+    fw.add_fee(&id, FeeKind::Labour, "relay swap", 9_000)?;
+    fw.add_note(&id, "replaced relay, tested three cycles")?;
+    clock.advance_ms(60 * 60_000);
+    fw.mark_repaired(&id)?;
+    fw.record_qc(
+        &id,
+        ["appearance", "function", "performance"]
+            .into_iter()
+            .map(|n| QcItem {
+                name: n.into(),
+                passed: true,
+                note: None,
+            })
+            .collect(),
+    )?;
+    fw.capture_signature(&id, "客户", signature(3))?;
+    fw.rate(&id, Rating::Satisfied, Some(5), None)?;
+    Ok(id)
+}

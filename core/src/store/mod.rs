@@ -13,7 +13,7 @@ use crate::model::{VanStock, WorkOrder};
 use crate::policy::Policy;
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Numbered migrations; index + 1 is the schema version each one produces.
@@ -112,7 +112,11 @@ pub(crate) struct Write<'a> {
 /// What a document write also updates.
 pub(crate) enum Rows<'a> {
     Order(&'a WorkOrder),
-    Stock(&'a VanStock),
+    /// The engineer's on-hand level per SKU.
+    Stock {
+        engineer: &'a str,
+        levels: &'a BTreeMap<String, i64>,
+    },
     None,
 }
 
@@ -181,6 +185,14 @@ impl Store {
             tx.pragma_update(None, "user_version", version)?;
             tx.commit()?;
         }
+        Ok(())
+    }
+
+    /// Turn off fsync for this connection: only for building benchmark
+    /// fixtures, never in an app (a power cut could then lose commits).
+    #[doc(hidden)]
+    pub fn unsynchronised_for_fixtures(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "OFF")?;
         Ok(())
     }
 
@@ -286,7 +298,7 @@ impl Store {
             write_doc(&tx, w.doc_id, w.kind, doc, &w.heads_before)?;
             match w.rows {
                 Rows::Order(order) => rows::upsert_order(&tx, order, &self.policy)?,
-                Rows::Stock(stock) => rows::replace_stock(&tx, stock)?,
+                Rows::Stock { engineer, levels } => rows::replace_stock(&tx, engineer, levels)?,
                 Rows::None => {}
             }
         }
@@ -423,7 +435,12 @@ fn rebuild_rows(tx: &Transaction<'_>, policy: &Policy) -> Result<(), StoreError>
             rows::upsert_order(tx, &order, policy)?;
         } else if kind == DocKind::VanStock.as_str() {
             let stock: VanStock = autosurgeon::hydrate(&doc).map_err(corrupt)?;
-            rows::replace_stock(tx, &stock)?;
+            let levels = stock
+                .counts
+                .into_iter()
+                .map(|(sku, c)| (sku, c.on_hand.value()))
+                .collect();
+            rows::replace_stock(tx, &stock.engineer, &levels)?;
         }
     }
     Ok(())

@@ -2,11 +2,12 @@
 //! with the shared rules and written in the document's transaction.
 
 use super::StoreError;
-use crate::model::{FaultKind, PartState, Priority, Status, VanStock, WorkOrder};
+use crate::model::{FaultKind, PartState, Priority, Status, WorkOrder};
 use crate::policy::Policy;
 use crate::rules::{lifecycle, rework::PriorRepair, sla};
 use rusqlite::{Connection, Row, ToSql, Transaction, params};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One order as lists show it. Never needs the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,15 +147,17 @@ fn upsert_repair_facts(tx: &Transaction<'_>, order: &WorkOrder) -> Result<(), St
     Ok(())
 }
 
-pub(super) fn replace_stock(tx: &Transaction<'_>, stock: &VanStock) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM stock_levels WHERE engineer = ?1",
-        [&stock.engineer],
-    )?;
+pub(super) fn replace_stock(
+    tx: &Transaction<'_>,
+    engineer: &str,
+    levels: &BTreeMap<String, i64>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM stock_levels WHERE engineer = ?1")?
+        .execute([engineer])?;
     let mut ins =
         tx.prepare_cached("INSERT INTO stock_levels (engineer, sku, on_hand) VALUES (?1, ?2, ?3)")?;
-    for (sku, count) in &stock.counts {
-        ins.execute(params![stock.engineer, sku, count.on_hand.value()])?;
+    for (sku, on_hand) in levels {
+        ins.execute(params![engineer, sku, on_hand])?;
     }
     Ok(())
 }

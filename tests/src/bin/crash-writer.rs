@@ -4,7 +4,6 @@
 //!
 //! Usage: `crash-writer DB_PATH`. Lines: `created ID`, `assigned ID`, `note ID N`.
 
-use fieldwork_core::model::*;
 use fieldwork_core::{Config, Fieldwork};
 use std::io::Write;
 
@@ -22,7 +21,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let fw = Fieldwork::open(&path, Config::new("eng-crash"))?;
     let mut out = std::io::stdout().lock();
     loop {
-        let id = fw.create_order(intake())?;
+        let id = fw.create_order(fieldwork_tests::intake(1))?;
         writeln!(out, "created {id}")?;
         out.flush()?;
         fw.assign(&id, "eng-crash")?;
@@ -33,35 +32,5 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             writeln!(out, "note {id} {n}")?;
             out.flush()?;
         }
-    }
-}
-
-fn intake() -> Intake {
-    Intake {
-        channel: Channel::Phone,
-        customer: Customer {
-            name: "测试客户".into(),
-            phone: Some("+86 10 0000 0000".into()),
-            email: None,
-            address: "北京".into(),
-            member: false,
-        },
-        product: Product {
-            model: "M".into(),
-            serial: "S".into(),
-            purchase_date: None,
-            proof_of_purchase: None,
-        },
-        fault: Fault {
-            symptoms: "noise".into(),
-            frequency: None,
-            since: None,
-            environment: None,
-            already_tried: None,
-        },
-        category: Category::Other,
-        priority: Priority::Normal,
-        promised_by_ms: None,
-        site_zone: SiteZone::Urban,
     }
 }

@@ -1,0 +1,314 @@
+//! The core's benchmarks: one JSON object per line on stdout
+//! (`{"name","value","unit","baseline","ratio"}`), each against a baseline
+//! measured in the same run, and the same table written to the Markdown file
+//! given with `--markdown PATH`. Run through `scripts/bench`.
+
+use fieldwork_core::model::Status;
+use fieldwork_core::{Config, Fieldwork, ManualClock, OrderFilter};
+use fieldwork_tests::{full_visit, relay};
+use rusqlite::Connection;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+struct Row {
+    name: &'static str,
+    value: f64,
+    unit: &'static str,
+    baseline: Option<f64>,
+    what: &'static str,
+}
+
+const ORDERS: u32 = 5_000;
+const T0: i64 = 1_795_000_000_000;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("fieldwork-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let markdown = args
+        .iter()
+        .position(|a| a == "--markdown")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let dir = tempfile::tempdir()?;
+    let mut rows = Vec::new();
+    rows.push(edit_durable_vs_upsert(dir.path())?);
+    let big = dir.path().join("big.db");
+    eprintln!("building a store of {ORDERS} orders with full visits…");
+    build_fixture(&big)?;
+    rows.push(bytes_per_order(&big)?);
+    rows.push(open_5000(&big)?);
+    rows.push(list_urgent(&big)?);
+    for r in &rows {
+        println!("{}", json(r));
+    }
+    if let Some(path) = markdown {
+        std::fs::write(&path, markdown_table(&rows))?;
+        eprintln!("wrote {path}");
+    }
+    Ok(())
+}
+
+fn mean(samples: &[Duration]) -> f64 {
+    samples.iter().map(Duration::as_secs_f64).sum::<f64>() / samples.len() as f64
+}
+
+fn median(samples: &mut [Duration]) -> f64 {
+    samples.sort();
+    samples[samples.len() / 2].as_secs_f64()
+}
+
+fn device(path: &Path) -> Res<(Fieldwork, std::sync::Arc<ManualClock>)> {
+    let clock = ManualClock::new(T0);
+    let fw = Fieldwork::open(
+        path,
+        Config {
+            clock: clock.clone(),
+            ..Config::new("eng-bench")
+        },
+    )?;
+    Ok((fw, clock))
+}
+
+fn durable_pragmas(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", 2)
+}
+
+/// One durable field edit (document change + row, committed) against a bare
+/// upsert of one row with the same pragmas, both on the same disk.
+fn edit_durable_vs_upsert(dir: &Path) -> Res<Row> {
+    const N: usize = 300;
+    let (fw, clock) = device(&dir.join("edit.db"))?;
+    fw.upsert_catalog_part(relay())?;
+    fw.receive_stock("RLY", 1)?;
+    let id = full_visit(&fw, &clock, 1)?;
+    let mut ours = Vec::with_capacity(N);
+    for i in 0..N + 20 {
+        let reason = format!("waiting for parts, update {i}");
+        let t = Instant::now();
+        fw.set_sla_exception(&id, &reason)?;
+        if i >= 20 {
+            ours.push(t.elapsed());
+        }
+    }
+    let conn = Connection::open(dir.join("bare.db"))?;
+    durable_pragmas(&conn)?;
+    conn.execute_batch(
+        "CREATE TABLE t (id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL)",
+    )?;
+    let mut bare = Vec::with_capacity(N);
+    for i in 0..N + 20 {
+        let t = Instant::now();
+        conn.execute(
+            "INSERT INTO t (id, reason, at) VALUES ('wo-1', ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+            rusqlite::params![format!("waiting for parts, update {i}"), i as i64],
+        )?;
+        if i >= 20 {
+            bare.push(t.elapsed());
+        }
+    }
+    Ok(Row {
+        name: "core.edit_durable_vs_upsert",
+        value: mean(&ours) * 1e3,
+        unit: "ms",
+        baseline: Some(mean(&bare) * 1e3),
+        what: "one durable field edit on a visited order (Automerge change + row, fsynced) vs a bare rusqlite upsert with the same pragmas; mean of 300",
+    })
+}
+
+fn build_fixture(path: &Path) -> Res<()> {
+    let (fw, clock) = device(path)?;
+    fw.unsynchronised_for_fixtures()?;
+    fw.upsert_catalog_part(relay())?;
+    for _ in 0..ORDERS.div_ceil(1_000) {
+        fw.receive_stock("RLY", 1_000)?;
+    }
+    let started = Instant::now();
+    for n in 0..ORDERS {
+        full_visit(&fw, &clock, n)?;
+        clock.advance_ms(60_000);
+    }
+    eprintln!(
+        "  {ORDERS} visits in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Store size on disk per visited order, against the bytes of the Automerge
+/// documents alone (`save()`).
+fn bytes_per_order(path: &Path) -> Res<Row> {
+    let (fw, _) = device(path)?;
+    let ids = fw.list_orders(&OrderFilter {
+        limit: OrderFilter::MAX_LIMIT,
+        ..OrderFilter::default()
+    })?;
+    let sample: Vec<_> = ids.iter().take(100).collect();
+    let mut doc_bytes = 0usize;
+    for r in &sample {
+        doc_bytes += fw.export_changes(&r.id, &[])?.len();
+    }
+    drop(fw); // last connection: checkpoints the WAL
+    let conn = Connection::open(path)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+    drop(conn);
+    let wal = path.with_extension("db-wal");
+    let total = file_len(path) + file_len(&wal);
+    Ok(Row {
+        name: "core.bytes_per_order",
+        value: total as f64 / f64::from(ORDERS),
+        unit: "bytes",
+        baseline: Some(doc_bytes as f64 / sample.len() as f64),
+        what: "store file size per order after a full visit (vacuumed), vs the order's Automerge changes alone",
+    })
+}
+
+fn open_5000(path: &Path) -> Res<Row> {
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let fw = Fieldwork::open(path, Config::new("eng-bench"))?;
+        ours.push(t.elapsed());
+        drop(fw);
+        let t = Instant::now();
+        let conn = Connection::open(path)?;
+        durable_pragmas(&conn)?;
+        let _: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        bare.push(t.elapsed());
+        drop(conn);
+    }
+    Ok(Row {
+        name: "core.open_5000_ms",
+        value: median(&mut ours) * 1e3,
+        unit: "ms",
+        baseline: Some(median(&mut bare) * 1e3),
+        what: "open a store of 5,000 visited orders (schema check, device id, clock) vs opening the same file with rusqlite and the same pragmas; median of 10",
+    })
+}
+
+fn list_urgent(path: &Path) -> Res<Row> {
+    let (fw, clock) = device(path)?;
+    clock.set(T0 + 3_600_000 * 24 * 5);
+    let filter = OrderFilter {
+        open_only: true,
+        limit: 50,
+        ..OrderFilter::default()
+    };
+    let first = fw.list_orders(&filter)?;
+    if first.len() != 50 || !first[0].urgent || first.iter().any(|r| r.status == Status::Closed) {
+        return Err("the urgent list is not what the benchmark expects".into());
+    }
+    let mut ours = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let rows = fw.list_orders(&filter)?;
+        ours.push(t.elapsed());
+        std::hint::black_box(rows);
+    }
+    let conn = Connection::open(path)?;
+    durable_pragmas(&conn)?;
+    let mut stmt = conn.prepare(
+        "SELECT id, status, urgent, assignee, customer_name, next_due_at_ms FROM orders
+         WHERE is_open = 1 ORDER BY urgent DESC, next_due_at_ms IS NULL, next_due_at_ms, created_at_ms, id LIMIT 50",
+    )?;
+    let mut bare = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let rows: Vec<(String, String, bool, Option<String>, String, Option<i64>)> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        bare.push(t.elapsed());
+        std::hint::black_box(rows);
+    }
+    Ok(Row {
+        name: "core.list_urgent_50_of_5000_ms",
+        value: median(&mut ours) * 1e3,
+        unit: "ms",
+        baseline: Some(median(&mut bare) * 1e3),
+        what: "the 50 most urgent open orders of 5,000 through the facade vs the same indexed query in bare rusqlite; median of 200",
+    })
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+fn json(r: &Row) -> String {
+    serde_json::json!({
+        "name": r.name,
+        "value": round(r.value),
+        "unit": r.unit,
+        "baseline": r.baseline.map(round),
+        "ratio": r.baseline.map(|b| round(r.value / b)),
+    })
+    .to_string()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!(
+        "{cpu}, {cores} cores, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+fn markdown_table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "# Benchmarks\n\nWritten by `scripts/bench` (do not edit by hand). Each figure is measured \
+         against a baseline in the same run; `ratio` = value / baseline.\n\n",
+    );
+    s.push_str(&format!("Machine: {}. Release build (LTO).\n\n", machine()));
+    s.push_str("| name | value | unit | baseline | ratio | what |\n|---|---|---|---|---|---|\n");
+    for r in rows {
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            r.name,
+            round(r.value),
+            r.unit,
+            r.baseline
+                .map(|b| round(b).to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.baseline
+                .map(|b| format!("{:.2}", r.value / b))
+                .unwrap_or_else(|| "-".into()),
+            r.what
+        ));
+    }
+    s
+}
