@@ -22,7 +22,7 @@ use autosurgeon::{
     Hydrate, Reconcile, hydrate, hydrate_prop, reconcile, reconcile_insert, reconcile_prop,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -195,7 +195,13 @@ struct Inner {
     user: String,
     clock: Arc<dyn Clock>,
     hlc: Hlc,
+    /// Orders as last written or read, matching their stored documents:
+    /// an edit starts from here and writes only the fields it changed.
+    orders: HashMap<String, WorkOrder>,
 }
+
+/// Hydrated orders kept in memory.
+const CACHE_ORDERS: usize = 256;
 
 fn new_id(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
@@ -242,6 +248,7 @@ impl Fieldwork {
                 user: config.user,
                 clock: config.clock,
                 hlc,
+                orders: HashMap::new(),
             }),
         })
     }
@@ -1220,14 +1227,20 @@ impl Inner {
                 id: id.to_string(),
             });
         }
+        if let Some(o) = self.orders.get(id) {
+            return Ok(o.clone());
+        }
         let doc = self.doc(id)?;
-        hydrate(doc).map_err(|e| {
-            StoreError::Corrupt {
-                doc_id: id.to_string(),
-                reason: e.to_string(),
-            }
-            .into()
-        })
+        let order: WorkOrder = hydrate(doc).map_err(|e| corrupt(id, e))?;
+        self.remember(&order);
+        Ok(order)
+    }
+
+    fn remember(&mut self, order: &WorkOrder) {
+        if self.orders.len() >= CACHE_ORDERS {
+            self.orders.clear();
+        }
+        self.orders.insert(order.id.clone(), order.clone());
     }
 
     fn catalog(&mut self) -> Result<Catalog> {
@@ -1366,9 +1379,37 @@ impl Inner {
         self.hlc.encode(&self.device_id)
     }
 
+    /// Commit one change holding the fields of `o` that differ from the
+    /// stored order (all of it for a new order).
+    fn stage_order(&mut self, o: &WorkOrder, intent: &str) -> Result<Vec<ChangeHash>> {
+        let Some(before) = self.orders.remove(&o.id) else {
+            return self.stage(&o.id, o, intent);
+        };
+        let now = self.clock.now_ms();
+        let actor = self.actor.clone();
+        let doc = self.store.doc(&o.id)?;
+        doc.set_actor(actor);
+        let heads = doc.get_heads();
+        if let Err(e) = reconcile_changed_fields(doc, &before, o) {
+            doc.rollback();
+            self.store.evict(&o.id);
+            return Err(StoreError::Corrupt {
+                doc_id: o.id.clone(),
+                reason: e.to_string(),
+            }
+            .into());
+        }
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(intent.to_string())
+                .with_time(now / 1000),
+        );
+        Ok(heads)
+    }
+
     fn save_order(&mut self, o: &WorkOrder, intent: &str) -> Result<()> {
         validate::order(o)?;
-        let heads_before = self.stage(&o.id, o, intent)?;
+        let heads_before = self.stage_order(o, intent)?;
         let hlc = self.meta_hlc();
         let write = Write {
             doc_id: &o.id,
@@ -1377,6 +1418,7 @@ impl Inner {
             rows: Rows::Order(o),
         };
         self.store.persist(&[write], &[(META_HLC, &hlc)])?;
+        self.remember(o);
         Ok(())
     }
 
@@ -1390,7 +1432,7 @@ impl Inner {
         intent: &str,
     ) -> Result<()> {
         validate::order(o)?;
-        let order_heads = self.stage(&o.id, o, intent)?;
+        let order_heads = self.stage_order(o, intent)?;
         let (stock_id, stock_heads, levels) =
             match self.stage_stock_movement(sku, delta, kind, intent) {
                 Ok(staged) => staged,
@@ -1419,6 +1461,7 @@ impl Inner {
             },
         ];
         self.store.persist(&writes, &[(META_HLC, &hlc)])?;
+        self.remember(o);
         Ok(())
     }
 
@@ -1451,6 +1494,7 @@ impl Inner {
         // Automerge's incremental load skips what it cannot parse; check every
         // chunk first so truncated or foreign bytes are refused, not ignored.
         check_chunks(bytes).map_err(malformed)?;
+        self.orders.remove(doc_id);
         let exists = self.store.contains(doc_id)?;
         if !exists {
             self.store
@@ -1515,6 +1559,72 @@ impl Inner {
             waiting_for_deps: waiting,
         })
     }
+}
+
+/// Reconcile only the top-level fields that changed: an edit then reads and
+/// writes one part of the document, not all of it. The destructuring lists
+/// every field, so a field added to `WorkOrder` must be added here too.
+fn reconcile_changed_fields(
+    doc: &mut AutoCommit,
+    old: &WorkOrder,
+    new: &WorkOrder,
+) -> std::result::Result<(), autosurgeon::ReconcileError> {
+    let WorkOrder {
+        id,
+        created_at_ms,
+        created_by,
+        intake,
+        assignee,
+        events,
+        diagnosis,
+        extra_faults,
+        repair_notes,
+        parts,
+        fees,
+        warranty,
+        consents,
+        qc,
+        sla_exception,
+        sign_off,
+        satisfaction,
+        follow_ups,
+        complaints,
+        mail_in,
+        rework_of,
+    } = new;
+    macro_rules! changed {
+        ($($field:ident),*) => {
+            $(
+                if &old.$field != $field {
+                    reconcile_prop(doc, automerge::ROOT, stringify!($field), $field)?;
+                }
+            )*
+        };
+    }
+    changed!(
+        id,
+        created_at_ms,
+        created_by,
+        intake,
+        assignee,
+        events,
+        diagnosis,
+        extra_faults,
+        repair_notes,
+        parts,
+        fees,
+        warranty,
+        consents,
+        qc,
+        sla_exception,
+        sign_off,
+        satisfaction,
+        follow_ups,
+        complaints,
+        mail_in,
+        rework_of
+    );
+    Ok(())
 }
 
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];

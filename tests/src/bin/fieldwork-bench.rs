@@ -37,9 +37,14 @@ fn run() -> Res<()> {
         .position(|a| a == "--markdown")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    let only_edit = args.iter().any(|a| a == "--only-edit");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     rows.push(edit_durable_vs_upsert(dir.path())?);
+    if only_edit {
+        println!("{}", json(&rows[0]));
+        return Ok(());
+    }
     let big = dir.path().join("big.db");
     eprintln!("building a store of {ORDERS} orders with full visits…");
     build_fixture(&big)?;
