@@ -57,13 +57,13 @@ pub fn order_conflicts(
         skus.sort_unstable();
         skus.dedup();
         for sku in skus {
-            if let Some(&on_hand) = stock.get(sku) {
-                if on_hand < 0 {
-                    out.push(Conflict::StockOversold {
-                        sku: sku.to_string(),
-                        on_hand,
-                    });
-                }
+            if let Some(&on_hand) = stock.get(sku)
+                && on_hand < 0
+            {
+                out.push(Conflict::StockOversold {
+                    sku: sku.to_string(),
+                    on_hand,
+                });
             }
         }
     }
