@@ -15,7 +15,7 @@ pub fn intake(n: u32) -> Intake {
             phone: Some(format!("+86 21 5555 {:04}", n % 10_000)),
             email: None,
             address: format!("上海市 {n} 号"),
-            member: n % 3 == 0,
+            member: n.is_multiple_of(3),
         },
         product: Product {
             model: "AC-900".into(),
@@ -33,7 +33,7 @@ pub fn intake(n: u32) -> Intake {
             already_tried: None,
         },
         category: Category::ProductQuality,
-        priority: if n % 7 == 0 {
+        priority: if n.is_multiple_of(7) {
             Priority::Urgent
         } else {
             Priority::Normal

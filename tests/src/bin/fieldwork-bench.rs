@@ -10,6 +10,9 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The columns a list shows, read straight from SQLite.
+type BareRow = (String, String, bool, Option<String>, String, Option<i64>);
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 struct Row {
@@ -235,7 +238,7 @@ fn list_urgent(path: &Path) -> Res<Row> {
     let mut bare = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
-        let rows: Vec<(String, String, bool, Option<String>, String, Option<i64>)> = stmt
+        let rows: Vec<BareRow> = stmt
             .query_map([], |r| {
                 Ok((
                     r.get(0)?,
