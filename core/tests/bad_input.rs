@@ -412,3 +412,35 @@ fn a_bad_policy_or_user_is_refused_at_open() {
     );
     assert!(Fieldwork::open(dir.path().join("b.db"), Config::new("")).is_err());
 }
+
+mod arbitrary_bytes {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Corrupted change bytes never panic; a refusal changes nothing.
+        #[test]
+        fn corrupted_imports_are_refused_or_harmless(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let (d, id) = setup();
+            let mut bytes = d.fw.export_changes(&id, &[]).unwrap();
+            for (at, b) in &flips {
+                let i = at.index(bytes.len());
+                bytes[i] ^= b | 1;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            let before = fingerprint(&d.fw);
+            match d.fw.import_changes("wo-fresh", &bytes) {
+                Ok(_) => {}
+                Err(_) => prop_assert_eq!(&fingerprint(&d.fw), &before),
+            }
+            match d.fw.import_changes(&id, &bytes) {
+                Ok(_) => {}
+                Err(_) => prop_assert_eq!(&fingerprint(&d.fw), &before),
+            }
+            prop_assert_eq!(d.fw.integrity_check().unwrap(), "ok");
+            prop_assert_eq!(d.fw.order(&id).unwrap().status, Status::InProgress);
+        }
+    }
+}

@@ -503,3 +503,47 @@ fn lists_filter_and_sort_from_rows() {
     assert!(rows.iter().all(|r| r.breached));
     assert_eq!(rows[1].next_due_clock.as_deref(), Some("arrival"));
 }
+
+#[test]
+fn one_store_is_safe_to_call_from_many_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Fieldwork>();
+    let d = device("eng-1");
+    catalog(&d.fw);
+    d.fw.receive_stock("RLY", 40).unwrap();
+    let fw = std::sync::Arc::new(d.fw);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let fw = fw.clone();
+            std::thread::spawn(move || {
+                let mut ids = Vec::new();
+                for i in 0..5 {
+                    let id = fw
+                        .create_order(intake(&format!("T{t} C{i}"), &format!("SN-{t}-{i}")))
+                        .unwrap();
+                    fw.assign(&id, "eng-1").unwrap();
+                    fw.add_note(&id, "from a thread").unwrap();
+                    ids.push(id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let ids: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20);
+    let rows = fw
+        .list_orders(&OrderFilter {
+            limit: 100,
+            ..OrderFilter::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 20);
+    for id in &ids {
+        let v = fw.order(id).unwrap();
+        assert_eq!(v.status, Status::Dispatched);
+        assert_eq!(v.order.repair_notes.len(), 1);
+    }
+}

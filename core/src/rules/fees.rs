@@ -34,7 +34,10 @@ pub fn decide_warranty(
     if misuse {
         return out("fault caused by misuse: paid repair".into());
     }
-    let until = bought + chrono::Duration::days(policy.warranty_days);
+    // A period past the calendar's end means "covered for ever", never a panic.
+    let until = chrono::TimeDelta::try_days(policy.warranty_days)
+        .and_then(|d| bought.checked_add_signed(d))
+        .unwrap_or(NaiveDate::MAX);
     if today > until {
         return out(format!("warranty ended {until}: paid repair"));
     }
@@ -161,6 +164,11 @@ mod tests {
             warranty_days: 30,
             ..Policy::default()
         };
+        let endless = Policy {
+            warranty_days: i64::MAX,
+            ..Policy::default()
+        };
+        assert!(decide_warranty(Some(d("2026-10-01")), true, false, today, &endless).in_warranty);
         assert!(!decide_warranty(Some(d("2026-10-01")), true, false, today, &short).in_warranty);
     }
 

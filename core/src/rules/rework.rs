@@ -40,7 +40,7 @@ pub fn rework_of(
                 (FaultKind::Hardware, false) => Policy::days(policy.hardware_rework_days),
                 (FaultKind::Hardware, true) => return false,
             };
-            at_ms - p.repaired_at_ms <= window
+            at_ms.saturating_sub(p.repaired_at_ms) <= window
         })
         .max_by_key(|p| p.repaired_at_ms)
         .map(|p| p.order_id.clone())

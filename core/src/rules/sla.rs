@@ -85,7 +85,7 @@ fn clock(
         Some(_) => (ClockState::MetLate, None),
         None if stopped => (ClockState::Stopped, None),
         None => {
-            let left = due - now_ms;
+            let left = due.saturating_sub(now_ms);
             let state = if left < 0 {
                 ClockState::Breached
             } else if left <= Policy::minutes(policy.about_to_breach_min) {
