@@ -1018,6 +1018,7 @@ impl Fieldwork {
                 kind: DocKind::VanStock,
                 heads_before,
                 rows,
+                compact: false,
             }],
             &[(META_HLC, &hlc)],
         )?;
@@ -1409,6 +1410,14 @@ impl Inner {
 
     fn save_order(&mut self, o: &WorkOrder, intent: &str) -> Result<()> {
         validate::order(o)?;
+        // A visit that just ended (signed off, closed, cancelled) is saved
+        // whole: its document will rarely change again.
+        let settled = |st: Status| st.is_terminal() || st == Status::SignedOff;
+        let ended_now = settled(current_status(o))
+            && self
+                .orders
+                .get(&o.id)
+                .is_some_and(|b| !settled(current_status(b)));
         let heads_before = self.stage_order(o, intent)?;
         let hlc = self.meta_hlc();
         let write = Write {
@@ -1416,6 +1425,7 @@ impl Inner {
             kind: DocKind::WorkOrder,
             heads_before,
             rows: Rows::Order(o),
+            compact: ended_now,
         };
         self.store.persist(&[write], &[(META_HLC, &hlc)])?;
         self.remember(o);
@@ -1449,6 +1459,7 @@ impl Inner {
                 kind: DocKind::WorkOrder,
                 heads_before: order_heads,
                 rows: Rows::Order(o),
+                compact: false,
             },
             Write {
                 doc_id: &stock_id,
@@ -1458,6 +1469,7 @@ impl Inner {
                     engineer: &engineer,
                     levels: &levels,
                 },
+                compact: false,
             },
         ];
         self.store.persist(&writes, &[(META_HLC, &hlc)])?;
@@ -1480,6 +1492,7 @@ impl Inner {
                 kind,
                 heads_before,
                 rows,
+                compact: false,
             }],
             &[],
         )?;
@@ -1551,6 +1564,7 @@ impl Inner {
                 kind,
                 heads_before: before,
                 rows: write_rows,
+                compact: false,
             }],
             &[(META_HLC, &hlc)],
         )?;

@@ -107,6 +107,8 @@ pub(crate) struct Write<'a> {
     /// Heads before this call's change; empty for a new document.
     pub heads_before: Vec<ChangeHash>,
     pub rows: Rows<'a>,
+    /// Save the document whole now rather than appending a chunk.
+    pub compact: bool,
 }
 
 /// What a document write also updates.
@@ -295,7 +297,7 @@ impl Store {
                 .cache
                 .get_mut(w.doc_id)
                 .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
-            write_doc(&tx, w.doc_id, w.kind, doc, &w.heads_before)?;
+            write_doc(&tx, w.doc_id, w.kind, doc, &w.heads_before, w.compact)?;
             match w.rows {
                 Rows::Order(order) => rows::upsert_order(&tx, order, &self.policy)?,
                 Rows::Stock { engineer, levels } => rows::replace_stock(&tx, engineer, levels)?,
@@ -359,6 +361,7 @@ fn write_doc(
     kind: DocKind,
     doc: &mut AutoCommit,
     heads_before: &[ChangeHash],
+    compact: bool,
 ) -> Result<(), StoreError> {
     let existing: Option<i64> = tx
         .prepare_cached("SELECT chunk_count FROM documents WHERE doc_id = ?1")?
@@ -375,7 +378,7 @@ fn write_doc(
     if chunk.is_empty() {
         return Ok(());
     }
-    if count + 1 >= COMPACT_EVERY {
+    if compact || count + 1 >= COMPACT_EVERY {
         tx.prepare_cached("DELETE FROM doc_chunks WHERE doc_id = ?1")?
             .execute([doc_id])?;
         tx.prepare_cached("UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1")?

@@ -129,6 +129,7 @@ fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
             kind: DocKind::WorkOrder,
             heads_before: before,
             rows: Rows::Order(order),
+            compact: false,
         };
         store.persist(&[w], &[]).unwrap();
     };
