@@ -278,29 +278,7 @@ impl Fieldwork {
         let mut g = self.lock();
         let now = g.clock.now_ms();
         validate::intake(&intake, now)?;
-        let order = WorkOrder {
-            id: new_id("wo"),
-            created_at_ms: now,
-            created_by: g.user.clone(),
-            mail_in: (intake.channel == Channel::MailIn).then(MailIn::default),
-            intake,
-            assignee: None,
-            events: vec![],
-            diagnosis: None,
-            extra_faults: vec![],
-            repair_notes: vec![],
-            parts: vec![],
-            fees: vec![],
-            warranty: None,
-            consents: vec![],
-            qc: vec![],
-            sla_exception: None,
-            sign_off: None,
-            satisfaction: None,
-            follow_ups: vec![],
-            complaints: vec![],
-            rework_of: None,
-        };
+        let order = WorkOrder::from_intake(new_id("wo"), now, g.user.clone(), intake);
         let id = order.id.clone();
         g.save_order(&order, "intake")?;
         Ok(id)
@@ -1583,31 +1561,10 @@ fn reconcile_changed_fields(
     old: &WorkOrder,
     new: &WorkOrder,
 ) -> std::result::Result<(), autosurgeon::ReconcileError> {
-    let WorkOrder {
-        id,
-        created_at_ms,
-        created_by,
-        intake,
-        assignee,
-        events,
-        diagnosis,
-        extra_faults,
-        repair_notes,
-        parts,
-        fees,
-        warranty,
-        consents,
-        qc,
-        sla_exception,
-        sign_off,
-        satisfaction,
-        follow_ups,
-        complaints,
-        mail_in,
-        rework_of,
-    } = new;
+    // Destructuring with the list makes the compiler check it is complete.
     macro_rules! changed {
-        ($($field:ident),*) => {
+        ($($field:ident),* $(,)?) => {
+            let WorkOrder { $($field),* } = new;
             $(
                 if &old.$field != $field {
                     reconcile_prop(doc, automerge::ROOT, stringify!($field), $field)?;
@@ -1636,7 +1593,7 @@ fn reconcile_changed_fields(
         follow_ups,
         complaints,
         mail_in,
-        rework_of
+        rework_of,
     );
     Ok(())
 }

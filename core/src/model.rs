@@ -536,6 +536,40 @@ pub struct WorkOrder {
     pub rework_of: Option<String>,
 }
 
+impl WorkOrder {
+    /// A new order as intake creates it: nothing has happened to it yet.
+    pub fn from_intake(
+        id: String,
+        created_at_ms: i64,
+        created_by: String,
+        intake: Intake,
+    ) -> WorkOrder {
+        WorkOrder {
+            id,
+            created_at_ms,
+            created_by,
+            mail_in: (intake.channel == Channel::MailIn).then(MailIn::default),
+            intake,
+            assignee: None,
+            events: vec![],
+            diagnosis: None,
+            extra_faults: vec![],
+            repair_notes: vec![],
+            parts: vec![],
+            fees: vec![],
+            warranty: None,
+            consents: vec![],
+            qc: vec![],
+            sla_exception: None,
+            sign_off: None,
+            satisfaction: None,
+            follow_ups: vec![],
+            complaints: vec![],
+            rework_of: None,
+        }
+    }
+}
+
 /// Part of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct CatalogPart {

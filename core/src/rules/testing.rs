@@ -8,55 +8,34 @@ use crate::policy::Policy;
 pub const T0: i64 = 1_790_000_000_000;
 
 pub fn new_order() -> WorkOrder {
-    WorkOrder {
-        id: "wo-test".into(),
-        created_at_ms: T0,
-        created_by: "desk".into(),
-        intake: Intake {
-            channel: Channel::Phone,
-            customer: Customer {
-                name: "Li Wei".into(),
-                phone: Some("+86 138 0000 0000".into()),
-                email: None,
-                address: "1 Road".into(),
-                member: true,
-            },
-            product: Product {
-                model: "AC-900".into(),
-                serial: "SN-1".into(),
-                purchase_date: Some("2026-01-01".into()),
-                proof_of_purchase: Some("INV-1".into()),
-            },
-            fault: Fault {
-                symptoms: "no cooling".into(),
-                frequency: None,
-                since: None,
-                environment: None,
-                already_tried: None,
-            },
-            category: Category::ProductQuality,
-            priority: Priority::Normal,
-            promised_by_ms: None,
-            site_zone: SiteZone::Urban,
+    let intake = Intake {
+        channel: Channel::Phone,
+        customer: Customer {
+            name: "Li Wei".into(),
+            phone: Some("+86 138 0000 0000".into()),
+            email: None,
+            address: "1 Road".into(),
+            member: true,
         },
-        assignee: None,
-        events: vec![],
-        diagnosis: None,
-        extra_faults: vec![],
-        repair_notes: vec![],
-        parts: vec![],
-        fees: vec![],
-        warranty: None,
-        consents: vec![],
-        qc: vec![],
-        sla_exception: None,
-        sign_off: None,
-        satisfaction: None,
-        follow_ups: vec![],
-        complaints: vec![],
-        mail_in: None,
-        rework_of: None,
-    }
+        product: Product {
+            model: "AC-900".into(),
+            serial: "SN-1".into(),
+            purchase_date: Some("2026-01-01".into()),
+            proof_of_purchase: Some("INV-1".into()),
+        },
+        fault: Fault {
+            symptoms: "no cooling".into(),
+            frequency: None,
+            since: None,
+            environment: None,
+            already_tried: None,
+        },
+        category: Category::ProductQuality,
+        priority: Priority::Normal,
+        promised_by_ms: None,
+        site_zone: SiteZone::Urban,
+    };
+    WorkOrder::from_intake("wo-test".into(), T0, "desk".into(), intake)
 }
 
 fn next_at(order: &WorkOrder) -> i64 {
