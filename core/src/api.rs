@@ -13,6 +13,7 @@ use crate::rules::mail_in::{Milestone, milestones};
 use crate::rules::signoff::{SignatureState, render_report, report_sha256, signature_state_with};
 use crate::rules::sla::{SlaClock, clocks};
 use crate::rules::{RuleError, wrong_status};
+use crate::store::log::{self, LoggedChange, PullPlan};
 use crate::store::{
     CATALOG_ID, DocKind, OrderFilter, OrderRow, Rows, Store, StoreError, Write, stock_doc_id,
 };
@@ -209,6 +210,27 @@ fn new_id(prefix: &str) -> String {
 
 const META_DEVICE: &str = "device_id";
 const META_HLC: &str = "hlc";
+const META_CURSOR: &str = "sync_cursor";
+
+/// Why the server did not take a pushed document.
+#[derive(Debug, thiserror::Error)]
+pub enum PushRefusal {
+    /// The device's engineer may not write it (HTTP 403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The bytes or the resulting document broke a rule; nothing was stored.
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A device's Automerge actor: its device id's bytes.
+pub fn device_actor(device_id: &str) -> std::result::Result<ActorId, uuid::Error> {
+    Ok(ActorId::from(
+        uuid::Uuid::parse_str(device_id)?.as_bytes().as_slice(),
+    ))
+}
 
 impl Fieldwork {
     /// Open or create the store at `path`.
@@ -227,15 +249,10 @@ impl Fieldwork {
                 d
             }
         };
-        let actor = ActorId::from(
-            uuid::Uuid::parse_str(&device_id)
-                .map_err(|e| StoreError::Corrupt {
-                    doc_id: "meta".into(),
-                    reason: format!("device id: {e}"),
-                })?
-                .as_bytes()
-                .as_slice(),
-        );
+        let actor = device_actor(&device_id).map_err(|e| StoreError::Corrupt {
+            doc_id: "meta".into(),
+            reason: format!("device id: {e}"),
+        })?;
         let hlc = store
             .meta(META_HLC)?
             .and_then(|h| Hlc::decode(&h))
@@ -990,6 +1007,7 @@ impl Fieldwork {
             levels: &levels,
         };
         let hlc = g.meta_hlc();
+        let device = g.device_id.clone();
         g.store.persist(
             &[Write {
                 doc_id: &id,
@@ -997,6 +1015,7 @@ impl Fieldwork {
                 heads_before,
                 rows,
                 compact: false,
+                origin: Some(&device),
             }],
             &[(META_HLC, &hlc)],
         )?;
@@ -1063,7 +1082,7 @@ impl Fieldwork {
         let kind = DocKind::of_id(doc_id)
             .ok_or_else(|| validate::invalid("doc_id", "is not a document id"))?;
         let mut g = self.lock();
-        g.import(doc_id, kind, bytes)
+        g.import(doc_id, kind, bytes, None)
     }
 
     /// Every document id held, of each kind (orders, van stock, catalog).
@@ -1080,6 +1099,176 @@ impl Fieldwork {
     #[doc(hidden)]
     pub fn unsynchronised_for_fixtures(&self) -> Result<()> {
         Ok(self.lock().store.unsynchronised_for_fixtures()?)
+    }
+
+    // ---- sync: the device side -------------------------------------------
+
+    /// The oldest changes made here that the server has not acknowledged,
+    /// about `max_bytes` of them (at least one).
+    pub fn outbox(&self, max_bytes: usize) -> Result<Vec<LoggedChange>> {
+        Ok(log::oldest(self.lock().store.conn(), max_bytes)?)
+    }
+
+    /// The server acknowledged (or finally refused) these outbox entries.
+    pub fn acknowledge(&self, seqs: &[i64]) -> Result<()> {
+        Ok(log::delete(self.lock().store.conn_mut(), seqs)?)
+    }
+
+    /// Changes waiting in the outbox.
+    pub fn pending_changes(&self) -> Result<i64> {
+        Ok(log::pending(self.lock().store.conn())?)
+    }
+
+    /// How far this device has pulled the server's log.
+    pub fn sync_cursor(&self) -> Result<i64> {
+        let g = self.lock();
+        Ok(g.store
+            .meta(META_CURSOR)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub fn set_sync_cursor(&self, cursor: i64) -> Result<()> {
+        Ok(self
+            .lock()
+            .store
+            .set_meta(META_CURSOR, &cursor.to_string())?)
+    }
+
+    /// Drop an order that was reassigned away, unless changes made here are
+    /// still waiting to reach the server. Returns whether it was dropped.
+    pub fn forget_if_synced(&self, doc_id: &str) -> Result<bool> {
+        let mut g = self.lock();
+        if log::pending_for(g.store.conn(), doc_id)? > 0 {
+            return Ok(false);
+        }
+        g.orders.remove(doc_id);
+        g.store.forget(doc_id)?;
+        Ok(true)
+    }
+
+    // ---- sync: the server side -------------------------------------------
+
+    /// Open the server's store for a tenant: as [`Fieldwork::open`], and it
+    /// records which engineer may see which order.
+    pub fn open_server(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
+        let fw = Fieldwork::open(path, config)?;
+        fw.lock().store.keep_grants();
+        Ok(fw)
+    }
+
+    /// Apply a device's push of one document, all or nothing. The device
+    /// belongs to `engineer`; every change must be made by the device itself.
+    pub fn apply_push(
+        &self,
+        device_id: &str,
+        engineer: &str,
+        doc_id: &str,
+        bytes: &[u8],
+    ) -> Result<(), PushRefusal> {
+        let kind = self.check_push(device_id, engineer, doc_id, bytes)?;
+        let mut g = self.lock();
+        match g.import(doc_id, kind, bytes, Some(device_id)) {
+            Ok(_) => Ok(()),
+            Err(Error::Store(e)) => Err(PushRefusal::Store(e)),
+            Err(e) => Err(PushRefusal::Refused(e.to_string())),
+        }
+    }
+
+    /// Every check of [`Fieldwork::apply_push`] short of applying: the
+    /// server checks a whole request before it stores any of it.
+    pub fn check_push(
+        &self,
+        device_id: &str,
+        engineer: &str,
+        doc_id: &str,
+        bytes: &[u8],
+    ) -> Result<DocKind, PushRefusal> {
+        let kind = DocKind::of_id(doc_id)
+            .ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
+        let summary = check_chunks(bytes).map_err(PushRefusal::Refused)?;
+        if summary.whole_documents > 0 {
+            return Err(PushRefusal::Refused(
+                "a device pushes changes, not whole documents".into(),
+            ));
+        }
+        let actor =
+            device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
+        if summary.actors.iter().any(|a| *a != actor) {
+            return Err(PushRefusal::Refused(
+                "a change was not made by this device".into(),
+            ));
+        }
+        let g = self.lock();
+        let exists = g.store.contains(doc_id)?;
+        match kind {
+            DocKind::Catalog => {
+                return Err(PushRefusal::Forbidden(
+                    "the catalog is edited by the desk".into(),
+                ));
+            }
+            DocKind::VanStock if doc_id != stock_doc_id(engineer) => {
+                return Err(PushRefusal::Forbidden(
+                    "another engineer's van stock".into(),
+                ));
+            }
+            DocKind::WorkOrder
+                if exists && !log::ever_granted(g.store.conn(), doc_id, engineer)? =>
+            {
+                return Err(PushRefusal::Forbidden(
+                    "the order was never assigned to this engineer".into(),
+                ));
+            }
+            _ => {}
+        }
+        if !exists && kind == DocKind::WorkOrder {
+            // A new order made on the device must be assigned to its engineer.
+            let mut probe = AutoCommit::new();
+            probe
+                .load_incremental(bytes)
+                .map_err(|e| PushRefusal::Refused(e.to_string()))?;
+            let order: WorkOrder = hydrate(&probe)
+                .map_err(|e| PushRefusal::Refused(format!("not a work order: {e}")))?;
+            if order.assignee.as_deref() != Some(engineer) {
+                return Err(PushRefusal::Forbidden(
+                    "a new order must be assigned to the engineer who made it".into(),
+                ));
+            }
+        }
+        Ok(kind)
+    }
+
+    /// What `engineer`'s device `device_id` pulls after `cursor`.
+    pub fn pull_plan(
+        &self,
+        engineer: &str,
+        device_id: &str,
+        cursor: i64,
+        limit: usize,
+    ) -> Result<PullPlan> {
+        Ok(log::plan_pull(
+            self.lock().store.conn(),
+            engineer,
+            device_id,
+            cursor,
+            limit,
+        )?)
+    }
+
+    /// Whether `engineer` may read `doc_id` now.
+    pub fn readable_by(&self, doc_id: &str, engineer: &str) -> Result<bool> {
+        let g = self.lock();
+        Ok(match DocKind::of_id(doc_id) {
+            Some(DocKind::Catalog) => true,
+            Some(DocKind::VanStock) => doc_id == stock_doc_id(engineer),
+            Some(DocKind::WorkOrder) => log::granted_now(g.store.conn(), doc_id, engineer)?,
+            None => false,
+        })
+    }
+
+    /// The newest position of the change log.
+    pub fn log_position(&self) -> Result<i64> {
+        Ok(log::max_seq(self.lock().store.conn())?)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
@@ -1404,6 +1593,7 @@ impl Inner {
             heads_before,
             rows: Rows::Order(o),
             compact: ended_now,
+            origin: Some(&self.device_id),
         };
         self.store.persist(&[write], &[(META_HLC, &hlc)])?;
         self.remember(o);
@@ -1438,6 +1628,7 @@ impl Inner {
                 heads_before: order_heads,
                 rows: Rows::Order(o),
                 compact: false,
+                origin: Some(&self.device_id),
             },
             Write {
                 doc_id: &stock_id,
@@ -1448,6 +1639,7 @@ impl Inner {
                     levels: &levels,
                 },
                 compact: false,
+                origin: Some(&self.device_id),
             },
         ];
         self.store.persist(&writes, &[(META_HLC, &hlc)])?;
@@ -1471,13 +1663,22 @@ impl Inner {
                 heads_before,
                 rows,
                 compact: false,
+                origin: Some(&self.device_id),
             }],
             &[],
         )?;
         Ok(())
     }
 
-    fn import(&mut self, doc_id: &str, kind: DocKind, bytes: &[u8]) -> Result<ImportOutcome> {
+    /// Apply changes made elsewhere; `origin` (the pushing device, on the
+    /// server) puts them in the change log.
+    fn import(
+        &mut self,
+        doc_id: &str,
+        kind: DocKind,
+        bytes: &[u8],
+        origin: Option<&str>,
+    ) -> Result<ImportOutcome> {
         let malformed = |reason: String| Error::MalformedDocument {
             doc_id: doc_id.to_string(),
             reason,
@@ -1543,6 +1744,7 @@ impl Inner {
                 heads_before: before,
                 rows: write_rows,
                 compact: false,
+                origin,
             }],
             &[(META_HLC, &hlc)],
         )?;
@@ -1598,12 +1800,21 @@ fn reconcile_changed_fields(
     Ok(())
 }
 
+/// What a run of chunks holds: the actor of each change, and how many
+/// whole-document chunks.
+#[derive(Debug, Default)]
+struct ChunkSummary {
+    actors: Vec<ActorId>,
+    whole_documents: usize,
+}
+
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// Split `bytes` into Automerge storage chunks (magic, checksum, type, LEB128
 /// length, data) and verify each one: change chunks parse with their checksum,
 /// document chunks load on their own. Every byte must belong to a chunk.
-fn check_chunks(mut bytes: &[u8]) -> std::result::Result<(), String> {
+fn check_chunks(mut bytes: &[u8]) -> std::result::Result<ChunkSummary, String> {
+    let mut summary = ChunkSummary::default();
     let mut n = 0;
     while !bytes.is_empty() {
         n += 1;
@@ -1634,7 +1845,9 @@ fn check_chunks(mut bytes: &[u8]) -> std::result::Result<(), String> {
         let chunk = &bytes[..end];
         match kind {
             1 | 2 => {
-                automerge::Change::try_from(chunk).map_err(|e| format!("chunk {n}: {e}"))?;
+                let change =
+                    automerge::Change::try_from(chunk).map_err(|e| format!("chunk {n}: {e}"))?;
+                summary.actors.push(change.actor_id().clone());
             }
             0 => {
                 let strict = automerge::LoadOptions::new()
@@ -1642,12 +1855,13 @@ fn check_chunks(mut bytes: &[u8]) -> std::result::Result<(), String> {
                     .verification_mode(automerge::VerificationMode::Check);
                 automerge::Automerge::load_with_options(chunk, strict)
                     .map_err(|e| format!("chunk {n}: {e}"))?;
+                summary.whole_documents += 1;
             }
             other => return Err(format!("chunk {n}: unsupported chunk type {other}")),
         }
         bytes = &bytes[end..];
     }
-    Ok(())
+    Ok(summary)
 }
 
 enum Rows2 {

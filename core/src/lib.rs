@@ -11,6 +11,7 @@ pub mod rules;
 pub use policy::Policy;
 pub mod api;
 pub mod store;
+pub mod sync;
 pub mod validate;
 
 pub use api::{Config, Error, Fieldwork, ManualClock, SystemClock};

@@ -1,3 +1,7 @@
-//! fieldwork-server: the sync endpoint and the dispatcher board. Empty until
-//! the sync issue; it will compute SLA state and validation with the same
-//! `fieldwork_core::rules` the devices use.
+//! fieldwork-server: the sync endpoint devices talk to and the dispatcher
+//! API, over one core store per tenant (embedded SQLite). It computes SLA
+//! state and validates pushes with the same `fieldwork_core` rules the
+//! devices use.
+
+pub mod app;
+pub mod auth;

@@ -110,3 +110,5 @@ pub fn full_visit(fw: &Fieldwork, clock: &ManualClock, n: u32) -> Result<String>
     fw.rate(&id, Rating::Satisfied, Some(5), None)?;
     Ok(id)
 }
+
+pub mod harness;

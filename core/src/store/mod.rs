@@ -5,6 +5,7 @@
 //!
 //! One writer connection; documents recently used stay decoded in memory.
 
+pub mod log;
 mod rows;
 
 pub use rows::{OrderFilter, OrderRow, OrderSort};
@@ -31,6 +32,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         sql: include_str!("migrations/002_rework_lookup_and_stock.sql"),
         rebuild: true,
+    },
+    Migration {
+        sql: include_str!("migrations/003_change_log.sql"),
+        rebuild: false,
     },
 ];
 
@@ -109,6 +114,10 @@ pub(crate) struct Write<'a> {
     pub rows: Rows<'a>,
     /// Save the document whole now rather than appending a chunk.
     pub compact: bool,
+    /// Record this call's changes in the change log, made by this origin
+    /// (a device id). A device logs only its own changes (its outbox); the
+    /// server logs every change it applies.
+    pub origin: Option<&'a str>,
 }
 
 /// What a document write also updates.
@@ -127,6 +136,8 @@ pub struct Store {
     conn: Connection,
     cache: HashMap<String, AutoCommit>,
     policy: Policy,
+    /// The server's store: it keeps who may see which order (grants).
+    keeps_grants: bool,
 }
 
 fn set_pragmas(conn: &Connection) -> Result<(), StoreError> {
@@ -157,6 +168,7 @@ impl Store {
             conn,
             cache: HashMap::new(),
             policy,
+            keeps_grants: false,
         };
         store.migrate(version)?;
         Ok(store)
@@ -195,6 +207,31 @@ impl Store {
     #[doc(hidden)]
     pub fn unsynchronised_for_fixtures(&self) -> Result<(), StoreError> {
         self.conn.pragma_update(None, "synchronous", "OFF")?;
+        Ok(())
+    }
+
+    /// Make this the server's store: it records grants as orders are assigned.
+    pub fn keep_grants(&mut self) {
+        self.keeps_grants = true;
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Drop a document and everything derived from it (an order reassigned
+    /// away from this device, once its outbox is empty).
+    pub(crate) fn forget(&mut self, doc_id: &str) -> Result<(), StoreError> {
+        self.evict(doc_id);
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM orders WHERE id = ?1", [doc_id])?;
+        tx.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [doc_id])?;
+        tx.execute("DELETE FROM documents WHERE doc_id = ?1", [doc_id])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -298,8 +335,16 @@ impl Store {
                 .get_mut(w.doc_id)
                 .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
             write_doc(&tx, w.doc_id, w.kind, doc, &w.heads_before, w.compact)?;
+            if let Some(origin) = w.origin {
+                log::append(&tx, w.doc_id, doc, &w.heads_before, origin)?;
+            }
             match w.rows {
-                Rows::Order(order) => rows::upsert_order(&tx, order, &self.policy)?,
+                Rows::Order(order) => {
+                    if self.keeps_grants {
+                        log::regrant(&tx, &order.id, order.assignee.as_deref())?;
+                    }
+                    rows::upsert_order(&tx, order, &self.policy)?
+                }
                 Rows::Stock { engineer, levels } => rows::replace_stock(&tx, engineer, levels)?,
                 Rows::None => {}
             }

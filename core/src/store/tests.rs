@@ -35,8 +35,8 @@ fn a_store_from_a_newer_release_is_refused_with_a_clear_error() {
     assert_eq!(v, SCHEMA_VERSION + 1);
 }
 
-/// Write an order the way schema `version` stored it.
-fn write_order_at(store: &mut Store, order: &WorkOrder) {
+/// Write an order the way a release with schema `version` stored it.
+fn write_order_at(store: &mut Store, order: &WorkOrder, version: i64) {
     let mut doc = AutoCommit::new();
     autosurgeon::reconcile(&mut doc, order).unwrap();
     let tx = store.conn.transaction().unwrap();
@@ -51,6 +51,10 @@ fn write_order_at(store: &mut Store, order: &WorkOrder) {
         params![order.id, order.intake.customer.name, order.created_at_ms],
     )
     .unwrap();
+    if version >= 2 {
+        // From schema 2 on, releases wrote the rework columns with the row.
+        rebuild_rows(&tx, &Policy::default()).unwrap();
+    }
     tx.commit().unwrap();
 }
 
@@ -67,7 +71,7 @@ fn every_earlier_schema_upgrades_to_exactly_the_fresh_schema_with_its_data() {
         let mut store = Store::open_at_version(&path, Policy::default(), old).unwrap();
         assert_eq!(store.schema_version().unwrap(), old);
         let order = visited_order(false);
-        write_order_at(&mut store, &order);
+        write_order_at(&mut store, &order, old);
         drop(store);
 
         let upgraded = Store::open(&path, Policy::default()).unwrap();
@@ -130,6 +134,7 @@ fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
             heads_before: before,
             rows: Rows::Order(order),
             compact: false,
+            origin: None,
         };
         store.persist(&[w], &[]).unwrap();
     };

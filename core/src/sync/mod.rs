@@ -1,0 +1,5 @@
+//! Sync: the protocol messages ([`wire`]) and the device's client ([`client`]).
+//! The protocol is written up in docs/sync.md.
+
+pub mod client;
+pub mod wire;

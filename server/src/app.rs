@@ -1,0 +1,503 @@
+//! The HTTP surface: the device sync endpoint (`/v1/…`, binary, compressed,
+//! size-limited) and the dispatcher JSON API (`/api/…`). Storage is one core
+//! store per tenant under the data directory, plus the directory of people
+//! and tokens; every handler runs its store work on the blocking pool.
+
+use crate::auth::{AuthError, Directory, Principal, Role};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fieldwork_core::api::{FollowUpInput, PushRefusal};
+use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake, Status};
+use fieldwork_core::store::log::PullPlan;
+use fieldwork_core::sync::wire::{DocResult, PulledDoc, PushResult, SyncRequest, SyncResponse};
+use fieldwork_core::{Config, Error as CoreError, Fieldwork, OrderFilter};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Largest sync request body, compressed.
+pub const MAX_SYNC_BODY: usize = 8 * 1024 * 1024;
+/// Most logged changes sent in one pull.
+pub const PULL_LIMIT: usize = 5_000;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub directory: Directory,
+    data: PathBuf,
+    tenants: Mutex<HashMap<String, Arc<Fieldwork>>>,
+}
+
+impl AppState {
+    pub fn open(data: PathBuf) -> Result<AppState, ApiError> {
+        std::fs::create_dir_all(data.join("tenants"))
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let directory = Directory::open(&data.join("server.db"))?;
+        Ok(AppState {
+            directory,
+            data,
+            tenants: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The tenant's store, opened on first use.
+    pub fn tenant(&self, tenant: &str) -> Result<Arc<Fieldwork>, ApiError> {
+        let mut map = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fw) = map.get(tenant) {
+            return Ok(fw.clone());
+        }
+        let path = self.data.join("tenants").join(format!("{tenant}.db"));
+        let fw = Arc::new(Fieldwork::open_server(path, Config::new("server"))?);
+        map.insert(tenant.to_string(), fw.clone());
+        Ok(fw)
+    }
+}
+
+/// An error as the API answers it: a status and a JSON `{"error": …}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> ApiError {
+        let status = match &e {
+            CoreError::Invalid(_) | CoreError::UnknownSku { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+            CoreError::InsufficientStock { .. } | CoreError::Rule(_) => StatusCode::CONFLICT,
+            CoreError::MalformedDocument { .. } => StatusCode::BAD_REQUEST,
+            CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e {
+            AuthError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            AuthError::Sqlite(e) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal("a worker stopped"))?
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn authenticate(state: &AppState, headers: &HeaderMap, role: Role) -> ApiResult<Principal> {
+    let unauthorized = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing, unknown or revoked token",
+        )
+    };
+    let token = bearer(headers).ok_or_else(unauthorized)?;
+    let p = state
+        .directory
+        .authenticate(token)?
+        .ok_or_else(unauthorized)?;
+    if p.role != role {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token may not use this endpoint",
+        ));
+    }
+    Ok(p)
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/enrol", post(enrol))
+        .route(
+            "/v1/sync",
+            post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
+        )
+        .route("/v1/docs/{doc_id}", get(device_doc))
+        .route("/api/orders", post(create_order).get(list_orders))
+        .route("/api/orders/{id}", get(get_order))
+        .route("/api/orders/{id}/assign", post(assign))
+        .route("/api/orders/{id}/follow-ups", post(follow_up))
+        .route("/api/orders/{id}/complaints", post(complaint))
+        .route("/api/catalog", post(catalog_part))
+        .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
+        .route("/api/devices/{id}/revoke", post(revoke_device))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrolBody {
+    code: String,
+    device_id: String,
+}
+
+async fn enrol(
+    State(st): State<Arc<AppState>>,
+    Json(body): Json<EnrolBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    blocking(move || {
+        let (token, p) = st
+            .directory
+            .enrol(&body.code, &body.device_id)
+            .map_err(|e| match e {
+                AuthError::Invalid(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
+                other => other.into(),
+            })?;
+        Ok(Json(
+            serde_json::json!({ "token": token, "tenant": p.tenant, "engineer": p.person }),
+        ))
+    })
+    .await
+}
+
+fn binary(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/x-fieldwork-sync")],
+        body,
+    )
+        .into_response()
+}
+
+async fn sync(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Engineer)?;
+    let device = p
+        .device_id
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "not a device token"))?;
+    let request = SyncRequest::decode(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    blocking(move || {
+        let fw = st.tenant(&p.tenant)?;
+        let engineer = p.person.as_str();
+        // Authorisation first, for the whole request: a forbidden document
+        // means nothing of the request is stored.
+        let mut forbidden = Vec::new();
+        for d in &request.push {
+            if let Err(PushRefusal::Forbidden(reason)) =
+                fw.check_push(&device, engineer, &d.doc_id, &d.changes)
+            {
+                forbidden.push(PushResult {
+                    doc_id: d.doc_id.clone(),
+                    result: DocResult::Refused(reason),
+                });
+            }
+        }
+        if !forbidden.is_empty() {
+            let resp = SyncResponse {
+                cursor: request.cursor,
+                results: forbidden,
+                ..SyncResponse::default()
+            };
+            return Ok(binary(StatusCode::FORBIDDEN, resp.encode()));
+        }
+        let mut results = Vec::with_capacity(request.push.len());
+        for d in &request.push {
+            let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes) {
+                Ok(()) => DocResult::Accepted,
+                Err(PushRefusal::Store(e)) => return Err(ApiError::internal(e.to_string())),
+                Err(e) => DocResult::Refused(e.to_string()),
+            };
+            results.push(PushResult {
+                doc_id: d.doc_id.clone(),
+                result,
+            });
+        }
+        let plan = fw.pull_plan(engineer, &device, request.cursor.max(0), PULL_LIMIT)?;
+        let pulled = pulled_docs(&fw, &plan)?;
+        let resp = SyncResponse {
+            cursor: plan.cursor,
+            results,
+            pulled,
+            removed: plan.removed,
+            more: plan.more,
+        };
+        Ok(binary(StatusCode::OK, resp.encode()))
+    })
+    .await
+}
+
+/// Whole documents for new grants, then the logged changes in order, runs of
+/// one document's changes sent together.
+fn pulled_docs(fw: &Fieldwork, plan: &PullPlan) -> ApiResult<Vec<PulledDoc>> {
+    let mut out = Vec::new();
+    for doc_id in &plan.whole {
+        out.push(PulledDoc {
+            doc_id: doc_id.clone(),
+            whole: true,
+            bytes: fw.export_changes(doc_id, &[])?,
+        });
+    }
+    for c in &plan.changes {
+        if plan.whole.contains(&c.doc_id) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if !last.whole && last.doc_id == c.doc_id => {
+                last.bytes.extend_from_slice(&c.bytes)
+            }
+            _ => out.push(PulledDoc {
+                doc_id: c.doc_id.clone(),
+                whole: false,
+                bytes: c.bytes.clone(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+async fn device_doc(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(doc_id): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Engineer)?;
+    blocking(move || {
+        let fw = st.tenant(&p.tenant)?;
+        if !fw.readable_by(&doc_id, &p.person)? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this document is not assigned to this engineer",
+            ));
+        }
+        Ok(binary(StatusCode::OK, fw.export_changes(&doc_id, &[])?))
+    })
+    .await
+}
+
+async fn create_order(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(intake): Json<Intake>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let id = st.tenant(&p.tenant)?.create_order(intake)?;
+        Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    status: Option<String>,
+    assignee: Option<String>,
+    customer: Option<String>,
+    open_only: bool,
+    urgent_only: bool,
+    breached_only: bool,
+    limit: u32,
+    offset: u32,
+}
+
+async fn list_orders(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    let statuses = match q.status.as_deref() {
+        None | Some("") => vec![],
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                Status::parse(s).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("unknown status {s}"),
+                    )
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+    };
+    let filter = OrderFilter {
+        statuses,
+        assignee: q.assignee,
+        customer: q.customer,
+        open_only: q.open_only,
+        urgent_only: q.urgent_only,
+        breached_only: q.breached_only,
+        limit: q.limit,
+        offset: q.offset,
+        ..OrderFilter::default()
+    };
+    blocking(move || Ok(Json(st.tenant(&p.tenant)?.list_orders(&filter)?).into_response())).await
+}
+
+async fn get_order(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || Ok(Json(st.tenant(&p.tenant)?.order(&id)?).into_response())).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignBody {
+    engineer: String,
+}
+
+async fn assign(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<AssignBody>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        if !st.directory.is_engineer(&p.tenant, &body.engineer)? {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no such engineer in this tenant",
+            ));
+        }
+        st.tenant(&p.tenant)?.assign(&id, &body.engineer)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn follow_up(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(call): Json<FollowUpInput>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        st.tenant(&p.tenant)?.record_follow_up(&id, call)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct ComplaintBody {
+    what: String,
+    category: ComplaintCategory,
+    #[serde(default)]
+    major: bool,
+}
+
+async fn complaint(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<ComplaintBody>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let cid =
+            st.tenant(&p.tenant)?
+                .register_complaint(&id, &body.what, body.category, body.major)?;
+        Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": cid }))).into_response())
+    })
+    .await
+}
+
+async fn catalog_part(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(part): Json<CatalogPart>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        st.tenant(&p.tenant)?.upsert_catalog_part(part)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn enrolment_code(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(engineer): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let code = st.directory.issue_enrolment_code(&p.tenant, &engineer)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "code": code })),
+        )
+            .into_response())
+    })
+    .await
+}
+
+async fn revoke_device(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(device): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        if st.directory.revoke_device(&p.tenant, &device)? == 0 {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "no such device"));
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

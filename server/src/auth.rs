@@ -1,0 +1,270 @@
+//! Who may call the server: tenants, engineers and dispatchers, enrolled
+//! devices. Bearer tokens and enrolment codes are random and stored only as
+//! SHA-256 hashes; a leaked database does not give anyone a working token.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Engineer,
+    Dispatcher,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Engineer => "engineer",
+            Role::Dispatcher => "dispatcher",
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub tenant: String,
+    pub person: String,
+    pub role: Role,
+    /// Set for an engineer's enrolled device.
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS people (
+    tenant TEXT NOT NULL REFERENCES tenants (id),
+    id     TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    role   TEXT NOT NULL CHECK (role IN ('engineer', 'dispatcher')),
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE TABLE IF NOT EXISTS tokens (
+    hash      TEXT PRIMARY KEY,
+    tenant    TEXT NOT NULL,
+    person    TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    device_id TEXT,
+    revoked   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    hash     TEXT PRIMARY KEY,
+    tenant   TEXT NOT NULL,
+    engineer TEXT NOT NULL,
+    used     INTEGER NOT NULL DEFAULT 0
+) STRICT;
+";
+
+fn hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn secret() -> String {
+    rand::random::<[u8; 24]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn valid_id(what: &str, id: &str) -> Result<(), AuthError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "{what} id must be 1-64 letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+/// The server's directory of tenants, people and tokens (`server.db`).
+#[derive(Debug)]
+pub struct Directory {
+    conn: Mutex<Connection>,
+}
+
+impl Directory {
+    pub fn open(path: &Path) -> Result<Directory, AuthError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Directory {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_tenant(&self, id: &str, name: &str) -> Result<(), AuthError> {
+        valid_id("tenant", id)?;
+        self.conn().execute(
+            "INSERT OR IGNORE INTO tenants (id, name) VALUES (?1, ?2)",
+            params![id, name],
+        )?;
+        Ok(())
+    }
+
+    pub fn add_person(
+        &self,
+        tenant: &str,
+        id: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(), AuthError> {
+        valid_id("person", id)?;
+        let conn = self.conn();
+        let known: Option<i64> = conn
+            .query_row("SELECT 1 FROM tenants WHERE id = ?1", [tenant], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if known.is_none() {
+            return Err(AuthError::Invalid(format!("no tenant {tenant}")));
+        }
+        conn.execute(
+            "INSERT INTO people (tenant, id, name, role) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, role = excluded.role",
+            params![tenant, id, name, role.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn is_engineer(&self, tenant: &str, id: &str) -> Result<bool, AuthError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'engineer'",
+                params![tenant, id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// A bearer token for a dispatcher (shown once).
+    pub fn issue_dispatcher_token(&self, tenant: &str, person: &str) -> Result<String, AuthError> {
+        let conn = self.conn();
+        let role: Option<String> = conn
+            .query_row(
+                "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
+                params![tenant, person],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if role.as_deref() != Some("dispatcher") {
+            return Err(AuthError::Invalid(format!(
+                "{person} is not a dispatcher of {tenant}"
+            )));
+        }
+        let token = secret();
+        conn.execute(
+            "INSERT INTO tokens (hash, tenant, person, role) VALUES (?1, ?2, ?3, 'dispatcher')",
+            params![hash(&token), tenant, person],
+        )?;
+        Ok(token)
+    }
+
+    /// A one-time code an engineer's device enrols with (shown once).
+    pub fn issue_enrolment_code(&self, tenant: &str, engineer: &str) -> Result<String, AuthError> {
+        if !self.is_engineer(tenant, engineer)? {
+            return Err(AuthError::Invalid(format!(
+                "{engineer} is not an engineer of {tenant}"
+            )));
+        }
+        let code = secret();
+        self.conn().execute(
+            "INSERT INTO enrolment_codes (hash, tenant, engineer) VALUES (?1, ?2, ?3)",
+            params![hash(&code), tenant, engineer],
+        )?;
+        Ok(code)
+    }
+
+    /// Trade an unused enrolment code for a device token.
+    pub fn enrol(&self, code: &str, device_id: &str) -> Result<(String, Principal), AuthError> {
+        if fieldwork_core::api::device_actor(device_id).is_err() {
+            return Err(AuthError::Invalid(
+                "device id must be the store's device id".into(),
+            ));
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let row: Option<(String, String)> = tx
+            .query_row(
+                "SELECT tenant, engineer FROM enrolment_codes WHERE hash = ?1 AND used = 0",
+                [hash(code)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((tenant, engineer)) = row else {
+            return Err(AuthError::Invalid("unknown or used enrolment code".into()));
+        };
+        tx.execute(
+            "UPDATE enrolment_codes SET used = 1 WHERE hash = ?1",
+            [hash(code)],
+        )?;
+        let token = secret();
+        tx.execute(
+            "INSERT INTO tokens (hash, tenant, person, role, device_id) VALUES (?1, ?2, ?3, 'engineer', ?4)",
+            params![hash(&token), tenant, engineer, device_id],
+        )?;
+        tx.commit()?;
+        Ok((
+            token,
+            Principal {
+                tenant,
+                person: engineer,
+                role: Role::Engineer,
+                device_id: Some(device_id.to_string()),
+            },
+        ))
+    }
+
+    pub fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT tenant, person, role, device_id FROM tokens WHERE hash = ?1 AND revoked = 0",
+                [hash(token)],
+                |r| {
+                    let role: String = r.get(2)?;
+                    Ok(Principal {
+                        tenant: r.get(0)?,
+                        person: r.get(1)?,
+                        role: if role == "dispatcher" { Role::Dispatcher } else { Role::Engineer },
+                        device_id: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Revoke every token of a device. Returns how many were revoked.
+    pub fn revoke_device(&self, tenant: &str, device_id: &str) -> Result<usize, AuthError> {
+        Ok(self.conn().execute(
+            "UPDATE tokens SET revoked = 1 WHERE tenant = ?1 AND device_id = ?2",
+            params![tenant, device_id],
+        )?)
+    }
+}

@@ -1,0 +1,204 @@
+//! A real server on loopback and the people around it, for end-to-end tests:
+//! the desk (dispatcher API over HTTP) and engineers' devices (a core store
+//! each, enrolled over HTTP, syncing with the core's client).
+
+use fieldwork_core::sync::client::{SyncClient, SyncEvent, SyncListener};
+use fieldwork_core::{Config, Fieldwork, ManualClock};
+use fieldwork_server::app::{AppState, serve};
+use fieldwork_server::auth::Role;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub const TENANT: &str = "acme";
+
+/// `fieldwork serve` in this process: real HTTP on 127.0.0.1, embedded storage.
+#[derive(Debug)]
+pub struct Server {
+    pub url: String,
+    pub state: Arc<AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Start on a free port with tenant `acme`, engineers `eng-a` and
+    /// `eng-b`, and a dispatcher `desk`.
+    pub fn start(data: &Path) -> Res<(Server, Desk)> {
+        let state = Arc::new(AppState::open(data.to_path_buf()).map_err(|e| format!("{e:?}"))?);
+        let d = &state.directory;
+        d.add_tenant(TENANT, "ACME Service")?;
+        d.add_person(TENANT, "eng-a", "Zhang Wei", Role::Engineer)?;
+        d.add_person(TENANT, "eng-b", "Li Na", Role::Engineer)?;
+        d.add_person(TENANT, "desk", "Desk", Role::Dispatcher)?;
+        let token = d.issue_dispatcher_token(TENANT, "desk")?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let st = state.clone();
+        let thread = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Runtime::new() else {
+                return;
+            };
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
+                    return;
+                };
+                let _ = addr_tx.send(listener.local_addr().ok());
+                let _ = serve(listener, st, async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            });
+        });
+        let addr = addr_rx.recv()?.ok_or("no address")?;
+        let url = format!("http://{addr}");
+        let desk = Desk::new(&url, &token)?;
+        Ok((
+            Server {
+                url,
+                state,
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+            desk,
+        ))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The dispatcher, over the JSON API.
+#[derive(Debug)]
+pub struct Desk {
+    url: String,
+    token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Desk {
+    pub fn new(url: &str, token: &str) -> Res<Desk> {
+        Ok(Desk {
+            url: url.into(),
+            token: token.into(),
+            http: fieldwork_core::sync::client::http_client()?,
+        })
+    }
+
+    /// A request with the desk's token; returns the status and the JSON body (or null).
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Res<(u16, Value)> {
+        let m = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self
+            .http
+            .request(m, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&b)?);
+        }
+        let resp = req.send()?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes()?;
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Ok((status, json))
+    }
+
+    /// Call and insist on a 2xx answer.
+    pub fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Res<Value> {
+        let (status, json) = self.call(method, path, body)?;
+        if !(200..300).contains(&status) {
+            return Err(format!("{method} {path}: {status} {json}").into());
+        }
+        Ok(json)
+    }
+}
+
+/// Collects what a sync client tells its app.
+#[derive(Debug, Default)]
+pub struct Recorder(pub Mutex<Vec<SyncEvent>>);
+
+impl SyncListener for Recorder {
+    fn on_event(&self, event: SyncEvent) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(event);
+    }
+}
+
+impl Recorder {
+    pub fn events(&self) -> Vec<SyncEvent> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// An engineer's phone: its own store, enrolled, with a sync client.
+#[derive(Debug)]
+pub struct Device {
+    pub fw: Arc<Fieldwork>,
+    pub sync: Arc<SyncClient>,
+    pub events: Arc<Recorder>,
+    pub clock: Arc<ManualClock>,
+    pub token: String,
+}
+
+impl Device {
+    /// A new device for `engineer`, enrolled with a code from the desk, online.
+    pub fn enrol(
+        server: &Server,
+        desk: &Desk,
+        engineer: &str,
+        dir: &Path,
+        now_ms: i64,
+    ) -> Res<Device> {
+        let clock = ManualClock::new(now_ms);
+        let fw = Arc::new(Fieldwork::open(
+            dir.join("device.db"),
+            Config {
+                clock: clock.clone(),
+                ..Config::new(engineer)
+            },
+        )?);
+        let code = desk.ok(
+            "POST",
+            &format!("/api/engineers/{engineer}/enrolment-codes"),
+            None,
+        )?;
+        let code = code["code"].as_str().ok_or("no code")?.to_string();
+        let http = fieldwork_core::sync::client::http_client()?;
+        let resp = http
+            .post(format!("{}/v1/enrol", server.url))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(
+                &serde_json::json!({ "code": code, "device_id": fw.device_id() }),
+            )?)
+            .send()?;
+        let v: Value = serde_json::from_slice(&resp.bytes()?)?;
+        let token = v["token"]
+            .as_str()
+            .ok_or_else(|| format!("enrolment refused: {v}"))?
+            .to_string();
+        let events = Arc::new(Recorder::default());
+        let sync = SyncClient::new(fw.clone(), &server.url, &token, events.clone())?;
+        sync.set_online(true);
+        Ok(Device {
+            fw,
+            sync,
+            events,
+            clock,
+            token,
+        })
+    }
+}
