@@ -5,3 +5,4 @@
 
 pub mod app;
 pub mod auth;
+pub mod cli;

@@ -163,6 +163,17 @@ impl Device {
         dir: &Path,
         now_ms: i64,
     ) -> Res<Device> {
+        Device::enrol_at(&server.url, desk, engineer, dir, now_ms)
+    }
+
+    /// The same against a server at `url`.
+    pub fn enrol_at(
+        url: &str,
+        desk: &Desk,
+        engineer: &str,
+        dir: &Path,
+        now_ms: i64,
+    ) -> Res<Device> {
         let clock = ManualClock::new(now_ms);
         let fw = Arc::new(Fieldwork::open(
             dir.join("device.db"),
@@ -179,7 +190,7 @@ impl Device {
         let code = code["code"].as_str().ok_or("no code")?.to_string();
         let http = fieldwork_core::sync::client::http_client()?;
         let resp = http
-            .post(format!("{}/v1/enrol", server.url))
+            .post(format!("{url}/v1/enrol"))
             .header("content-type", "application/json")
             .body(serde_json::to_vec(
                 &serde_json::json!({ "code": code, "device_id": fw.device_id() }),
@@ -191,7 +202,7 @@ impl Device {
             .ok_or_else(|| format!("enrolment refused: {v}"))?
             .to_string();
         let events = Arc::new(Recorder::default());
-        let sync = SyncClient::new(fw.clone(), &server.url, &token, events.clone())?;
+        let sync = SyncClient::new(fw.clone(), url, &token, events.clone())?;
         sync.set_online(true);
         Ok(Device {
             fw,
@@ -200,5 +211,12 @@ impl Device {
             clock,
             token,
         })
+    }
+
+    /// The same phone pointed at a server at another address.
+    pub fn reconnect(&mut self, url: &str) -> Res<()> {
+        self.sync = SyncClient::new(self.fw.clone(), url, &self.token, self.events.clone())?;
+        self.sync.set_online(true);
+        Ok(())
     }
 }

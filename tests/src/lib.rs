@@ -112,3 +112,4 @@ pub fn full_visit(fw: &Fieldwork, clock: &ManualClock, n: u32) -> Result<String>
 }
 
 pub mod harness;
+pub mod process;

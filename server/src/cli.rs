@@ -1,0 +1,97 @@
+//! The `fieldwork` command: `serve` the sync endpoint and dispatcher API, and
+//! `admin` the directory of tenants, people and tokens from a terminal.
+
+use crate::app::{AppState, serve};
+use crate::auth::Role;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const USAGE: &str = "usage:
+  fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
+  fieldwork admin --data DIR tenant ID NAME
+  fieldwork admin --data DIR engineer TENANT ID NAME
+  fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
+  fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
+  fieldwork admin --data DIR revoke TENANT DEVICE_ID";
+
+/// Run the `fieldwork` command with `args` (without the program name).
+pub fn main_with(args: &[String]) -> ExitCode {
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fieldwork: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Take `--name VALUE` out of `args`.
+fn option(args: &mut Vec<String>, name: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == name)?;
+    if i + 1 >= args.len() {
+        return None;
+    }
+    let v = args.remove(i + 1);
+    args.remove(i);
+    Some(v)
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let mut args = args.to_vec();
+    let Some(cmd) = (!args.is_empty()).then(|| args.remove(0)) else {
+        return Err(USAGE.into());
+    };
+    let data = option(&mut args, "--data").map(PathBuf::from);
+    match cmd.as_str() {
+        "serve" => {
+            let data = data.ok_or(USAGE)?;
+            let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
+            let state = Arc::new(AppState::open(data).map_err(|e| format!("{e:?}"))?);
+            let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .map_err(|e| format!("listen on {listen}: {e}"))?;
+                let addr = listener.local_addr().map_err(|e| e.to_string())?;
+                println!("fieldwork: serving on http://{addr}");
+                let shutdown = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                serve(listener, state, shutdown)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        }
+        "admin" => {
+            let data = data.ok_or(USAGE)?;
+            let state = AppState::open(data).map_err(|e| format!("{e:?}"))?;
+            let d = &state.directory;
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            let err = |e: crate::auth::AuthError| e.to_string();
+            match a.as_slice() {
+                ["tenant", id, name] => d.add_tenant(id, name).map_err(err),
+                ["engineer", tenant, id, name] => {
+                    d.add_person(tenant, id, name, Role::Engineer).map_err(err)
+                }
+                ["dispatcher", tenant, id, name] => {
+                    d.add_person(tenant, id, name, Role::Dispatcher)
+                        .map_err(err)?;
+                    println!("{}", d.issue_dispatcher_token(tenant, id).map_err(err)?);
+                    Ok(())
+                }
+                ["enrol-code", tenant, engineer] => {
+                    println!("{}", d.issue_enrolment_code(tenant, engineer).map_err(err)?);
+                    Ok(())
+                }
+                ["revoke", tenant, device] => {
+                    let n = d.revoke_device(tenant, device).map_err(err)?;
+                    println!("revoked {n} token(s)");
+                    Ok(())
+                }
+                _ => Err(USAGE.into()),
+            }
+        }
+        _ => Err(USAGE.into()),
+    }
+}

@@ -1,0 +1,8 @@
+//! The `fieldwork` command, built inside the tests package so that process
+//! tests can start it (Cargo hands a package's tests only its own binaries).
+//! Same code as `server/src/main.rs`: `fieldwork_server::cli`.
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    fieldwork_server::cli::main_with(&args)
+}
