@@ -13,7 +13,8 @@ const USAGE: &str = "usage:
   fieldwork admin --data DIR engineer TENANT ID NAME
   fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
   fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
-  fieldwork admin --data DIR revoke TENANT DEVICE_ID";
+  fieldwork admin --data DIR revoke TENANT DEVICE_ID
+  fieldwork device --store DIR [--json] COMMAND …      (a headless device: `fieldwork device` for its commands)";
 
 /// Run the `fieldwork` command with `args` (without the program name).
 pub fn main_with(args: &[String]) -> ExitCode {
@@ -91,6 +92,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
                 _ => Err(USAGE.into()),
             }
+        }
+        "device" => {
+            println!("{}", crate::device_cli::run(args)?);
+            Ok(())
         }
         _ => Err(USAGE.into()),
     }

@@ -6,3 +6,4 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod device_cli;
