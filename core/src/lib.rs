@@ -10,6 +10,7 @@ pub mod rules;
 
 pub use policy::Policy;
 pub mod api;
+pub mod scenario;
 pub mod store;
 pub mod sync;
 pub mod validate;

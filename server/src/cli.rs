@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage:
   fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
+  fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
   fieldwork admin --data DIR tenant ID NAME
   fieldwork admin --data DIR engineer TENANT ID NAME
   fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
@@ -92,6 +93,16 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
                 _ => Err(USAGE.into()),
             }
+        }
+        "demo" => {
+            let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
+            let run_for = match option(&mut args, "--for") {
+                Some(s) => Some(std::time::Duration::from_secs(
+                    s.parse().map_err(|_| "--for takes seconds")?,
+                )),
+                None => None,
+            };
+            crate::demo::run(data, &listen, run_for)
         }
         "device" => {
             println!("{}", crate::device_cli::run(args)?);

@@ -6,4 +6,5 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod demo;
 pub mod device_cli;

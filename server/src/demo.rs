@@ -1,0 +1,216 @@
+//! `fieldwork demo`: a service center's day on one machine. A server on
+//! loopback with embedded storage, a tenant with a dispatcher and three
+//! engineers, a day of orders, and three simulated phones that go offline,
+//! work their visits and come back. It prints what the dispatcher sees as
+//! the phones sync, then keeps serving until interrupted (or `--for SECONDS`).
+
+use crate::app::{AppState, serve};
+use crate::auth::Role;
+use fieldwork_core::scenario::{intake, play_visit, relay};
+use fieldwork_core::sync::client::{NoListener, SyncClient, http_client};
+use fieldwork_core::{Config, Fieldwork, OrderFilter};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TENANT: &str = "demo";
+const ENGINEERS: [(&str, &str); 3] = [
+    ("eng-zhang", "Zhang Wei"),
+    ("eng-li", "Li Na"),
+    ("eng-chen", "Chen Jie"),
+];
+const ORDERS_EACH: u32 = 3;
+
+type Res<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Run the demo; `data` defaults to a fresh folder under the temp dir.
+pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Res<()> {
+    let temporary = data.is_none();
+    let data = data.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("fieldwork-demo-{}", std::process::id()))
+    });
+    if data.join("server.db").exists() {
+        return Err(format!(
+            "{} already holds a server; give the demo an empty --data folder",
+            data.display()
+        ));
+    }
+    let state = Arc::new(AppState::open(data.clone()).map_err(|e| format!("{e:?}"))?);
+    let dir = &state.directory;
+    dir.add_tenant(TENANT, "Demo Service Center").map_err(err)?;
+    for (id, name) in ENGINEERS {
+        dir.add_person(TENANT, id, name, Role::Engineer)
+            .map_err(err)?;
+    }
+    dir.add_person(TENANT, "desk", "Service Desk", Role::Dispatcher)
+        .map_err(err)?;
+    let desk_token = dir.issue_dispatcher_token(TENANT, "desk").map_err(err)?;
+
+    let rt = tokio::runtime::Runtime::new().map_err(err)?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .map_err(|e| format!("listen on {listen}: {e}"))?;
+    let url = format!("http://{}", listener.local_addr().map_err(err)?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(serve(listener, state.clone(), async {
+        let _ = stop_rx.await;
+    }));
+    println!(
+        "fieldwork demo: serving on {url}  (data in {})",
+        data.display()
+    );
+    println!("dispatcher token: {desk_token}");
+
+    // The desk's morning: catalog and a day of orders.
+    let tenant = state.tenant(TENANT).map_err(|e| format!("{e:?}"))?;
+    tenant.upsert_catalog_part(relay()).map_err(err)?;
+    let mut n = 0;
+    for (engineer, _) in ENGINEERS {
+        for _ in 0..ORDERS_EACH {
+            let id = tenant.create_order(intake(n)).map_err(err)?;
+            tenant.assign(&id, engineer).map_err(err)?;
+            n += 1;
+        }
+    }
+    board(&tenant, "08:00 the desk has dispatched the day's orders")?;
+
+    // Three phones: enrol, prime, go offline, work, come back one by one.
+    let phones: Vec<_> = ENGINEERS
+        .iter()
+        .map(|(engineer, _)| phone(&state, &url, &data, engineer))
+        .collect::<Res<_>>()?;
+    for (fw, sync) in &phones {
+        sync.sync_now().map_err(err)?;
+        fw.receive_stock("RLY", i64::from(ORDERS_EACH))
+            .map_err(err)?;
+        sync.set_online(false);
+    }
+    println!("\nthe engineers are on site, offline…");
+    let workers: Vec<_> = phones
+        .iter()
+        .map(|(fw, _)| {
+            let fw = fw.clone();
+            std::thread::spawn(move || -> Res<usize> {
+                let rows = fw
+                    .list_orders(&OrderFilter {
+                        open_only: true,
+                        ..OrderFilter::default()
+                    })
+                    .map_err(err)?;
+                for r in &rows {
+                    play_visit(&fw, &r.id, &|_| ()).map_err(err)?;
+                }
+                Ok(rows.len())
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().map_err(|_| "a phone stopped".to_string())??;
+    }
+    for ((engineer, _), (_, sync)) in ENGINEERS.iter().zip(&phones) {
+        sync.set_online(true);
+        let s = sync.sync_now().map_err(err)?;
+        board(
+            &tenant,
+            &format!(
+                "{engineer} is back online: pushed {} changes in {} round trip(s), {} bytes up",
+                s.pushed_changes, s.round_trips, s.bytes_up
+            ),
+        )?;
+    }
+    // A follow-up call from the desk, over the API like the board would.
+    let first = tenant.list_orders(&OrderFilter::default()).map_err(err)?;
+    if let Some(row) = first.first() {
+        let resp = http_client()
+            .map_err(err)?
+            .post(format!("{url}/api/orders/{}/follow-ups", row.id))
+            .bearer_auth(&desk_token)
+            .header("content-type", "application/json")
+            .body(r#"{"reached":true,"rating":"satisfied","aspect":null,"comment":"thanks"}"#)
+            .send()
+            .map_err(|e| e.without_url().to_string())?;
+        println!(
+            "\nthe desk records a follow-up call on {}: HTTP {}",
+            row.id,
+            resp.status().as_u16()
+        );
+    }
+    println!("\nthe server keeps serving on {url} (Ctrl-C to stop)");
+    rt.block_on(async {
+        match run_for {
+            Some(d) => tokio::time::sleep(d).await,
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    });
+    for (_, sync) in &phones {
+        sync.stop();
+    }
+    let _ = stop_tx.send(());
+    let _ = rt.block_on(server);
+    drop(phones);
+    drop(tenant);
+    drop(state);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    println!("fieldwork demo: stopped");
+    Ok(())
+}
+
+fn phone(
+    state: &AppState,
+    url: &str,
+    data: &std::path::Path,
+    engineer: &str,
+) -> Res<(Arc<Fieldwork>, Arc<SyncClient>)> {
+    let folder = data.join("phones").join(engineer);
+    std::fs::create_dir_all(&folder).map_err(err)?;
+    let fw =
+        Arc::new(Fieldwork::open(folder.join("device.db"), Config::new(engineer)).map_err(err)?);
+    let code = state
+        .directory
+        .issue_enrolment_code(TENANT, engineer)
+        .map_err(err)?;
+    let resp = http_client()
+        .map_err(err)?
+        .post(format!("{url}/v1/enrol"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "code": code, "device_id": fw.device_id() }).to_string())
+        .send()
+        .map_err(|e| e.without_url().to_string())?;
+    let v: serde_json::Value = serde_json::from_slice(&resp.bytes().map_err(err)?).map_err(err)?;
+    let token = v["token"].as_str().ok_or("enrolment refused")?;
+    let sync = SyncClient::new(fw.clone(), url, token, Arc::new(NoListener)).map_err(err)?;
+    sync.set_online(true);
+    Ok((fw, sync))
+}
+
+/// What the dispatcher's board would show now.
+fn board(tenant: &Fieldwork, headline: &str) -> Res<()> {
+    println!("\n== {headline}");
+    let rows = tenant
+        .list_orders(&OrderFilter {
+            limit: 100,
+            ..OrderFilter::default()
+        })
+        .map_err(err)?;
+    for r in rows {
+        let v = tenant.order(&r.id).map_err(err)?;
+        println!(
+            "  {}  {:<11} {:<6} {:<14} signature {:<8} next clock {}",
+            &r.id[..11.min(r.id.len())],
+            r.assignee.as_deref().unwrap_or("-"),
+            if r.urgent { "URGENT" } else { "" },
+            r.status.as_str(),
+            format!("{:?}", v.signature).to_lowercase(),
+            r.next_due_clock.as_deref().unwrap_or("none"),
+        );
+    }
+    Ok(())
+}
