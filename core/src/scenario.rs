@@ -69,6 +69,18 @@ pub fn signature(strokes: usize) -> Vec<Stroke> {
         .collect()
 }
 
+/// The script's diagnosis: hardware fault E21, a burnt relay, one relay planned.
+pub fn relay_diagnosis() -> DiagnosisInput {
+    DiagnosisInput {
+        fault_code: "E21".into(),
+        kind: FaultKind::Hardware,
+        findings: "relay contacts burnt".into(),
+        planned_parts: vec!["RLY".into()],
+        estimate_minor: 0,
+        misuse: false,
+    }
+}
+
 /// One full visit, intake to signed and rated, as the signed-in engineer.
 /// The van needs one relay in stock.
 pub fn full_visit(fw: &Fieldwork, clock: &ManualClock, n: u32) -> Result<String> {
@@ -88,17 +100,7 @@ pub fn play_visit(fw: &Fieldwork, id: &str, advance: &dyn Fn(i64)) -> Result<()>
     fw.en_route(&id)?;
     advance(12 * 60_000);
     fw.arrive(&id, None)?;
-    fw.diagnose(
-        &id,
-        DiagnosisInput {
-            fault_code: "E21".into(),
-            kind: FaultKind::Hardware,
-            findings: "relay contacts burnt".into(),
-            planned_parts: vec!["RLY".into()],
-            estimate_minor: 0,
-            misuse: false,
-        },
-    )?;
+    fw.diagnose(&id, relay_diagnosis())?;
     fw.decide_warranty(&id, true, false)?;
     fw.start_work(&id)?;
     fw.use_part(&id, "RLY", 1, true)?;

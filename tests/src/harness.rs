@@ -118,6 +118,22 @@ impl Desk {
         Ok((status, json))
     }
 
+    /// Take in the scripted intake `n` and assign it; returns the order id.
+    pub fn dispatch(&self, n: u32, engineer: &str) -> Res<String> {
+        let v = self.ok(
+            "POST",
+            "/api/orders",
+            Some(serde_json::to_value(crate::intake(n))?),
+        )?;
+        let id = v["id"].as_str().ok_or("no id")?.to_string();
+        self.ok(
+            "POST",
+            &format!("/api/orders/{id}/assign"),
+            Some(serde_json::json!({ "engineer": engineer })),
+        )?;
+        Ok(id)
+    }
+
     /// Call and insist on a 2xx answer.
     pub fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Res<Value> {
         let (status, json) = self.call(method, path, body)?;

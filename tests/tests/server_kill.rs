@@ -3,9 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldwork_tests::harness::Device;
-use fieldwork_tests::intake;
 use fieldwork_tests::process::{ServerProcess, data_dir, desk, provision};
-use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,20 +22,7 @@ fn a_killed_server_keeps_every_acknowledged_change() {
     let mut devices = Vec::new();
     let mut orders = Vec::new();
     for n in 0..3 {
-        let v = d
-            .ok(
-                "POST",
-                "/api/orders",
-                Some(serde_json::to_value(intake(n)).unwrap()),
-            )
-            .unwrap();
-        let id = v["id"].as_str().unwrap().to_string();
-        d.ok(
-            "POST",
-            &format!("/api/orders/{id}/assign"),
-            Some(json!({ "engineer": "eng-a" })),
-        )
-        .unwrap();
+        let id = d.dispatch(n, "eng-a").unwrap();
         let dir = root.path().join(format!("phone-{n}"));
         std::fs::create_dir_all(&dir).unwrap();
         let dev = Device::enrol_at(&server.url, &d, "eng-a", &dir, T0).unwrap();

@@ -5,7 +5,7 @@
 use fieldwork_core::model::*;
 use fieldwork_core::sync::client::{SyncError, SyncEvent};
 use fieldwork_tests::harness::{Desk, Device, Server};
-use fieldwork_tests::{intake, relay};
+use fieldwork_tests::relay;
 use serde_json::json;
 
 const T0: i64 = 1_795_000_000_000;
@@ -23,21 +23,7 @@ fn setup() -> (tempfile::TempDir, Server, Desk) {
 }
 
 fn new_order(desk: &Desk, n: u32, engineer: &str) -> String {
-    let v = desk
-        .ok(
-            "POST",
-            "/api/orders",
-            Some(serde_json::to_value(intake(n)).unwrap()),
-        )
-        .unwrap();
-    let id = v["id"].as_str().unwrap().to_string();
-    desk.ok(
-        "POST",
-        &format!("/api/orders/{id}/assign"),
-        Some(json!({ "engineer": engineer })),
-    )
-    .unwrap();
-    id
+    desk.dispatch(n, engineer).unwrap()
 }
 
 fn device(
@@ -65,18 +51,8 @@ fn visit_offline(d: &Device, id: &str) {
         }),
     )
     .unwrap();
-    fw.diagnose(
-        id,
-        fieldwork_core::api::DiagnosisInput {
-            fault_code: "E21".into(),
-            kind: FaultKind::Hardware,
-            findings: "relay contacts burnt".into(),
-            planned_parts: vec!["RLY".into()],
-            estimate_minor: 0,
-            misuse: false,
-        },
-    )
-    .unwrap();
+    fw.diagnose(id, fieldwork_core::scenario::relay_diagnosis())
+        .unwrap();
     fw.decide_warranty(id, true, false).unwrap();
     fw.record_consent(
         id,
