@@ -6,3 +6,4 @@ pub use fieldwork_core::scenario::{full_visit, intake, play_visit, relay, signat
 
 pub mod harness;
 pub mod process;
+pub mod proxy;
