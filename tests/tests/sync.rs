@@ -357,3 +357,70 @@ fn bad_sync_requests_get_400_and_oversized_ones_413() {
     // The server goes on serving.
     assert!(a.sync.sync_now().is_ok());
 }
+
+#[test]
+fn the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked() {
+    let (dir, server, desk) = setup();
+    let ids: Vec<String> = (0..30)
+        .map(|n| new_order(&desk, 100 + n, "eng-a"))
+        .collect();
+    let a = device(&dir, &server, &desk, "eng-a", "a");
+    a.sync.set_online(false);
+    let thread = a.sync.start().expect("the thread starts once");
+    assert!(a.sync.start().is_none(), "and only once");
+    a.sync.set_online(true);
+    let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !ok() {
+            assert!(
+                std::time::Instant::now() < until,
+                "timed out waiting for {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait_for("priming", &|| {
+        a.fw.list_orders(&fieldwork_core::OrderFilter::default())
+            .unwrap()
+            .len()
+            == 30
+    });
+    let events = a.events.events();
+    let progress: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            SyncEvent::Progress { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    assert!(!progress.is_empty(), "priming reports progress: {events:?}");
+    assert_eq!(
+        progress.last().unwrap().0,
+        progress.last().unwrap().1,
+        "progress ends complete"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SyncEvent::OrdersChanged { ids: changed } if changed.len() >= 30))
+    );
+
+    a.fw.add_note(&ids[0], "pushed by the thread").unwrap();
+    a.sync.poke();
+    wait_for("the push", &|| a.fw.pending_changes().unwrap() == 0);
+    wait_for("the server", &|| {
+        desk.ok("GET", &format!("/api/orders/{}", ids[0]), None)
+            .unwrap()["order"]["repair_notes"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 1
+    });
+    a.sync.set_online(false);
+    assert!(a.events.events().iter().any(|e| matches!(
+        e,
+        SyncEvent::Status(fieldwork_core::sync::client::SyncStatus::Offline)
+    )));
+    a.sync.stop();
+    thread.join().unwrap();
+}
