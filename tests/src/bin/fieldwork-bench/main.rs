@@ -3,6 +3,8 @@
 //! measured in the same run, and the same table written to the Markdown file
 //! given with `--markdown PATH`. Run through `scripts/bench`.
 
+mod sync;
+
 use fieldwork_core::model::Status;
 use fieldwork_core::{Config, Fieldwork, ManualClock, OrderFilter};
 use fieldwork_tests::{full_visit, relay};
@@ -13,9 +15,9 @@ use std::time::{Duration, Instant};
 /// The columns a list shows, read straight from SQLite.
 type BareRow = (String, String, bool, Option<String>, String, Option<i64>);
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+pub(crate) type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-struct Row {
+pub(crate) struct Row {
     name: &'static str,
     value: f64,
     unit: &'static str,
@@ -41,19 +43,33 @@ fn run() -> Res<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let only_edit = args.iter().any(|a| a == "--only-edit");
+    let only_sync = args.iter().any(|a| a == "--only-sync");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
-    rows.push(edit_durable_vs_upsert(dir.path())?);
+    if !only_sync {
+        rows.push(edit_durable_vs_upsert(dir.path())?);
+    }
     if only_edit {
         println!("{}", json(&rows[0]));
         return Ok(());
     }
-    let big = dir.path().join("big.db");
-    eprintln!("building a store of {ORDERS} orders with full visits…");
-    build_fixture(&big)?;
-    rows.push(bytes_per_order(&big)?);
-    rows.push(open_5000(&big)?);
-    rows.push(list_urgent(&big)?);
+    if !only_sync {
+        let big = dir.path().join("big.db");
+        eprintln!("building a store of {ORDERS} orders with full visits…");
+        build_fixture(&big)?;
+        rows.push(bytes_per_order(&big)?);
+        rows.push(open_5000(&big)?);
+        rows.push(list_urgent(&big)?);
+    }
+    eprintln!("sync: catch-up, idle reconnect, priming…");
+    rows.extend(sync::catchup(dir.path())?);
+    rows.extend(sync::reconnect_and_prime(dir.path())?);
+    eprintln!("sync: a fleet of 200 phones…");
+    let server_exe = std::env::current_exe()?
+        .parent()
+        .ok_or("no folder for the benchmark binary")?
+        .join("fieldwork-e2e");
+    rows.extend(sync::fleet(dir.path(), &server_exe)?);
     for r in &rows {
         println!("{}", json(r));
     }
