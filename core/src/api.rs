@@ -1800,6 +1800,12 @@ fn reconcile_changed_fields(
     Ok(())
 }
 
+/// Check that `bytes` are well-formed Automerge chunks (what a push carries),
+/// with the reason if not.
+pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<(), String> {
+    check_chunks(bytes).map(|_| ())
+}
+
 /// What a run of chunks holds: the actor of each change, and how many
 /// whole-document chunks.
 #[derive(Debug, Default)]

@@ -219,7 +219,18 @@ async fn sync(
     blocking(move || {
         let fw = st.tenant(&p.tenant)?;
         let engineer = p.person.as_str();
-        // Authorisation first, for the whole request: a forbidden document
+        // Malformed or truncated change bytes: 400 naming the document, and
+        // nothing of the request is stored.
+        for d in &request.push {
+            if let Err(reason) = fieldwork_core::api::check_change_bytes(&d.changes) {
+                let body = serde_json::json!({
+                    "error": format!("malformed changes for {}: {reason}", d.doc_id),
+                    "doc_id": d.doc_id,
+                });
+                return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+            }
+        }
+        // Authorisation next, for the whole request: a forbidden document
         // means nothing of the request is stored.
         let mut forbidden = Vec::new();
         for d in &request.push {

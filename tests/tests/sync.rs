@@ -339,21 +339,32 @@ fn bad_sync_requests_get_400_and_oversized_ones_413() {
         statuses.iter().all(|s| s.is_none() || *s == Some(413)),
         "{statuses:?}"
     );
-    // Malformed change bytes inside a well-formed request: that document is refused, nothing stored.
+    // Malformed change bytes inside a well-formed request: 400 naming the
+    // document, and nothing of the request is stored.
+    let id = desk.dispatch(9, "eng-a").unwrap();
     let req = fieldwork_core::sync::wire::SyncRequest {
         cursor: 0,
-        push: vec![fieldwork_core::sync::wire::PushDoc {
-            doc_id: "wo-x".into(),
-            changes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2],
-        }],
+        push: vec![
+            fieldwork_core::sync::wire::PushDoc {
+                doc_id: id.clone(),
+                changes: vec![],
+            },
+            fieldwork_core::sync::wire::PushDoc {
+                doc_id: "wo-x".into(),
+                changes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2],
+            },
+        ],
     };
     let r = post(req.encode());
-    assert_eq!(r.status().as_u16(), 200);
-    let resp = fieldwork_core::sync::wire::SyncResponse::decode(&r.bytes().unwrap()).unwrap();
-    assert!(matches!(
-        &resp.results[0].result,
-        fieldwork_core::sync::wire::DocResult::Refused(_)
-    ));
+    assert_eq!(r.status().as_u16(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&r.bytes().unwrap()).unwrap();
+    assert_eq!(body["doc_id"], "wo-x");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("malformed changes for wo-x")
+    );
     // The server goes on serving.
     assert!(a.sync.sync_now().is_ok());
 }
@@ -384,6 +395,12 @@ fn the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked() {
             .unwrap()
             .len()
             == 30
+    });
+    wait_for("the orders-changed event", &|| {
+        a.events
+            .events()
+            .iter()
+            .any(|e| matches!(e, SyncEvent::OrdersChanged { ids: changed } if changed.len() >= 30))
     });
     let events = a.events.events();
     let progress: Vec<_> = events
@@ -423,4 +440,38 @@ fn the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked() {
     )));
     a.sync.stop();
     thread.join().unwrap();
+}
+
+#[test]
+fn a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest() {
+    let (dir, server, desk) = setup();
+    let first = new_order(&desk, 20, "eng-a");
+    let second = new_order(&desk, 21, "eng-a");
+    let a = device(&dir, &server, &desk, "eng-a", "a");
+    a.sync.sync_now().unwrap();
+    a.fw.add_note(&first, "this change will rot on disk")
+        .unwrap();
+    a.fw.add_note(&second, "this one is fine").unwrap();
+    // Bit rot in the outbox row of the first order's change.
+    let db = rusqlite::Connection::open(dir.path().join("a").join("device.db")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE changes SET bytes = substr(bytes, 1, 20) WHERE doc_id = ?1",
+            [&first],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let s = a.sync.sync_now().unwrap();
+    assert_eq!(s.refused_docs, 1);
+    assert!(a.events.events().iter().any(|e| matches!(e, SyncEvent::Refused { doc_id, reason } if doc_id == &first && reason.contains("malformed"))));
+    assert_eq!(a.fw.pending_changes().unwrap(), 0);
+    let v = desk
+        .ok("GET", &format!("/api/orders/{second}"), None)
+        .unwrap();
+    assert_eq!(
+        v["order"]["repair_notes"].as_array().unwrap().len(),
+        1,
+        "the healthy change went through"
+    );
 }

@@ -384,6 +384,29 @@ impl SyncClient {
         match status {
             200 | 403 => {}
             401 => return Err(SyncError::Unauthorized),
+            400 => {
+                // The server names a document whose changes it cannot parse:
+                // they can never be accepted, so they leave the outbox and the
+                // app is told; the rest goes next round.
+                let named = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| {
+                        Some((
+                            v["doc_id"].as_str()?.to_string(),
+                            v["error"].as_str()?.to_string(),
+                        ))
+                    });
+                if let Some((doc_id, reason)) = named
+                    && let Some((_, seqs)) = by_doc.get(&doc_id)
+                {
+                    self.fw.acknowledge(seqs)?;
+                    summary.refused_docs += 1;
+                    self.listener
+                        .on_event(SyncEvent::Refused { doc_id, reason });
+                    return Ok(true);
+                }
+                return Err(SyncError::Server { status });
+            }
             _ => return Err(SyncError::Server { status }),
         }
         let resp = SyncResponse::decode(&bytes)?;
