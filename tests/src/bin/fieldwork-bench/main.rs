@@ -198,7 +198,7 @@ fn bytes_per_order(path: &Path) -> Res<Row> {
         value: total as f64 / f64::from(ORDERS),
         unit: "bytes",
         baseline: Some(doc_bytes as f64 / sample.len() as f64),
-        what: "store file size per order after a full visit (vacuumed), vs the order's Automerge changes alone",
+        what: "store file size per order after a full visit on a phone that has not synced yet (so its outbox still holds every change), vacuumed, vs the order's Automerge changes alone",
     })
 }
 
