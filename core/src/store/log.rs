@@ -154,13 +154,18 @@ pub fn plan_pull(
         .query_map(params![engineer, cursor], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let stock = super::stock_doc_id(engineer);
+    // Driven by the engineer's documents (grants by engineer, then changes
+    // by document and sequence), so a pull costs what this engineer has, not
+    // what the whole tenant has logged since the cursor.
     let mut stmt = conn.prepare_cached(
-        "SELECT c.seq, c.doc_id, c.bytes FROM changes c
-         WHERE c.seq > ?1 AND c.seq <= ?2 AND c.origin <> ?3
-           AND (c.doc_id = ?4 OR c.doc_id = 'catalog' OR EXISTS (
-                SELECT 1 FROM grants g WHERE g.doc_id = c.doc_id AND g.engineer = ?5
-                  AND g.granted_seq <= ?1 AND (g.revoked_seq IS NULL OR g.revoked_seq > ?1)))
-         ORDER BY c.seq LIMIT ?6",
+        "SELECT c.seq, c.doc_id, c.bytes FROM grants g
+           JOIN changes c ON c.doc_id = g.doc_id
+          WHERE g.engineer = ?5 AND g.granted_seq <= ?1 AND (g.revoked_seq IS NULL OR g.revoked_seq > ?1)
+            AND c.seq > ?1 AND c.seq <= ?2 AND c.origin <> ?3
+         UNION ALL
+         SELECT seq, doc_id, bytes FROM changes
+          WHERE doc_id IN (?4, 'catalog') AND seq > ?1 AND seq <= ?2 AND origin <> ?3
+         ORDER BY 1 LIMIT ?6",
     )?;
     let changes: Vec<LoggedChange> = stmt
         .query_map(
