@@ -932,6 +932,38 @@ impl Fieldwork {
 
     // ---- catalog and van stock -------------------------------------------
 
+    /// Create `engineer`'s van stock document if it does not exist yet. The
+    /// server does this once, at enrolment, so every phone of the engineer
+    /// starts from the same document (decision 0004): two phones that each
+    /// created it would hide one side's counts after a merge.
+    pub fn ensure_van_stock(&self, engineer: &str) -> Result<()> {
+        validate::required("engineer", engineer, MAX_CODE_CHARS)?;
+        let id = stock_doc_id(engineer);
+        if DocKind::of_id(&id) != Some(DocKind::VanStock) {
+            return Err(validate::invalid("engineer", "is not usable in a document id").into());
+        }
+        let mut g = self.lock();
+        if g.store.contains(&id)? {
+            return Ok(());
+        }
+        let empty = VanStock {
+            engineer: engineer.to_string(),
+            counts: BTreeMap::new(),
+            ledger: vec![],
+        };
+        let levels = BTreeMap::new();
+        g.save_doc(
+            &id,
+            DocKind::VanStock,
+            &empty,
+            "van stock",
+            Rows::Stock {
+                engineer,
+                levels: &levels,
+            },
+        )
+    }
+
     pub fn upsert_catalog_part(&self, part: CatalogPart) -> Result<()> {
         validate::required("sku", &part.sku, MAX_CODE_CHARS)?;
         validate::required("name", &part.name, MAX_NAME_CHARS)?;
@@ -1458,6 +1490,7 @@ impl Inner {
         }
         let now = self.clock.now_ms();
         let engineer = self.user.clone();
+        let device = self.device_id.clone();
         let actor = self.actor.clone();
         let doc = self.store.doc(&id)?;
         doc.set_actor(actor);
@@ -1474,7 +1507,7 @@ impl Inner {
             let mut counts: BTreeMap<String, StockCount> =
                 hydrate_prop(doc, automerge::ROOT, "counts").map_err(|e| e.to_string())?;
             counts
-                .entry(sku.to_string())
+                .entry(VanStock::count_key(sku, &device))
                 .or_insert_with(|| StockCount {
                     on_hand: autosurgeon::Counter::with_value(0),
                 })
@@ -1487,10 +1520,7 @@ impl Inner {
             };
             let len = doc.length(&ledger);
             reconcile_insert(doc, ledger, len, &movement).map_err(|e| e.to_string())?;
-            Ok(counts
-                .into_iter()
-                .map(|(sku, c)| (sku, c.on_hand.value()))
-                .collect())
+            Ok(VanStock::levels_of(&counts))
         })();
         match staged {
             Ok(levels) => {
@@ -1890,11 +1920,7 @@ fn check_kind(doc: &AutoCommit, kind: DocKind) -> std::result::Result<Rows2, Str
         }
         DocKind::VanStock => {
             let stock: VanStock = h(doc)?;
-            let levels = stock
-                .counts
-                .into_iter()
-                .map(|(sku, c)| (sku, c.on_hand.value()))
-                .collect();
+            let levels = stock.levels();
             Rows2::Stock(stock.engineer, levels)
         }
         DocKind::Catalog => {

@@ -620,10 +620,37 @@ pub struct StockCount {
     pub on_hand: Counter,
 }
 
-/// An engineer's van stock: counters per SKU plus the movement ledger.
+/// An engineer's van stock: counters plus the movement ledger.
+///
+/// Each device counts in its own counter per part, keyed `sku@device`. A
+/// device is the only writer of its keys, so two phones never create the
+/// same key concurrently (Automerge would keep only one of two concurrent
+/// creations); on hand for a part is the sum over devices, and concurrent
+/// movements all count.
 #[derive(Debug, Clone, Reconcile, Hydrate)]
 pub struct VanStock {
     pub engineer: String,
     pub counts: BTreeMap<String, StockCount>,
     pub ledger: Vec<StockMovement>,
+}
+
+impl VanStock {
+    /// The counter key for `sku` moved on `device`.
+    pub fn count_key(sku: &str, device: &str) -> String {
+        format!("{sku}@{device}")
+    }
+
+    /// On hand per part: the sum of every device's counter.
+    pub fn levels_of(counts: &BTreeMap<String, StockCount>) -> BTreeMap<String, i64> {
+        let mut levels = BTreeMap::new();
+        for (key, c) in counts {
+            let sku = key.rsplit_once('@').map_or(key.as_str(), |(sku, _)| sku);
+            *levels.entry(sku.to_string()).or_insert(0) += c.on_hand.value();
+        }
+        levels
+    }
+
+    pub fn levels(&self) -> BTreeMap<String, i64> {
+        VanStock::levels_of(&self.counts)
+    }
 }

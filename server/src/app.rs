@@ -188,6 +188,9 @@ async fn enrol(
                 AuthError::Invalid(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
                 other => other.into(),
             })?;
+        // The van stock document is made here, once, so that all of the
+        // engineer's phones share it (decision 0004).
+        st.tenant(&p.tenant)?.ensure_van_stock(&p.person)?;
         Ok(Json(
             serde_json::json!({ "token": token, "tenant": p.tenant, "engineer": p.person }),
         ))

@@ -475,3 +475,37 @@ fn a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest() {
         "the healthy change went through"
     );
 }
+
+#[test]
+fn two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment() {
+    let (dir, server, desk) = setup();
+    let a1 = device(&dir, &server, &desk, "eng-a", "a1");
+    let a2 = device(&dir, &server, &desk, "eng-a", "a2");
+    a1.sync.sync_now().unwrap();
+    a2.sync.sync_now().unwrap();
+    assert!(
+        a1.fw
+            .document_ids()
+            .unwrap()
+            .contains(&"stock-eng-a".to_string()),
+        "primed with the van stock"
+    );
+    // Both phones take parts into the van while apart, before ever sharing a movement.
+    a1.sync.set_online(false);
+    a2.sync.set_online(false);
+    a1.fw.receive_stock("RLY", 3).unwrap();
+    a2.fw.receive_stock("RLY", 4).unwrap();
+    a1.sync.set_online(true);
+    a2.sync.set_online(true);
+    a1.sync.sync_now().unwrap();
+    a2.sync.sync_now().unwrap();
+    a1.sync.sync_now().unwrap();
+    for d in [&a1, &a2] {
+        assert_eq!(
+            d.fw.van_stock().unwrap()[0].on_hand,
+            7,
+            "both receipts counted"
+        );
+        assert_eq!(d.fw.stock_ledger().unwrap().len(), 2);
+    }
+}

@@ -483,12 +483,7 @@ fn rebuild_rows(tx: &Transaction<'_>, policy: &Policy) -> Result<(), StoreError>
             rows::upsert_order(tx, &order, policy)?;
         } else if kind == DocKind::VanStock.as_str() {
             let stock: VanStock = autosurgeon::hydrate(&doc).map_err(corrupt)?;
-            let levels = stock
-                .counts
-                .into_iter()
-                .map(|(sku, c)| (sku, c.on_hand.value()))
-                .collect();
-            rows::replace_stock(tx, &stock.engineer, &levels)?;
+            rows::replace_stock(tx, &stock.engineer, &stock.levels())?;
         }
     }
     Ok(())
