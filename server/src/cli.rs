@@ -49,7 +49,7 @@ fn run(args: &[String]) -> Result<(), String> {
         "serve" => {
             let data = data.ok_or(USAGE)?;
             let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
-            let state = Arc::new(AppState::open(data).map_err(|e| format!("{e:?}"))?);
+            let state = Arc::new(AppState::open(data).map_err(|e| e.to_string())?);
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
@@ -67,7 +67,7 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "admin" => {
             let data = data.ok_or(USAGE)?;
-            let state = AppState::open(data).map_err(|e| format!("{e:?}"))?;
+            let state = AppState::open(data).map_err(|e| e.to_string())?;
             let d = &state.directory;
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
             let err = |e: crate::auth::AuthError| e.to_string();

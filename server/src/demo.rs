@@ -39,7 +39,7 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
             data.display()
         ));
     }
-    let state = Arc::new(AppState::open(data.clone()).map_err(|e| format!("{e:?}"))?);
+    let state = Arc::new(AppState::open(data.clone()).map_err(|e| e.to_string())?);
     let dir = &state.directory;
     dir.add_tenant(TENANT, "Demo Service Center").map_err(err)?;
     for (id, name) in ENGINEERS {
@@ -66,7 +66,7 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
     println!("dispatcher token: {desk_token}");
 
     // The desk's morning: catalog and a day of orders.
-    let tenant = state.tenant(TENANT).map_err(|e| format!("{e:?}"))?;
+    let tenant = state.tenant(TENANT).map_err(|e| e.to_string())?;
     tenant.upsert_catalog_part(relay()).map_err(err)?;
     let mut n = 0;
     for (engineer, _) in ENGINEERS {

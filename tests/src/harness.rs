@@ -27,7 +27,7 @@ impl Server {
     /// Start on a free port with tenant `acme`, engineers `eng-a` and
     /// `eng-b`, and a dispatcher `desk`.
     pub fn start(data: &Path) -> Res<(Server, Desk)> {
-        let state = Arc::new(AppState::open(data.to_path_buf()).map_err(|e| format!("{e:?}"))?);
+        let state = Arc::new(AppState::open(data.to_path_buf()).map_err(|e| e.to_string())?);
         let d = &state.directory;
         d.add_tenant(TENANT, "ACME Service")?;
         d.add_person(TENANT, "eng-a", "Zhang Wei", Role::Engineer)?;

@@ -123,7 +123,7 @@ pub fn catchup(dir: &Path) -> Res<Vec<Row>> {
 /// and a new phone primed with 500 orders.
 pub fn reconnect_and_prime(dir: &Path) -> Res<Vec<Row>> {
     let (server, desk) = Server::start(&dir.join("idle-server"))?;
-    let tenant = server.state.tenant(TENANT).map_err(|e| format!("{e:?}"))?;
+    let tenant = server.state.tenant(TENANT).map_err(|e| e.to_string())?;
     tenant.unsynchronised_for_fixtures()?;
     let mut first500 = Vec::new();
     for n in 0..5_500 {
@@ -217,12 +217,12 @@ pub fn fleet(dir: &Path, server_exe: &Path) -> Res<Vec<Row>> {
     let mut codes = Vec::new();
     let token;
     {
-        let state = AppState::open(data.clone()).map_err(|e| format!("{e:?}"))?;
+        let state = AppState::open(data.clone()).map_err(|e| e.to_string())?;
         let d = &state.directory;
         d.add_tenant(TENANT, "Fleet")?;
         d.add_person(TENANT, "desk", "Desk", Role::Dispatcher)?;
         token = d.issue_dispatcher_token(TENANT, "desk")?;
-        let tenant = state.tenant(TENANT).map_err(|e| format!("{e:?}"))?;
+        let tenant = state.tenant(TENANT).map_err(|e| e.to_string())?;
         tenant.upsert_catalog_part(relay())?;
         for i in 0..=PHONES {
             let eng = format!("eng-{i:03}");
