@@ -142,16 +142,38 @@ pub fn plan_pull(
     cursor: i64,
     limit: usize,
 ) -> Result<PullPlan, StoreError> {
-    let top = max_seq(conn)?;
-    let whole: Vec<String> = conn
+    let mut top = max_seq(conn)?;
+    // Newly granted orders go whole, about `limit / 10` per pull at most. If
+    // more wait, this pull ends at the last grant it sends (grants at the same
+    // position stay together) and the device comes back for the rest.
+    let whole_limit = (limit / 10).max(1);
+    let granted: Vec<(String, i64)> = conn
         .prepare_cached(
-            "SELECT doc_id FROM grants WHERE engineer = ?1 AND granted_seq > ?2 AND revoked_seq IS NULL ORDER BY granted_seq",
+            "SELECT doc_id, granted_seq FROM grants
+              WHERE engineer = ?1 AND granted_seq > ?2 AND granted_seq <= ?3 AND revoked_seq IS NULL
+              ORDER BY granted_seq, doc_id",
         )?
-        .query_map(params![engineer, cursor], |r| r.get(0))?
+        .query_map(params![engineer, cursor, top], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
+    let mut whole = Vec::new();
+    let mut last_granted = None;
+    let mut more = false;
+    for (doc_id, seq) in granted {
+        if whole.len() >= whole_limit && last_granted != Some(seq) {
+            more = true;
+            top = last_granted.unwrap_or(top);
+            break;
+        }
+        whole.push(doc_id);
+        last_granted = Some(seq);
+    }
     let removed: Vec<String> = conn
-        .prepare_cached("SELECT doc_id FROM grants WHERE engineer = ?1 AND revoked_seq > ?2 ORDER BY revoked_seq")?
-        .query_map(params![engineer, cursor], |r| r.get(0))?
+        .prepare_cached(
+            "SELECT doc_id FROM grants WHERE engineer = ?1 AND revoked_seq > ?2 AND revoked_seq <= ?3 ORDER BY revoked_seq",
+        )?
+        .query_map(params![engineer, cursor, top], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let stock = super::stock_doc_id(engineer);
     // Driven by the engineer's documents (grants by engineer, then changes
@@ -179,12 +201,13 @@ pub fn plan_pull(
             },
         )?
         .collect::<Result<_, _>>()?;
-    let more = changes.len() >= limit;
-    let new_cursor = if more {
+    let cut = changes.len() >= limit;
+    let new_cursor = if cut {
         changes.last().map_or(top, |c| c.seq)
     } else {
         top
     };
+    let more = more || cut;
     Ok(PullPlan {
         whole,
         changes,
