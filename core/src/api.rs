@@ -1484,18 +1484,9 @@ impl Inner {
             at_ms: self.clock.now_ms(),
         };
         let fresh = !self.store.contains(&id)?;
-        if fresh {
-            let doc = AutoCommit::new().with_actor(self.actor.clone());
-            self.store.insert_new(&id, doc);
-        }
-        let now = self.clock.now_ms();
         let engineer = self.user.clone();
         let device = self.device_id.clone();
-        let actor = self.actor.clone();
-        let doc = self.store.doc(&id)?;
-        doc.set_actor(actor);
-        let before = doc.get_heads();
-        let staged = (|| -> std::result::Result<BTreeMap<String, i64>, String> {
+        let (before, levels) = self.change_doc(&id, intent, |doc| {
             if fresh {
                 let empty = VanStock {
                     engineer,
@@ -1505,7 +1496,7 @@ impl Inner {
                 reconcile(doc, &empty).map_err(|e| e.to_string())?;
             }
             let mut counts: BTreeMap<String, StockCount> =
-                hydrate_prop(doc, automerge::ROOT, "counts").map_err(|e| e.to_string())?;
+                hydrate_prop(&*doc, automerge::ROOT, "counts").map_err(|e| e.to_string())?;
             counts
                 .entry(VanStock::count_key(sku, &device))
                 .or_insert_with(|| StockCount {
@@ -1521,20 +1512,45 @@ impl Inner {
             let len = doc.length(&ledger);
             reconcile_insert(doc, ledger, len, &movement).map_err(|e| e.to_string())?;
             Ok(VanStock::levels_of(&counts))
-        })();
-        match staged {
-            Ok(levels) => {
+        })?;
+        Ok((id, before, levels))
+    }
+
+    /// Make one change to a document (created empty if new) and commit it
+    /// named `intent`; returns the heads from before and what `edit` returned.
+    /// If `edit` fails the change is rolled back and the cached copy dropped.
+    fn change_doc<T>(
+        &mut self,
+        doc_id: &str,
+        intent: &str,
+        edit: impl FnOnce(&mut AutoCommit) -> std::result::Result<T, String>,
+    ) -> Result<(Vec<ChangeHash>, T)> {
+        let now = self.clock.now_ms();
+        if !self.store.contains(doc_id)? {
+            let doc = AutoCommit::new().with_actor(self.actor.clone());
+            self.store.insert_new(doc_id, doc);
+        }
+        let actor = self.actor.clone();
+        let doc = self.store.doc(doc_id)?;
+        doc.set_actor(actor);
+        let before = doc.get_heads();
+        match edit(doc) {
+            Ok(out) => {
                 doc.commit_with(
                     CommitOptions::default()
                         .with_message(intent.to_string())
                         .with_time(now / 1000),
                 );
-                Ok((id, before, levels))
+                Ok((before, out))
             }
             Err(reason) => {
                 doc.rollback();
-                self.store.evict(&id);
-                Err(StoreError::Corrupt { doc_id: id, reason }.into())
+                self.store.evict(doc_id);
+                Err(StoreError::Corrupt {
+                    doc_id: doc_id.to_string(),
+                    reason,
+                }
+                .into())
             }
         }
     }
@@ -1547,30 +1563,10 @@ impl Inner {
         value: &T,
         intent: &str,
     ) -> Result<Vec<ChangeHash>> {
-        let now = self.clock.now_ms();
-        if !self.store.contains(doc_id)? {
-            let doc = AutoCommit::new().with_actor(self.actor.clone());
-            self.store.insert_new(doc_id, doc);
-        }
-        let actor = self.actor.clone();
-        let doc = self.store.doc(doc_id)?;
-        doc.set_actor(actor);
-        let before = doc.get_heads();
-        if let Err(e) = reconcile(doc, value) {
-            doc.rollback();
-            self.store.evict(doc_id);
-            return Err(StoreError::Corrupt {
-                doc_id: doc_id.into(),
-                reason: e.to_string(),
-            }
-            .into());
-        }
-        doc.commit_with(
-            CommitOptions::default()
-                .with_message(intent.to_string())
-                .with_time(now / 1000),
-        );
-        Ok(before)
+        self.change_doc(doc_id, intent, |doc| {
+            reconcile(doc, value).map_err(|e| e.to_string())
+        })
+        .map(|(before, ())| before)
     }
 
     fn meta_hlc(&self) -> String {
@@ -1583,26 +1579,10 @@ impl Inner {
         let Some(before) = self.orders.remove(&o.id) else {
             return self.stage(&o.id, o, intent);
         };
-        let now = self.clock.now_ms();
-        let actor = self.actor.clone();
-        let doc = self.store.doc(&o.id)?;
-        doc.set_actor(actor);
-        let heads = doc.get_heads();
-        if let Err(e) = reconcile_changed_fields(doc, &before, o) {
-            doc.rollback();
-            self.store.evict(&o.id);
-            return Err(StoreError::Corrupt {
-                doc_id: o.id.clone(),
-                reason: e.to_string(),
-            }
-            .into());
-        }
-        doc.commit_with(
-            CommitOptions::default()
-                .with_message(intent.to_string())
-                .with_time(now / 1000),
-        );
-        Ok(heads)
+        self.change_doc(&o.id, intent, |doc| {
+            reconcile_changed_fields(doc, &before, o).map_err(|e| e.to_string())
+        })
+        .map(|(heads, ())| heads)
     }
 
     fn save_order(&mut self, o: &WorkOrder, intent: &str) -> Result<()> {
