@@ -3,6 +3,7 @@
 
 use fieldwork_core::api::{ConsentInput, DiagnosisInput, FollowUpInput};
 use fieldwork_core::model::*;
+use fieldwork_core::scenario::qc_checklist;
 use fieldwork_core::{Config, Fieldwork, ManualClock, OrderFilter};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -104,17 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     clock.advance_ms(90 * 60_000);
     fw.mark_repaired(&id)?;
-    let passed = fw.record_qc(
-        &id,
-        ["appearance", "function", "performance"]
-            .into_iter()
-            .map(|n| QcItem {
-                name: n.into(),
-                passed: true,
-                note: None,
-            })
-            .collect(),
-    )?;
+    let passed = fw.record_qc(&id, qc_checklist(true))?;
     step(&format!("QC passed: {passed}"));
     let report = fw.service_report(&id)?;
     fw.capture_signature(&id, "王小明", vec![stroke(0.0), stroke(20.0)])?;

@@ -69,6 +69,19 @@ pub fn signature(strokes: usize) -> Vec<Stroke> {
         .collect()
 }
 
+/// The QC checklist of DOMAIN.md: appearance, function, performance. A
+/// failing inspection fails on function.
+pub fn qc_checklist(pass: bool) -> Vec<QcItem> {
+    ["appearance", "function", "performance"]
+        .into_iter()
+        .map(|n| QcItem {
+            name: n.into(),
+            passed: pass || n != "function",
+            note: None,
+        })
+        .collect()
+}
+
 /// The script's diagnosis: hardware fault E21, a burnt relay, one relay planned.
 pub fn relay_diagnosis() -> DiagnosisInput {
     DiagnosisInput {
@@ -108,17 +121,7 @@ pub fn play_visit(fw: &Fieldwork, id: &str, advance: &dyn Fn(i64)) -> Result<()>
     fw.add_note(&id, "replaced relay, tested three cycles")?;
     advance(60 * 60_000);
     fw.mark_repaired(&id)?;
-    fw.record_qc(
-        &id,
-        ["appearance", "function", "performance"]
-            .into_iter()
-            .map(|n| QcItem {
-                name: n.into(),
-                passed: true,
-                note: None,
-            })
-            .collect(),
-    )?;
+    fw.record_qc(&id, qc_checklist(true))?;
     fw.capture_signature(&id, "客户", signature(3))?;
     fw.rate(&id, Rating::Satisfied, Some(5), None)?;
     Ok(())

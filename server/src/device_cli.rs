@@ -4,8 +4,9 @@
 
 use fieldwork_core::api::{ConsentInput, DiagnosisInput};
 use fieldwork_core::model::{
-    ConsentKind, FaultKind, FeeKind, Location, QcItem, Rating, Status, Stroke, StrokePoint,
+    ConsentKind, FaultKind, FeeKind, Location, Rating, Status, Stroke, StrokePoint,
 };
+use fieldwork_core::scenario::qc_checklist;
 use fieldwork_core::sync::client::{NoListener, SyncClient, http_client};
 use fieldwork_core::{Config, Fieldwork, OrderFilter};
 use serde::{Deserialize, Serialize};
@@ -310,15 +311,7 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 "fail" => false,
                 _ => return Err(USAGE.into()),
             };
-            let items = ["appearance", "function", "performance"]
-                .into_iter()
-                .map(|n| QcItem {
-                    name: n.into(),
-                    passed: passed || n != "function",
-                    note: None,
-                })
-                .collect();
-            let ok = fw.record_qc(id, items).map_err(e)?;
+            let ok = fw.record_qc(id, qc_checklist(passed)).map_err(e)?;
             out(
                 format!("QC {}", if ok { "passed" } else { "failed" }),
                 json!({ "passed": ok }),

@@ -8,33 +8,11 @@ use crate::policy::Policy;
 pub const T0: i64 = 1_790_000_000_000;
 
 pub fn new_order() -> WorkOrder {
-    let intake = Intake {
-        channel: Channel::Phone,
-        customer: Customer {
-            name: "Li Wei".into(),
-            phone: Some("+86 138 0000 0000".into()),
-            email: None,
-            address: "1 Road".into(),
-            member: true,
-        },
-        product: Product {
-            model: "AC-900".into(),
-            serial: "SN-1".into(),
-            purchase_date: Some("2026-01-01".into()),
-            proof_of_purchase: Some("INV-1".into()),
-        },
-        fault: Fault {
-            symptoms: "no cooling".into(),
-            frequency: None,
-            since: None,
-            environment: None,
-            already_tried: None,
-        },
-        category: Category::ProductQuality,
-        priority: Priority::Normal,
-        promised_by_ms: None,
-        site_zone: SiteZone::Urban,
-    };
+    let mut intake = crate::scenario::intake(0);
+    intake.customer.name = "Li Wei".into();
+    intake.product.serial = "SN-1".into();
+    intake.product.purchase_date = Some("2026-01-01".into());
+    intake.priority = Priority::Normal;
     WorkOrder::from_intake("wo-test".into(), T0, "desk".into(), intake)
 }
 

@@ -33,34 +33,13 @@ pub fn device_with_clock(user: &str, clock: Arc<ManualClock>) -> Device {
     Device { fw, clock, dir }
 }
 
+/// The scripted intake with this customer name and unit serial.
 pub fn intake(name: &str, serial: &str) -> Intake {
-    Intake {
-        channel: Channel::Phone,
-        customer: Customer {
-            name: name.into(),
-            phone: Some("+86 21 5555 0101".into()),
-            email: None,
-            address: "上海市黄浦区 1 号".into(),
-            member: true,
-        },
-        product: Product {
-            model: "AC-900".into(),
-            serial: serial.into(),
-            purchase_date: Some("2026-03-01".into()),
-            proof_of_purchase: Some("INV-1".into()),
-        },
-        fault: Fault {
-            symptoms: "no cooling".into(),
-            frequency: None,
-            since: None,
-            environment: None,
-            already_tried: None,
-        },
-        category: Category::ProductQuality,
-        priority: Priority::Normal,
-        promised_by_ms: None,
-        site_zone: SiteZone::Urban,
-    }
+    let mut i = fieldwork_core::scenario::intake(0);
+    i.customer.name = name.into();
+    i.product.serial = serial.into();
+    i.priority = Priority::Normal;
+    i
 }
 
 pub fn catalog(fw: &Fieldwork) {
@@ -103,14 +82,7 @@ pub fn stroke() -> Stroke {
 }
 
 pub fn qc_items(pass: bool) -> Vec<QcItem> {
-    ["appearance", "function", "performance"]
-        .into_iter()
-        .map(|n| QcItem {
-            name: n.into(),
-            passed: pass || n != "function",
-            note: None,
-        })
-        .collect()
+    fieldwork_core::scenario::qc_checklist(pass)
 }
 
 /// A new order assigned to the device's user and walked on site, diagnosed
