@@ -7,7 +7,7 @@ use fieldwork_core::model::{
     ConsentKind, FaultKind, FeeKind, Location, Rating, Status, Stroke, StrokePoint,
 };
 use fieldwork_core::scenario::qc_checklist;
-use fieldwork_core::sync::client::{NoListener, SyncClient, http_client};
+use fieldwork_core::sync::client::{NoListener, SyncClient, enrol};
 use fieldwork_core::{Config, Fieldwork, OrderFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -123,20 +123,9 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
     let done = |what: &str| out(format!("{what}: done"), json!({ "ok": true }));
     Ok(match a.as_slice() {
         ["enrol", url, code] => {
-            let resp = http_client()
-                .map_err(|e| e.to_string())?
-                .post(format!("{}/v1/enrol", url.trim_end_matches('/')))
-                .header("content-type", "application/json")
-                .body(json!({ "code": code, "device_id": fw.device_id() }).to_string())
-                .send()
-                .map_err(|e| e.without_url().to_string())?;
-            let v: Value = serde_json::from_slice(&resp.bytes().map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-            let token = v["token"]
-                .as_str()
-                .ok_or_else(|| format!("enrolment refused: {}", v["error"]))?;
+            let token = enrol(&fw, url, code).map_err(|e| e.to_string())?.token;
             dev.server = Some(url.trim_end_matches('/').to_string());
-            dev.token = Some(token.to_string());
+            dev.token = Some(token);
             write_file(&store, &dev)?;
             out(
                 format!("enrolled with {url}"),

@@ -93,6 +93,8 @@ pub enum SyncError {
     Server { status: u16 },
     #[error("the server's answer was not understood: {0}")]
     Protocol(#[from] WireError),
+    #[error("enrolment refused: {0}")]
+    EnrolmentRefused(String),
     #[error(transparent)]
     Store(#[from] CoreError),
 }
@@ -193,6 +195,49 @@ pub fn http_client() -> Result<reqwest::blocking::Client, SyncError> {
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| SyncError::Network(e.to_string()))
+}
+
+/// Who the server says an enrolled device belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The device's bearer token: keep it in the platform's secure storage.
+    pub token: String,
+    pub tenant: String,
+    pub engineer: String,
+}
+
+/// Trade a one-time enrolment code (from the dispatcher) for this device's
+/// token. The code is used up by the server whether or not the app keeps the
+/// token.
+pub fn enrol(fw: &Fieldwork, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    let url = format!("{}/v1/enrol", server_url.trim_end_matches('/'));
+    let body = serde_json::json!({ "code": code, "device_id": fw.device_id() }).to_string();
+    let response = http_client()?
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let text = |k: &str| v[k].as_str().map(str::to_string);
+    match (status, text("token"), text("tenant"), text("engineer")) {
+        (200, Some(token), Some(tenant), Some(engineer)) => Ok(Enrolment {
+            token,
+            tenant,
+            engineer,
+        }),
+        (401 | 422, ..) => Err(SyncError::EnrolmentRefused(
+            text("error").unwrap_or_else(|| "the code is unknown or used".into()),
+        )),
+        (200, ..) => Err(SyncError::Protocol(WireError::Malformed(
+            "enrolment answer without token, tenant and engineer",
+        ))),
+        (status, ..) => Err(SyncError::Server { status }),
+    }
 }
 
 impl SyncClient {
