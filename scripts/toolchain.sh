@@ -1,0 +1,48 @@
+# Sourced by scripts/test, scripts/kotlin-test, scripts/swift-check and
+# scripts/bench: installs the tools the binding checks need when they are
+# missing, so a new machine needs nothing but Rust, Java, Node, Python and
+# apt. Versions are pinned; everything lands under target/tools except JNA
+# (Debian's libjna-java).
+
+KOTLIN_VERSION=2.4.20
+TREE_SITTER_VERSION=0.26.1
+TREE_SITTER_SWIFT_VERSION=0.7.4
+TOOLS="$PWD/target/tools"
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# Sets JNA_JAR.
+need_jna() {
+  JNA_JAR=/usr/share/java/jna.jar
+  if [[ ! -f $JNA_JAR ]]; then
+    echo "toolchain: installing Debian libjna-java" >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libjna-java >/dev/null
+  fi
+  [[ -f $JNA_JAR ]] || { echo "toolchain: $JNA_JAR still missing" >&2; return 1; }
+}
+
+# Sets KOTLIN_HOME (bin/kotlinc, lib/kotlin-stdlib.jar, kotlin-test.jar, coroutines).
+need_kotlin() {
+  KOTLIN_HOME="$TOOLS/npm/node_modules/kotlin-compiler"
+  if [[ ! -x $KOTLIN_HOME/bin/kotlinc ]] || ! grep -q "\"version\": \"$KOTLIN_VERSION\"" "$KOTLIN_HOME/package.json"; then
+    command -v npm >/dev/null || { echo "toolchain: npm is required for the Kotlin compiler" >&2; return 1; }
+    echo "toolchain: installing kotlin-compiler $KOTLIN_VERSION from npm" >&2
+    mkdir -p "$TOOLS/npm"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" "kotlin-compiler@$KOTLIN_VERSION" >/dev/null
+    chmod +x "$KOTLIN_HOME"/bin/*
+  fi
+  command -v java >/dev/null || { echo "toolchain: java (17 or later) is required" >&2; return 1; }
+}
+
+# Sets TS_PYTHON: a Python with tree-sitter and the Swift grammar.
+need_tree_sitter() {
+  TS_PYTHON="$TOOLS/py/bin/python"
+  if ! "$TS_PYTHON" -c "import tree_sitter, tree_sitter_swift" 2>/dev/null; then
+    echo "toolchain: installing tree-sitter $TREE_SITTER_VERSION and tree-sitter-swift $TREE_SITTER_SWIFT_VERSION from PyPI" >&2
+    python3 -m venv "$TOOLS/py"
+    "$TOOLS/py/bin/pip" install -q "tree-sitter==$TREE_SITTER_VERSION" "tree-sitter-swift==$TREE_SITTER_SWIFT_VERSION"
+  fi
+}

@@ -1,0 +1,344 @@
+package app.fieldwork.test
+
+import app.fieldwork.ClockKind
+import app.fieldwork.ConsentInput
+import app.fieldwork.ConsentKind
+import app.fieldwork.DiagnosisInput
+import app.fieldwork.FaultKind
+import app.fieldwork.FeeKind
+import app.fieldwork.Fieldwork
+import app.fieldwork.FieldworkException
+import app.fieldwork.FieldworkSync
+import app.fieldwork.Location
+import app.fieldwork.OrderFilter
+import app.fieldwork.OrderSort
+import app.fieldwork.QcItem
+import app.fieldwork.Rating
+import app.fieldwork.SignatureState
+import app.fieldwork.Status
+import app.fieldwork.Stroke
+import app.fieldwork.StrokePoint
+import app.fieldwork.SyncEvent
+import app.fieldwork.SyncListener
+import app.fieldwork.SyncSession
+import app.fieldwork.SyncStatus
+import app.fieldwork.enrol
+import app.fieldwork.openOrders
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import java.util.Collections
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import kotlin.system.exitProcess
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+
+/*
+ * The engineer's app, played through the generated Kotlin bindings on the JVM
+ * against a real `fieldwork serve` on loopback. Run by scripts/kotlin-test;
+ * `-Dfieldwork.exe` names the server binary, `-Djna.library.path` the library.
+ */
+
+private val exe: String = System.getProperty("fieldwork.exe") ?: error("-Dfieldwork.exe=… is required")
+
+/** A phone: its store, enrolled with the server for `engineer`. */
+private class Phone(server: Server, name: String, engineer: String) {
+    val fw: Fieldwork = Fieldwork.open(server.phoneStore(name), engineer)
+    val token: String = enrol(fw, server.url, server.desk.enrolmentCode(engineer)).token
+}
+
+private fun strokes(n: Int): List<Stroke> =
+    (0 until n).map { s ->
+        Stroke((0 until 20).map { i -> StrokePoint(i * 7.5, s * 30.0 + i % 4, i * 16L) })
+    }
+
+private fun qc(pass: Boolean) =
+    listOf("appearance", "function", "performance").map { QcItem(it, pass || it != "function", null) }
+
+private fun diagnosis() = DiagnosisInput("E21", FaultKind.HARDWARE, "relay contacts burnt", listOf("RLY"), 0L, false)
+
+/** The whole day: enrol, prime with progress, a visit offline with every step, back online, and the desk sees it all. */
+fun engineersWholeDay() {
+    Server(exe).use { server ->
+        val desk = server.desk
+        desk.addPart("RLY", "Relay", 4_500)
+        val ids = (1..30).map { desk.dispatch(it, "eng-a", urgent = it % 7 == 0) }
+        val phone = Phone(server, "phone-a", "eng-a")
+        val fw = phone.fw
+        assertEquals("eng-a", fw.user())
+
+        FieldworkSync(fw, server.url, phone.token).use { sync ->
+            val events = CopyOnWriteArrayList<SyncEvent>()
+            runBlocking {
+                val collector = launch(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { sync.events.collect { events.add(it) } }
+
+                // Morning: prime the phone with the day's orders, on this thread.
+                sync.setOnline(true)
+                val primed = sync.syncNow()
+                assertEquals(30uL, primed.pulledDocs, "the 30 orders came down whole: $primed")
+                assertTrue(eventually { events.any { it is SyncEvent.Status && it.status == SyncStatus.Idle } }, "idle after priming: $events")
+                val progress = events.filterIsInstance<SyncEvent.Progress>()
+                assertTrue(progress.isNotEmpty(), "progress events while priming: $events")
+                assertEquals(progress.last().done, progress.last().total, "priming progress ends complete")
+                assertEquals(SyncStatus.Idle, sync.status.value)
+                val changed = events.filterIsInstance<SyncEvent.OrdersChanged>().flatMap { it.ids }.toSet()
+                assertTrue(changed.containsAll(ids), "every primed order was announced as changed")
+                collector.cancelAndJoin()
+            }
+
+            val open = fw.openOrders()
+            assertEquals(30, open.size)
+            assertTrue(open.first().urgent, "urgent orders first")
+            assertEquals(ids.toSet(), open.map { it.id }.toSet())
+            assertEquals(listOf("RLY"), fw.catalog().map { it.sku }, "the catalog came down")
+            assertTrue(fw.vanStock().isEmpty(), "the van stock came down, empty")
+
+            // From here the background thread syncs whenever the phone is online.
+            sync.start()
+
+            // In the van, out of signal.
+            fw.receiveStock("RLY", 2)
+            sync.setOnline(false)
+            assertEquals(SyncStatus.Offline, sync.status.value)
+            val id = ids.first()
+            fw.accept(id)
+            fw.enRoute(id)
+            fw.arrive(id, Location(31.23, 121.47, 8.0))
+            fw.diagnose(id, diagnosis())
+            val warranty = fw.decideWarranty(id, true, false)
+            assertTrue(warranty.inWarranty, "bought in October: in warranty")
+            val consentId =
+                fw.recordConsent(
+                    id,
+                    ConsentInput(ConsentKind.EXTRA_WORK, true, "客户", "clean the condenser", listOf(), strokes(1)),
+                )
+            fw.startWork(id)
+            fw.usePart(id, "RLY", 1L, true)
+            fw.addFee(id, FeeKind.LABOUR, "relay swap", 9_000L)
+            fw.addNote(id, "replaced relay, tested three cycles")
+            fw.markRepaired(id)
+            assertTrue(fw.recordQc(id, qc(true)), "QC passed")
+            val report = fw.serviceReport(id)
+            assertTrue(report.contains("E21") && report.contains("Relay"), "the report lists the fault and the part")
+            fw.captureSignature(id, "客户", strokes(3))
+            fw.rate(id, Rating.SATISFIED, 5L, "很好")
+
+            val local = fw.order(id)
+            assertEquals(Status.SIGNED_OFF, local.status)
+            assertEquals(SignatureState.VALID, local.signature)
+            assertEquals(0L, local.fees.customerPayableMinor, "in warranty: nothing to pay")
+            assertTrue(local.clocks.any { it.kind == ClockKind.REPAIR }, "the repair clock is shown")
+            assertEquals(1L, fw.vanStock().single().onHand, "one relay left in the van")
+            assertTrue(fw.pendingChanges() > 0, "the visit waits in the outbox")
+            val offline = assertFailsWith<FieldworkException.Network> { sync.syncNow() }
+            assertEquals("offline", offline.message)
+
+            // Back in signal.
+            sync.setOnline(true)
+            assertTrue(eventually { fw.pendingChanges() == 0L }, "the outbox drained")
+
+            val v = desk.order(id)
+            assertEquals("signed_off", v["status"])
+            assertEquals("valid", v["signature"])
+            val order = v["order"]
+            assertEquals("eng-a", order["assignee"])
+            val timeline = order["events"].list()
+            assertEquals(
+                listOf("dispatched", "accepted", "en_route", "on_site", "in_progress", "repaired", "qc_passed", "signed_off"),
+                timeline.map { it["to"] },
+            )
+            val arrival = timeline.first { it["to"] == "on_site" }
+            assertEquals(31.23, arrival["location"]["lat"])
+            assertEquals(fw.deviceId(), arrival["device"], "the timeline names the phone")
+            assertEquals("E21", order["diagnosis"]["fault_code"])
+            assertEquals(true, order["warranty"]["in_warranty"])
+            assertEquals(consentId, order["consents"][0]["id"])
+            assertEquals(1, order["consents"][0]["strokes"].list().size)
+            assertEquals("RLY", order["parts"][0]["sku"])
+            assertEquals(9_000.0, order["fees"][0]["amount_minor"])
+            assertEquals(1, order["repair_notes"].list().size)
+            assertEquals(true, order["qc"][0]["passed"])
+            assertEquals("客户", order["sign_off"]["signer_name"])
+            assertEquals(3, order["sign_off"]["strokes"].list().size)
+            assertEquals("satisfied", order["satisfaction"]["rating"])
+            assertEquals("很好", order["satisfaction"]["comment"])
+            assertTrue(v["conflicts"].list().isEmpty())
+        }
+    }
+}
+
+/** Each FieldworkError variant arrives as its FieldworkException subclass, with a readable message, and changes nothing. */
+fun everyErrorIsAKotlinException() {
+    Server(exe).use { server ->
+        server.desk.addPart("RLY", "Relay", 4_500)
+        val id = server.desk.dispatch(1, "eng-a")
+        val phone = Phone(server, "phone-a", "eng-a")
+        val fw = phone.fw
+        SyncSession(fw, server.url, phone.token, Quiet).use { s ->
+            s.setOnline(true)
+            s.syncNow()
+        }
+        val before = fw.order(id)
+
+        val invalid = assertFailsWith<FieldworkException.InvalidInput> { fw.addFee(id, FeeKind.LABOUR, "", 100L) }
+        assertTrue(invalid.message!!.contains("description"), "names the field: ${invalid.message}")
+        val score = assertFailsWith<FieldworkException.InvalidInput> { fw.rate(id, Rating.SATISFIED, 9L, null) }
+        assertTrue(score.message!!.contains("between 1 and 5"), score.message)
+
+        val missing = assertFailsWith<FieldworkException.NotFound> { fw.order("wo-does-not-exist") }
+        assertTrue(missing.message!!.contains("not found"), missing.message)
+
+        val early = assertFailsWith<FieldworkException.NotAllowed> { fw.markRepaired(id) }
+        assertTrue(early.message!!.contains("dispatched"), "says why: ${early.message}")
+
+        fw.accept(id)
+        fw.enRoute(id)
+        fw.arrive(id, null)
+        fw.diagnose(id, diagnosis())
+        fw.decideWarranty(id, true, false)
+        fw.startWork(id)
+        val out = assertFailsWith<FieldworkException.OutOfStock> { fw.usePart(id, "RLY", 3L, false) }
+        assertTrue(out.message!!.contains("0 on hand, 3 wanted"), out.message)
+
+        val refused = assertFailsWith<FieldworkException.Unauthorized> { enrol(fw, server.url, "not-a-code") }
+        assertTrue(refused.message!!.startsWith("enrolment refused"), refused.message)
+        SyncSession(fw, server.url, "not-a-token", Quiet).use { s ->
+            s.setOnline(true)
+            val e = assertFailsWith<FieldworkException.Unauthorized> { s.syncNow() }
+            assertTrue(e.message!!.contains("token"), e.message)
+        }
+
+        SyncSession(fw, "http://127.0.0.1:9", phone.token, Quiet).use { s ->
+            s.setOnline(true)
+            val e = assertFailsWith<FieldworkException.Network> { s.syncNow() }
+            assertTrue(e.message!!.contains("could not be reached"), e.message)
+        }
+
+        val file = File(server.dir, "plain-file").apply { writeText("not a directory") }
+        val storage = assertFailsWith<FieldworkException.Storage> { Fieldwork.open(File(file, "phone.db").path, "eng-a") }
+        assertTrue(storage.message!!.isNotBlank())
+        val blankUser = assertFailsWith<FieldworkException.InvalidInput> { Fieldwork.open(server.phoneStore("other"), "") }
+        assertTrue(blankUser.message!!.contains("user"), blankUser.message)
+
+        // Nothing the refused calls tried is on the order.
+        val after = fw.order(id)
+        assertEquals(before.order.fees, after.order.fees)
+        assertEquals(null, after.order.satisfaction)
+        assertTrue(after.order.parts.isEmpty())
+        assertEquals(Status.IN_PROGRESS, after.status)
+    }
+}
+
+/** One store, eight Kotlin threads writing and reading at once: every write lands, nothing throws. */
+fun manyThreadsAtOnce() {
+    Server(exe).use { server ->
+        val ids = (1..4).map { server.desk.dispatch(it, "eng-a") }
+        val phone = Phone(server, "phone-a", "eng-a")
+        val fw = phone.fw
+        SyncSession(fw, server.url, phone.token, Quiet).use { s ->
+            s.setOnline(true)
+            s.syncNow()
+        }
+        val failures = Collections.synchronizedList(mutableListOf<Throwable>())
+        val start = CountDownLatch(1)
+        val threads =
+            (0 until 8).map { t ->
+                Thread {
+                    start.await()
+                    try {
+                        repeat(25) { i ->
+                            fw.addNote(ids[t % ids.size], "thread $t note $i")
+                            assertEquals(4, fw.listOrders(OrderFilter(sort = OrderSort.NEWEST)).size)
+                            fw.order(ids[(t + i) % ids.size])
+                        }
+                    } catch (e: Throwable) {
+                        failures.add(e)
+                    }
+                }.apply { start() }
+            }
+        start.countDown()
+        threads.forEach { it.join(60_000) }
+        assertTrue(failures.isEmpty(), "no call failed: $failures")
+        assertEquals(200, ids.sumOf { fw.order(it).order.repairNotes.size }, "every note from every thread is there")
+        SyncSession(fw, server.url, phone.token, Quiet).use { s ->
+            s.setOnline(true)
+            s.syncNow()
+        }
+        assertEquals(200, ids.sumOf { server.desk.order(it)["order"]["repair_notes"].list().size }, "and on the server")
+    }
+}
+
+/** The app's own SyncListener hears the background thread: status, and the orders the desk changed. */
+fun listenerReceivesEvents() {
+    Server(exe).use { server ->
+        val phone = Phone(server, "phone-a", "eng-a")
+        val heard = CopyOnWriteArrayList<SyncEvent>()
+        val listener =
+            object : SyncListener {
+                override fun onEvent(event: SyncEvent) {
+                    heard.add(event)
+                }
+            }
+        SyncSession(phone.fw, server.url, phone.token, listener).use { s ->
+            s.start()
+            s.setOnline(true)
+            assertTrue(eventually { heard.contains(SyncEvent.Status(SyncStatus.Idle)) }, "first sync done: $heard")
+            val id = server.desk.dispatch(7, "eng-a")
+            s.poke()
+            assertTrue(
+                eventually { heard.any { it is SyncEvent.OrdersChanged && id in it.ids } },
+                "the new order was announced: $heard",
+            )
+            assertEquals(Status.DISPATCHED, phone.fw.order(id).status)
+            assertTrue(heard.contains(SyncEvent.Status(SyncStatus.Syncing)))
+            s.setOnline(false)
+            assertTrue(eventually { heard.last() == SyncEvent.Status(SyncStatus.Offline) })
+            s.stop()
+        }
+        // A listener that throws does not take the sync down.
+        val throwing =
+            object : SyncListener {
+                override fun onEvent(event: SyncEvent): Unit = throw IllegalStateException("app bug")
+            }
+        SyncSession(phone.fw, server.url, phone.token, throwing).use { s ->
+            s.setOnline(true)
+            val id = server.desk.dispatch(8, "eng-a")
+            s.syncNow()
+            assertEquals(Status.DISPATCHED, phone.fw.order(id).status)
+        }
+    }
+}
+
+private object Quiet : SyncListener {
+    override fun onEvent(event: SyncEvent) {}
+}
+
+fun main() {
+    val tests =
+        listOf(
+            "the engineer's whole day" to ::engineersWholeDay,
+            "every error is a Kotlin exception" to ::everyErrorIsAKotlinException,
+            "many threads at once" to ::manyThreadsAtOnce,
+            "the listener receives events" to ::listenerReceivesEvents,
+        )
+    var failed = 0
+    for ((name, test) in tests) {
+        val started = System.nanoTime()
+        try {
+            test()
+            println("ok   kotlin: $name (${TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)} ms)")
+        } catch (e: Throwable) {
+            failed++
+            println("FAIL kotlin: $name")
+            e.printStackTrace(System.out)
+        }
+    }
+    println("kotlin: ${tests.size - failed} passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}
