@@ -1,0 +1,26 @@
+// swift-tools-version:5.9
+// Fieldwork for iOS: the Rust core as an XCFramework plus its Swift bindings.
+// `ios/build-xcframework.sh` (on a Mac) builds FieldworkFFI.xcframework and
+// copies the generated FieldworkKit.swift into Sources/FieldworkKit.
+import PackageDescription
+
+let package = Package(
+    name: "FieldworkKit",
+    platforms: [.iOS(.v15), .macOS(.v12)],
+    products: [
+        .library(name: "FieldworkKit", targets: ["FieldworkKit"]),
+    ],
+    targets: [
+        .binaryTarget(name: "FieldworkFFI", path: "FieldworkFFI.xcframework"),
+        .target(
+            name: "FieldworkKit",
+            dependencies: ["FieldworkFFI"],
+            path: "Sources/FieldworkKit"
+        ),
+        .testTarget(
+            name: "FieldworkKitTests",
+            dependencies: ["FieldworkKit"],
+            path: "Tests/FieldworkKitTests"
+        ),
+    ]
+)
