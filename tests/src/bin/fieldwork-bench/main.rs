@@ -3,6 +3,7 @@
 //! measured in the same run, and the same table written to the Markdown file
 //! given with `--markdown PATH`. Run through `scripts/bench`.
 
+mod ffi;
 mod sync;
 
 use fieldwork_core::model::Status;
@@ -59,7 +60,11 @@ fn run() -> Res<()> {
         build_fixture(&big)?;
         rows.push(bytes_per_order(&big)?);
         rows.push(open_5000(&big)?);
-        rows.push(list_urgent(&big)?);
+        let list = list_urgent(&big)?;
+        let rust_list_ms = list.value;
+        rows.push(list);
+        eprintln!("ffi: library size, and the same list from Kotlin…");
+        rows.extend(ffi::rows(&big, rust_list_ms)?);
     }
     eprintln!("sync: catch-up, idle reconnect, priming…");
     rows.extend(sync::catchup(dir.path())?);
