@@ -3,7 +3,8 @@
 # Kotlin bindings, for android/build.gradle.kts.
 #
 # Needs: the Android NDK (ANDROID_NDK_HOME), `cargo install cargo-ndk`; the
-# script adds the rustup targets. Release builds are LTO'd and stripped.
+# script adds the rustup targets. The `mobile` profile: release, LTO,
+# stripped, optimised for size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +13,8 @@ command -v cargo-ndk >/dev/null || { echo "android/build-rust.sh: cargo install 
 rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
 
 cargo ndk --platform 24 -t arm64-v8a -t armeabi-v7a -t x86_64 \
-  -o android/src/main/jniLibs build --locked --release -p fieldwork-ffi
+  -o android/src/main/jniLibs build --locked --profile mobile -p fieldwork-ffi
 
 # The Kotlin comes from the host build's metadata: the same source, so the same API.
-scripts/bindings release
+scripts/bindings mobile
 echo "android/build-rust.sh: android/src/main/jniLibs and target/bindings/kotlin are ready"

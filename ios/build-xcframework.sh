@@ -16,20 +16,20 @@ fi
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios)
 rustup target add "${targets[@]}"
 for t in "${targets[@]}"; do
-  cargo build --locked --release -p fieldwork-ffi --target "$t"
+  cargo build --locked --profile mobile -p fieldwork-ffi --target "$t"
 done
 
 # The bindings come from the library's own metadata (library mode).
-cargo build --locked --release -p fieldwork-ffi -p uniffi-bindgen
+cargo build --locked -p uniffi-bindgen
 gen=target/bindings/swift
 rm -rf "$gen"
-target/release/uniffi-bindgen generate --library target/aarch64-apple-ios/release/libfieldwork.a \
+target/debug/uniffi-bindgen generate --no-format --library target/aarch64-apple-ios/mobile/libfieldwork.a \
   --language swift --out-dir "$gen"
 
 # One simulator library for both architectures.
-sim=target/ios-simulator/release
+sim=target/ios-simulator/mobile
 mkdir -p "$sim"
-lipo -create target/aarch64-apple-ios-sim/release/libfieldwork.a target/x86_64-apple-ios/release/libfieldwork.a \
+lipo -create target/aarch64-apple-ios-sim/mobile/libfieldwork.a target/x86_64-apple-ios/mobile/libfieldwork.a \
   -output "$sim/libfieldwork.a"
 
 headers=target/ios-headers
@@ -40,7 +40,7 @@ cp "$gen/FieldworkFFI.modulemap" "$headers/module.modulemap"
 
 rm -rf ios/FieldworkFFI.xcframework
 xcodebuild -create-xcframework \
-  -library target/aarch64-apple-ios/release/libfieldwork.a -headers "$headers" \
+  -library target/aarch64-apple-ios/mobile/libfieldwork.a -headers "$headers" \
   -library "$sim/libfieldwork.a" -headers "$headers" \
   -output ios/FieldworkFFI.xcframework
 

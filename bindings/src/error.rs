@@ -91,6 +91,15 @@ pub(crate) fn guard<T>(
     })
 }
 
+/// Panics inside the guard (feature `panic-probe`, test builds only): the
+/// binding tests call it to see a panic arrive as [`FieldworkError::Internal`].
+#[cfg(feature = "panic-probe")]
+#[uniffi::export]
+#[allow(clippy::panic)]
+pub fn panic_probe() -> Result<(), FieldworkError> {
+    guard(|| panic!("panic probe"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

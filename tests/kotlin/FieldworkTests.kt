@@ -24,6 +24,7 @@ import app.fieldwork.SyncSession
 import app.fieldwork.SyncStatus
 import app.fieldwork.enrol
 import app.fieldwork.openOrders
+import app.fieldwork.panicProbe
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancelAndJoin
@@ -225,6 +226,10 @@ fun everyErrorIsAKotlinException() {
         assertTrue(storage.message!!.isNotBlank())
         val blankUser = assertFailsWith<FieldworkException.InvalidInput> { Fieldwork.open(server.phoneStore("other"), "") }
         assertTrue(blankUser.message!!.contains("user"), blankUser.message)
+
+        // A panic in the core arrives as an exception, and the store carries on.
+        val panic = assertFailsWith<FieldworkException.Internal> { panicProbe() }
+        assertTrue(panic.message!!.contains("internal error in Fieldwork: panic probe"), panic.message)
 
         // Nothing the refused calls tried is on the order.
         val after = fw.order(id)
