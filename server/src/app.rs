@@ -30,6 +30,15 @@ pub struct AppState {
     pub directory: Directory,
     data: PathBuf,
     tenants: Mutex<HashMap<String, Arc<Fieldwork>>>,
+    /// Orders that just changed, for the board's live updates.
+    pub changed: tokio::sync::broadcast::Sender<Changed>,
+}
+
+/// Orders of a tenant that changed (a device synced, a dispatcher acted).
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub tenant: String,
+    pub ids: Vec<String>,
 }
 
 impl AppState {
@@ -41,7 +50,19 @@ impl AppState {
             directory,
             data,
             tenants: Mutex::new(HashMap::new()),
+            changed: tokio::sync::broadcast::channel(1024).0,
         })
+    }
+
+    /// Tell the tenant's open boards that these orders changed.
+    pub fn publish(&self, tenant: &str, ids: Vec<String>) {
+        if !ids.is_empty() {
+            // No board listening is not an error.
+            let _ = self.changed.send(Changed {
+                tenant: tenant.to_string(),
+                ids,
+            });
+        }
     }
 
     /// The tenant's store, opened on first use.
@@ -60,12 +81,12 @@ impl AppState {
 /// An error as the API answers it: a status and a JSON `{"error": …}`.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
@@ -118,9 +139,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)
@@ -174,6 +195,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/catalog", post(catalog_part))
         .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
         .route("/api/devices/{id}/revoke", post(revoke_device))
+        .merge(crate::board::router())
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .with_state(state)
 }
@@ -274,6 +296,14 @@ async fn sync(
                 result,
             });
         }
+        st.publish(
+            &p.tenant,
+            results
+                .iter()
+                .filter(|r| matches!(r.result, DocResult::Accepted))
+                .map(|r| r.doc_id.clone())
+                .collect(),
+        );
         let plan = fw.pull_plan(engineer, &device, request.cursor.max(0), PULL_LIMIT)?;
         let pulled = pulled_docs(&fw, &plan)?;
         let resp = SyncResponse {
@@ -344,6 +374,7 @@ async fn create_order(
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         let id = st.tenant(&p.tenant)?.create_order(intake)?;
+        st.publish(&p.tenant, vec![id.clone()]);
         Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
     })
     .await
@@ -425,6 +456,7 @@ async fn assign(
             ));
         }
         st.tenant(&p.tenant)?.assign(&id, &body.engineer)?;
+        st.publish(&p.tenant, vec![id]);
         Ok(StatusCode::NO_CONTENT)
     })
     .await

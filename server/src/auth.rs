@@ -57,6 +57,21 @@ CREATE TABLE IF NOT EXISTS tokens (
     device_id TEXT,
     revoked   INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+CREATE TABLE IF NOT EXISTS board_logins (
+    tenant     TEXT NOT NULL,
+    person     TEXT NOT NULL,
+    password   TEXT NOT NULL,
+    supervisor INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, person),
+    FOREIGN KEY (tenant, person) REFERENCES people (tenant, id)
+) STRICT;
+CREATE TABLE IF NOT EXISTS board_sessions (
+    hash       TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    person     TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS enrolment_codes (
     hash     TEXT PRIMARY KEY,
     tenant   TEXT NOT NULL,
@@ -64,6 +79,10 @@ CREATE TABLE IF NOT EXISTS enrolment_codes (
     used     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 ";
+
+/// A well-formed Argon2 hash of nothing anyone knows, to verify against
+/// when the person does not exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9ULJ8E0yE8xG3yNfH2t2r6tK9iQXz1yS8uTgkqRMSr8";
 
 fn hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
@@ -92,6 +111,47 @@ fn valid_id(what: &str, id: &str) -> Result<(), AuthError> {
             "{what} id must be 1-64 letters, digits, '-' or '_'"
         )))
     }
+}
+
+/// Shortest board password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// How long a board session lasts without signing in again.
+pub const SESSION_MS: i64 = 12 * 3_600_000;
+
+/// A signed-in dispatcher or supervisor on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardUser {
+    pub tenant: String,
+    pub person: String,
+    pub name: String,
+    pub supervisor: bool,
+    /// The session's anti-forgery token: every form posts it back.
+    pub csrf: String,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn hash_password(password: &str) -> Result<String, AuthError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| AuthError::Invalid(format!("salt: {e}")))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Invalid(format!("password hashing: {e}")))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// The server's directory of tenants, people and tokens (`server.db`).
@@ -258,6 +318,124 @@ impl Directory {
                 },
             )
             .optional()?)
+    }
+
+    /// Let a dispatcher sign in to the board with `password`; `supervisor`
+    /// also opens the statistics. Engineers sign in on their phones, never here.
+    pub fn set_password(
+        &self,
+        tenant: &str,
+        person: &str,
+        password: &str,
+        supervisor: bool,
+    ) -> Result<(), AuthError> {
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AuthError::Invalid(format!(
+                "a board password has at least {MIN_PASSWORD_CHARS} characters"
+            )));
+        }
+        let conn = self.conn();
+        let role: Option<String> = conn
+            .query_row(
+                "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
+                params![tenant, person],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if role.as_deref() != Some("dispatcher") {
+            return Err(AuthError::Invalid(format!(
+                "{person} is not a dispatcher of {tenant}: only dispatchers and supervisors use the board"
+            )));
+        }
+        conn.execute(
+            "INSERT INTO board_logins (tenant, person, password, supervisor) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant, person) DO UPDATE SET password = excluded.password, supervisor = excluded.supervisor",
+            params![tenant, person, hash_password(password)?, supervisor],
+        )?;
+        Ok(())
+    }
+
+    /// Check a board sign-in; on success a new session: its cookie secret.
+    pub fn sign_in(
+        &self,
+        tenant: &str,
+        person: &str,
+        password: &str,
+    ) -> Result<Option<String>, AuthError> {
+        let stored: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT password FROM board_logins WHERE tenant = ?1 AND person = ?2",
+                params![tenant, person],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // Unknown people cost as much as a wrong password: nothing to time.
+        let ok = match &stored {
+            Some(h) => password_matches(password, h),
+            None => {
+                password_matches(password, DUMMY_HASH);
+                false
+            }
+        };
+        if !ok {
+            return Ok(None);
+        }
+        let session = secret();
+        let conn = self.conn();
+        conn.execute(
+            "DELETE FROM board_sessions WHERE expires_ms < ?1",
+            [now_ms()],
+        )?;
+        conn.execute(
+            "INSERT INTO board_sessions (hash, tenant, person, csrf, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash(&session), tenant, person, secret(), now_ms() + SESSION_MS],
+        )?;
+        Ok(Some(session))
+    }
+
+    /// The board user a session cookie belongs to, if it is live.
+    pub fn board_session(&self, session: &str) -> Result<Option<BoardUser>, AuthError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT s.tenant, s.person, p.name, l.supervisor, s.csrf
+                 FROM board_sessions s
+                 JOIN board_logins l ON l.tenant = s.tenant AND l.person = s.person
+                 JOIN people p ON p.tenant = s.tenant AND p.id = s.person
+                 WHERE s.hash = ?1 AND s.expires_ms > ?2",
+                params![hash(session), now_ms()],
+                |r| {
+                    Ok(BoardUser {
+                        tenant: r.get(0)?,
+                        person: r.get(1)?,
+                        name: r.get(2)?,
+                        supervisor: r.get(3)?,
+                        csrf: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn sign_out(&self, session: &str) -> Result<(), AuthError> {
+        self.conn().execute(
+            "DELETE FROM board_sessions WHERE hash = ?1",
+            [hash(session)],
+        )?;
+        Ok(())
+    }
+
+    /// A tenant's engineers, `(id, name)`, by name.
+    pub fn engineers(&self, tenant: &str) -> Result<Vec<(String, String)>, AuthError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, name FROM people WHERE tenant = ?1 AND role = 'engineer' ORDER BY name, id",
+        )?;
+        let rows = stmt
+            .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// Revoke every token of a device. Returns how many were revoked.

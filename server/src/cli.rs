@@ -14,6 +14,7 @@ const USAGE: &str = "usage:
   fieldwork admin --data DIR engineer TENANT ID NAME
   fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
   fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
+  fieldwork admin --data DIR password TENANT DISPATCHER [--supervisor]   (board sign-in; reads the password from stdin)
   fieldwork admin --data DIR revoke TENANT DEVICE_ID
   fieldwork device --store DIR [--json] COMMAND …      (a headless device: `fieldwork device` for its commands)";
 
@@ -84,6 +85,23 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
                 ["enrol-code", tenant, engineer] => {
                     println!("{}", d.issue_enrolment_code(tenant, engineer).map_err(err)?);
+                    Ok(())
+                }
+                ["password", tenant, person, flags @ ..] => {
+                    let supervisor = match flags {
+                        [] => false,
+                        ["--supervisor"] => true,
+                        _ => return Err(USAGE.into()),
+                    };
+                    // From stdin, so it is never in the shell's history or `ps`.
+                    let mut password = String::new();
+                    std::io::stdin()
+                        .read_line(&mut password)
+                        .map_err(|e| format!("reading the password from stdin: {e}"))?;
+                    let password = password.trim_end_matches(['\r', '\n']);
+                    d.set_password(tenant, person, password, supervisor)
+                        .map_err(err)?;
+                    println!("{person} can sign in to the board");
                     Ok(())
                 }
                 ["revoke", tenant, device] => {

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+mod board;
 pub mod cli;
 pub mod demo;
 pub mod device_cli;

@@ -1,0 +1,645 @@
+//! The board's pages: the list of open orders, one order, intake, assignment.
+
+use super::{Denied, layout, page, poster, svg, user};
+use crate::app::AppState;
+use crate::auth::BoardUser;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use fieldwork_core::api::OrderView;
+use fieldwork_core::model::*;
+use fieldwork_core::rules::signoff::SignatureState;
+use fieldwork_core::{Error as CoreError, Fieldwork, OrderFilter, OrderRow, Policy};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+fn label<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(words))
+        .unwrap_or_default()
+}
+
+fn parse<T: DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{:02} {currency}",
+        minor.unsigned_abs() / 100,
+        minor.unsigned_abs() % 100
+    )
+}
+
+fn left(ms: i64) -> String {
+    let m = ms.abs().div_euclid(60_000);
+    let text = if m >= 60 {
+        format!("{} h {} min", m / 60, m % 60)
+    } else {
+        format!("{m} min")
+    };
+    if ms < 0 {
+        format!("overdue {text}")
+    } else {
+        format!("{text} left")
+    }
+}
+
+/// How urgent a row's clock is now: "breached", "soon" or "".
+fn urgency(row: &OrderRow, now: i64, policy: &Policy) -> &'static str {
+    match row.next_due_at_ms {
+        _ if row.breached => "breached",
+        Some(due) if due - now < policy.about_to_breach_min * 60_000 => "soon",
+        _ => "",
+    }
+}
+
+fn tenant_store(st: &AppState, u: &BoardUser) -> Result<Arc<Fieldwork>, Denied> {
+    st.tenant(&u.tenant)
+        .map_err(|e| Denied::Internal(e.message))
+}
+
+fn internal(e: impl std::fmt::Display) -> Denied {
+    Denied::Internal(e.to_string())
+}
+
+// ---- The board ------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct BoardQuery {
+    status: String,
+    engineer: String,
+    breach: String,
+    part: String,
+}
+
+pub(crate) async fn board(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, Denied> {
+    let u = user(&st, &headers)?;
+    crate::app::blocking(move || Ok(render_board(&st, &u, &q)))
+        .await
+        .map_err(|e| Denied::Internal(e.message))?
+}
+
+fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response, Denied> {
+    let fw = tenant_store(st, u)?;
+    let engineers = st.directory.engineers(&u.tenant)?;
+    let status: Option<Status> = parse(&q.status);
+    let filter = OrderFilter {
+        statuses: status.into_iter().collect(),
+        open_only: status.is_none(),
+        breached_only: q.breach == "breached",
+        assignee: (!q.engineer.is_empty()).then(|| q.engineer.clone()),
+        limit: OrderFilter::MAX_LIMIT,
+        ..OrderFilter::default()
+    };
+    let policy = Policy::default();
+    let now = now_ms();
+    let rows: Vec<OrderRow> = fw
+        .list_orders(&filter)
+        .map_err(internal)?
+        .into_iter()
+        .filter(|r| q.breach != "soon" || urgency(r, now, &policy) == "soon")
+        .collect();
+    let names: BTreeMap<&str, &str> = engineers
+        .iter()
+        .map(|(i, n)| (i.as_str(), n.as_str()))
+        .collect();
+    let tbody = html! {
+        @if rows.is_empty() { tr { td colspan="6" { "No orders match." } } }
+        @for r in &rows {
+            @let state = urgency(r, now, &policy);
+            tr.(state) .urgent[r.urgent] data-order=(r.id) {
+                td { @if r.urgent { span.badge.urgent { "URGENT" } } }
+                td { a href={ "/board/orders/" (r.id) } { (r.customer_name) } br; small { (r.serial) @if let Some(f) = &r.fault_code { " · " (f) } } }
+                td.status { (words(r.status.as_str())) }
+                td {
+                    @match &r.assignee { Some(a) => { (names.get(a.as_str()).copied().unwrap_or(a)) }, None => { em { "unassigned" } } }
+                    @if r.is_open {
+                        form.assign method="post" action={ "/board/orders/" (r.id) "/assign" } {
+                            input type="hidden" name="csrf" value=(u.csrf);
+                            select name="engineer" aria-label="engineer" {
+                                @for (id, name) in &engineers { option value=(id) selected[r.assignee.as_deref() == Some(id)] { (name) } }
+                            }
+                            button type="submit" { @if r.assignee.is_some() { "Reassign" } @else { "Assign" } }
+                        }
+                    }
+                }
+                td {
+                    @if let (Some(due), Some(clock)) = (r.next_due_at_ms, &r.next_due_clock) {
+                        (words(clock)) " "
+                        span.badge.(state) data-due=(due) { (left(due - now)) }
+                        br; small { "due " (when(due)) }
+                    }
+                }
+                td { small { "updated " (when(r.updated_at_ms)) } }
+            }
+        }
+    };
+    if q.part == "rows" {
+        return Ok(page(StatusCode::OK, tbody));
+    }
+    let body = html! {
+        h1 { "Open orders" }
+        form.filters method="get" action="/board" {
+            label { "Status" select name="status" {
+                option value="" { "open (any)" }
+                @for s in Status::ALL { option value=(s.as_str()) selected[status == Some(s)] { (words(s.as_str())) } }
+            } }
+            label { "Engineer" select name="engineer" {
+                option value="" { "anyone" }
+                @for (id, name) in &engineers { option value=(id) selected[q.engineer == *id] { (name) } }
+            } }
+            label { "SLA" select name="breach" {
+                option value="" { "all" }
+                option value="breached" selected[q.breach == "breached"] { "breached" }
+                option value="soon" selected[q.breach == "soon"] { "about to breach" }
+            } }
+            button type="submit" { "Filter" }
+        }
+        table {
+            thead { tr { th {} th { "Customer" } th { "Status" } th { "Engineer" } th { "SLA clock" } th {} } }
+            tbody #rows data-live="rows" data-watch="*" { (tbody) }
+        }
+    };
+    Ok(page(StatusCode::OK, layout(u, "Board", body)))
+}
+
+// ---- One order ------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PartQuery {
+    part: String,
+}
+
+pub(crate) async fn order_page(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PartQuery>,
+) -> Result<Response, Denied> {
+    let u = user(&st, &headers)?;
+    crate::app::blocking(move || Ok(render_order(&st, &u, &id, &q.part)))
+        .await
+        .map_err(|e| Denied::Internal(e.message))?
+}
+
+fn render_order(st: &AppState, u: &BoardUser, id: &str, part: &str) -> Result<Response, Denied> {
+    let fw = tenant_store(st, u)?;
+    let view = match fw.order(id) {
+        Ok(v) => v,
+        Err(CoreError::NotFound { .. }) | Err(CoreError::Invalid(_)) => {
+            return Ok(page(
+                StatusCode::NOT_FOUND,
+                layout(
+                    u,
+                    "Not found",
+                    html! { h1 { "No such order" } p { a href="/board" { "Back to the board" } } },
+                ),
+            ));
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let report = fw.service_report(id).map_err(internal)?;
+    let engineers = st.directory.engineers(&u.tenant)?;
+    let main = order_main(u, &view, &report, &engineers);
+    if part == "main" {
+        return Ok(page(StatusCode::OK, main));
+    }
+    let body = html! { div #order data-live="main" data-watch=(id) { (main) } };
+    Ok(page(
+        StatusCode::OK,
+        layout(u, &view.order.intake.customer.name, body),
+    ))
+}
+
+fn signature_badge(s: SignatureState) -> Markup {
+    match s {
+        SignatureState::Valid => html! { span.badge.valid #signature-state { "signature valid" } },
+        SignatureState::Invalidated => {
+            html! { span.badge.invalidated #signature-state { "signature invalidated by a later change" } }
+        }
+        SignatureState::Refused => {
+            html! { span.badge #signature-state { "customer refused to sign" } }
+        }
+        SignatureState::Unsigned => html! { span.badge #signature-state { "not signed yet" } },
+    }
+}
+
+fn order_main(
+    u: &BoardUser,
+    v: &OrderView,
+    report: &str,
+    engineers: &[(String, String)],
+) -> Markup {
+    let o = &v.order;
+    let i = &o.intake;
+    let now = now_ms();
+    html! {
+        h1 {
+            @if i.priority == Priority::Urgent { span.badge.urgent { "URGENT" } " " }
+            (i.customer.name) " "
+            span.badge #status { (words(v.status.as_str())) }
+        }
+        p { small { "Order " (o.id) " · taken " (when(o.created_at_ms)) " by " (o.created_by) " · " (label(&i.channel)) } }
+        div.grid {
+            section.card {
+                h2 { "Customer and unit" }
+                p { (i.customer.address) br; @if let Some(p) = &i.customer.phone { (p) " " } @if let Some(e) = &i.customer.email { (e) } @if i.customer.member { " · member" } }
+                p { (i.product.model) " · serial " (i.product.serial)
+                    @if let Some(d) = &i.product.purchase_date { br; "bought " (d) }
+                    @if let Some(p) = &i.product.proof_of_purchase { " · proof " (p) } }
+                p { strong { "Fault: " } (i.fault.symptoms) }
+                p { small { (label(&i.category)) } }
+            }
+            section.card {
+                h2 { "Assignment" }
+                p { @match &o.assignee { Some(a) => { (a) }, None => { em { "unassigned" } } } }
+                @if !v.status.is_terminal() {
+                    form.assign method="post" action={ "/board/orders/" (o.id) "/assign" } {
+                        input type="hidden" name="csrf" value=(u.csrf);
+                        select name="engineer" aria-label="engineer" {
+                            @for (id, name) in engineers { option value=(id) selected[o.assignee.as_deref() == Some(id.as_str())] { (name) } }
+                        }
+                        button type="submit" { @if o.assignee.is_some() { "Reassign" } @else { "Assign" } }
+                    }
+                }
+                h2 { "SLA clocks" }
+                table { tbody {
+                    @for c in &v.clocks {
+                        tr { td { (label(&c.kind)) } td { (label(&c.state)) } td {
+                            @match c.remaining_ms { Some(_) => { span.badge data-due=(c.due_at_ms) { (left(c.due_at_ms - now)) } }, None => { small { "due " (when(c.due_at_ms)) } } }
+                            @if let Some(x) = &c.exception { br; small { "exception: " (x) } }
+                        } }
+                    }
+                } }
+            }
+        }
+        @if !v.conflicts.is_empty() {
+            section.card.conflicts {
+                h2 { "Conflicts to look at" }
+                ul { @for c in &v.conflicts { li { (serde_json::to_string(c).unwrap_or_default()) } } }
+            }
+        }
+        section.card {
+            h2 { "Timeline" }
+            table #timeline {
+                thead { tr { th { "When" } th { "Step" } th { "Who" } th { "Device" } th { "Note" } } }
+                tbody { @for e in &o.events {
+                    tr { td { (when(e.at_ms)) } td { (words(e.to.as_str())) } td { (e.by) } td { small { (e.device) } }
+                        td { @if let Some(r) = &e.reason { (r) } @if let Some(l) = &e.location { " at " (format!("{:.5}, {:.5}", l.lat, l.lon)) } } }
+                } }
+            }
+        }
+        div.grid {
+            section.card {
+                h2 { "Diagnosis and work" }
+                @if let Some(d) = &o.diagnosis { p { strong { (d.fault_code) } " (" (label(&d.kind)) "): " (d.findings) } }
+                @if let Some(w) = &o.warranty { p { @if w.in_warranty { "In warranty" } @else { "Out of warranty" } ": " (w.reason) } }
+                @for n in &o.repair_notes { p { small { (when(n.at_ms)) " " (n.by) ": " } (n.text) } }
+                @for f in &o.extra_faults { p { "Extra fault: " (f.description) } }
+                h3 { "Parts" }
+                table { tbody { @for p in &o.parts {
+                    tr { td { (p.name) " (" (p.sku) ")" } td { "× " (p.qty) } td { (label(&p.state)) @if p.doa { " · DOA" } @if p.quality_fault { " · quality fault" } } }
+                } } }
+                h3 { "Fees" }
+                table { tbody {
+                    @for f in &v.fees.items { tr { td { (f.description) } td { (money(f.amount_minor, &v.fees.currency)) } td { @if f.company_borne { "company" } @else { "customer" } } } }
+                    tr { th { "Customer pays" } th { (money(v.fees.customer_payable_minor, &v.fees.currency)) } td {} }
+                } }
+                @if !o.consents.is_empty() {
+                    h3 { "Consents" }
+                    @for c in &o.consents {
+                        p { (label(&c.kind)) ": " @if c.accepted { "accepted" } @else { "refused" } " by " (c.signer_name) " — " (c.scope) }
+                        (svg::signature(&c.strokes, "consent signature"))
+                    }
+                }
+                @if let Some(q) = o.qc.last() { h3 { "QC" } p { @if q.passed { "passed" } @else { "failed" } " · " (q.inspector) } }
+                @if let Some(s) = &o.satisfaction { h3 { "Satisfaction" } p { (label(&s.rating)) @if let Some(n) = s.score { " · " (n) "/5" } @if let Some(c) = &s.comment { " · “" (c) "”" } } }
+            }
+            section.card #report {
+                h2 { "Service report " (signature_badge(v.signature)) }
+                pre.report { (report) }
+                @match &o.sign_off {
+                    Some(SignOff::Signed(sig)) => { p { "Signed by " (sig.signer_name) " at " (when(sig.signed_at_ms)) } (svg::signature(&sig.strokes, "customer signature")) },
+                    Some(SignOff::Refused { signer_name, reason, .. }) => { p { (signer_name) " refused to sign: " (reason) } },
+                    None => {},
+                }
+            }
+        }
+    }
+}
+
+// ---- Assignment -------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AssignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    engineer: String,
+}
+
+pub(crate) async fn assign(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, Denied> {
+    let u = poster(&st, &headers, &f.csrf)?;
+    crate::app::blocking(move || {
+        let back = headers
+            .get(axum::http::header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| r.split_once("/board").map(|(_, p)| format!("/board{p}")))
+            .unwrap_or_else(|| "/board".into());
+        let result = if st.directory.is_engineer(&u.tenant, &f.engineer).map_err(|e| crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))? {
+            st.tenant(&u.tenant)?.assign(&id, &f.engineer).map_err(|e| e.to_string())
+        } else {
+            Err("no such engineer in this service center".to_string())
+        };
+        Ok(match result {
+            Ok(()) => {
+                st.publish(&u.tenant, vec![id]);
+                Redirect::to(&back).into_response()
+            }
+            Err(reason) => page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                layout(&u, "Not assigned", html! { h1 { "Not assigned" } p.error { (reason) } p { a href=(back) { "Back" } } }),
+            ),
+        })
+    })
+    .await
+    .map_err(|e| Denied::Internal(e.message))
+}
+
+// ---- Intake -------------------------------------------------------------------
+
+type Fields = HashMap<String, String>;
+type Errors = BTreeMap<String, String>;
+
+fn text(f: &Fields, k: &str) -> String {
+    f.get(k).map(|v| v.trim().to_string()).unwrap_or_default()
+}
+
+fn opt(f: &Fields, k: &str) -> Option<String> {
+    Some(text(f, k)).filter(|v| !v.is_empty())
+}
+
+/// The intake the form describes, and what could not even be read.
+fn intake_of(f: &Fields) -> (Intake, Errors) {
+    let mut errors = Errors::new();
+    let pick = |k: &str, default| -> String {
+        let v = text(f, k);
+        if v.is_empty() { default } else { v }
+    };
+    let channel_s = pick("channel", "phone".into());
+    let category_s = pick("category", "other".into());
+    let priority_s = pick("priority", "normal".into());
+    let channel = parse(&channel_s).unwrap_or_else(|| {
+        errors.insert("channel".into(), "choose a channel".into());
+        Channel::Phone
+    });
+    let category = parse(&category_s).unwrap_or_else(|| {
+        errors.insert("category".into(), "choose a category".into());
+        Category::Other
+    });
+    let priority = parse(&priority_s).unwrap_or_else(|| {
+        errors.insert("priority".into(), "choose normal or urgent".into());
+        Priority::Normal
+    });
+    let site_zone = if text(f, "site_zone") == "outside_urban" {
+        match text(f, "travel_allowance_min").parse::<i64>() {
+            Ok(m) if (0..=24 * 60).contains(&m) => SiteZone::OutsideUrban {
+                travel_allowance_min: m,
+            },
+            _ => {
+                errors.insert(
+                    "travel_allowance_min".into(),
+                    "minutes of travel allowance, 0 to 1440".into(),
+                );
+                SiteZone::Urban
+            }
+        }
+    } else {
+        SiteZone::Urban
+    };
+    let promised_by_ms = match opt(f, "promised_by") {
+        None => None,
+        Some(v) => match chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
+            Ok(t) => Some(t.and_utc().timestamp_millis()),
+            Err(_) => {
+                errors.insert(
+                    "promised_by".into(),
+                    "a date and time, like 2026-11-23T14:00".into(),
+                );
+                None
+            }
+        },
+    };
+    let intake = Intake {
+        channel,
+        customer: Customer {
+            name: text(f, "customer.name"),
+            phone: opt(f, "customer.phone"),
+            email: opt(f, "customer.email"),
+            address: text(f, "customer.address"),
+            member: f.contains_key("customer.member"),
+        },
+        product: Product {
+            model: text(f, "product.model"),
+            serial: text(f, "product.serial"),
+            purchase_date: opt(f, "product.purchase_date"),
+            proof_of_purchase: opt(f, "product.proof_of_purchase"),
+        },
+        fault: Fault {
+            symptoms: text(f, "fault.symptoms"),
+            frequency: opt(f, "fault.frequency"),
+            since: opt(f, "fault.since"),
+            environment: opt(f, "fault.environment"),
+            already_tried: opt(f, "fault.already_tried"),
+        },
+        category,
+        priority,
+        promised_by_ms,
+        site_zone,
+    };
+    (intake, errors)
+}
+
+/// Every field the core's validation refuses, not only the first: the
+/// refused field is set to a harmless value and the intake checked again.
+fn core_errors(mut intake: Intake, now: i64, errors: &mut Errors) {
+    for _ in 0..32 {
+        let Err(e) = fieldwork_core::validate::intake(&intake, now) else {
+            return;
+        };
+        let field = e.field.clone();
+        errors.entry(field.clone()).or_insert(e.reason.clone());
+        let (c, p, f) = (&mut intake.customer, &mut intake.product, &mut intake.fault);
+        match field.as_str() {
+            "customer.name" => c.name = "x".into(),
+            "customer.address" => c.address = "x".into(),
+            "customer.phone" => c.phone = Some("1".into()),
+            "customer.email" => c.email = Some("x@example.com".into()),
+            "product.model" => p.model = "x".into(),
+            "product.serial" => p.serial = "x".into(),
+            "product.purchase_date" => p.purchase_date = None,
+            "product.proof_of_purchase" => p.proof_of_purchase = None,
+            "fault.symptoms" => f.symptoms = "x".into(),
+            "fault.frequency" => f.frequency = None,
+            "fault.since" => f.since = None,
+            "fault.environment" => f.environment = None,
+            "fault.already_tried" => f.already_tried = None,
+            "promised_by_ms" => intake.promised_by_ms = None,
+            _ => return,
+        }
+    }
+}
+
+pub(crate) async fn intake_page(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Denied> {
+    let u = user(&st, &headers)?;
+    Ok(page(
+        StatusCode::OK,
+        layout(
+            &u,
+            "New order",
+            intake_form(&u, &Fields::new(), &Errors::new()),
+        ),
+    ))
+}
+
+pub(crate) async fn intake(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Result<Response, Denied> {
+    let u = poster(
+        &st,
+        &headers,
+        f.get("csrf").map(String::as_str).unwrap_or_default(),
+    )?;
+    crate::app::blocking(move || {
+        let (intake, mut errors) = intake_of(&f);
+        core_errors(intake.clone(), now_ms(), &mut errors);
+        if errors.is_empty() {
+            let fw = st.tenant(&u.tenant)?;
+            match fw.create_order(intake) {
+                Ok(id) => {
+                    st.publish(&u.tenant, vec![id.clone()]);
+                    return Ok(Redirect::to(&format!("/board/orders/{id}")).into_response());
+                }
+                Err(CoreError::Invalid(e)) => {
+                    errors.insert(e.field, e.reason);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // Mapped to the form's own names.
+        if let Some(m) = errors.remove("promised_by_ms") {
+            errors.insert("promised_by".into(), m);
+        }
+        Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            layout(&u, "New order", intake_form(&u, &f, &errors)),
+        ))
+    })
+    .await
+    .map_err(|e| Denied::Internal(e.message))
+}
+
+fn intake_form(u: &BoardUser, f: &Fields, errors: &Errors) -> Markup {
+    let field = |name: &str, title: &str, kind: &str, required: bool| -> Markup {
+        let value = f.get(name).cloned().unwrap_or_default();
+        let err = errors.get(name);
+        html! {
+            label {
+                (title) @if required { " *" }
+                @if kind == "textarea" {
+                    textarea name=(name) rows="3" aria-invalid=[err.map(|_| "true")] { (value) }
+                } @else {
+                    input name=(name) type=(kind) value=(value) aria-invalid=[err.map(|_| "true")];
+                }
+                @if let Some(e) = err { span.field-error data-field=(name) { (e) } }
+            }
+        }
+    };
+    let choice = |name: &str, title: &str, options: &[(&str, &str)], default: &str| -> Markup {
+        let current = f.get(name).map(String::as_str).unwrap_or(default);
+        html! {
+            label { (title)
+                select name=(name) { @for (v, t) in options { option value=(v) selected[current == *v] { (t) } } }
+                @if let Some(e) = errors.get(name) { span.field-error data-field=(name) { (e) } }
+            }
+        }
+    };
+    html! {
+        h1 { "New order" }
+        @if !errors.is_empty() { p.error role="alert" { "The order was not saved: please correct the fields marked below." } }
+        form #intake method="post" action="/board/intake" novalidate {
+            input type="hidden" name="csrf" value=(u.csrf);
+            div.grid {
+                fieldset {
+                    legend { "Request" }
+                    (choice("channel", "Channel", &[("phone", "phone"), ("email", "email"), ("online_chat", "online chat"), ("walk_in", "walk-in"), ("mail_in", "mail-in")], "phone"))
+                    (choice("category", "Category", &[("product_quality", "product quality"), ("usage_operation", "usage / operation"), ("installation_commissioning", "installation / commissioning"), ("other", "other")], "product_quality"))
+                    (choice("priority", "Priority", &[("normal", "normal"), ("urgent", "urgent")], "normal"))
+                    (field("promised_by", "Resolution promised by (UTC)", "datetime-local", false))
+                    (choice("site_zone", "Site", &[("urban", "urban"), ("outside_urban", "outside the urban area")], "urban"))
+                    (field("travel_allowance_min", "Travel allowance (minutes, outside the urban area)", "number", false))
+                }
+                fieldset {
+                    legend { "Customer" }
+                    (field("customer.name", "Name", "text", true))
+                    (field("customer.phone", "Phone", "tel", false))
+                    (field("customer.email", "Email", "email", false))
+                    (field("customer.address", "Site address", "text", true))
+                    label.inline { input type="checkbox" name="customer.member" checked[f.contains_key("customer.member")]; "Member" }
+                }
+                fieldset {
+                    legend { "Product" }
+                    (field("product.model", "Model", "text", true))
+                    (field("product.serial", "Serial number", "text", true))
+                    (field("product.purchase_date", "Purchase date", "date", false))
+                    (field("product.proof_of_purchase", "Proof of purchase (invoice number)", "text", false))
+                }
+                fieldset {
+                    legend { "Fault" }
+                    (field("fault.symptoms", "Symptoms, as the customer describes them", "textarea", true))
+                    (field("fault.frequency", "How often", "text", false))
+                    (field("fault.since", "Since when", "text", false))
+                    (field("fault.environment", "Environment", "text", false))
+                    (field("fault.already_tried", "Already tried", "text", false))
+                }
+            }
+            button type="submit" { "Take the order" }
+        }
+    }
+}
