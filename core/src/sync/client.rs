@@ -189,12 +189,17 @@ fn tls_config() -> Result<rustls::ClientConfig, SyncError> {
 /// The HTTP client Fieldwork uses: rustls with ring, Mozilla roots, timeouts.
 /// (A plain `reqwest` client would have no TLS provider in this build.)
 pub fn http_client() -> Result<reqwest::blocking::Client, SyncError> {
-    reqwest::blocking::Client::builder()
-        .use_preconfigured_tls(tls_config()?)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
+    http_client_builder()?
         .build()
         .map_err(|e| SyncError::Network(e.to_string()))
+}
+
+/// [`http_client`]'s settings, to add to before building.
+pub fn http_client_builder() -> Result<reqwest::blocking::ClientBuilder, SyncError> {
+    Ok(reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls_config()?)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60)))
 }
 
 /// Who the server says an enrolled device belongs to.
