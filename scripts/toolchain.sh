@@ -46,3 +46,23 @@ need_tree_sitter() {
     "$TOOLS/py/bin/pip" install -q "tree-sitter==$TREE_SITTER_VERSION" "tree-sitter-swift==$TREE_SITTER_SWIFT_VERSION"
   fi
 }
+
+PLAYWRIGHT_VERSION=1.64.1
+
+# Sets CHROMIUM and PLAYWRIGHT_CORE (the module tests/board imports).
+need_browser() {
+  CHROMIUM=/usr/bin/chromium
+  if [[ ! -x $CHROMIUM ]]; then
+    echo "toolchain: installing Debian chromium" >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+  fi
+  [[ -x $CHROMIUM ]] || { echo "toolchain: $CHROMIUM still missing" >&2; return 1; }
+  if ! grep -qs "\"version\": \"$PLAYWRIGHT_VERSION\"" "$TOOLS/npm/node_modules/playwright-core/package.json"; then
+    echo "toolchain: installing playwright-core $PLAYWRIGHT_VERSION from npm" >&2
+    mkdir -p "$TOOLS/npm"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+  fi
+  # An ES module ignores NODE_PATH: the test imports this file by path.
+  export PLAYWRIGHT_CORE="$TOOLS/npm/node_modules/playwright-core/index.mjs"
+}
