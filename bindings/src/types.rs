@@ -367,7 +367,13 @@ pub struct Complaint {
     pub stands: Option<bool>,
     pub responsible: Option<String>,
     pub major: bool,
+    pub team: Vec<String>,
+    pub explanation: Option<String>,
+    pub investigation: Option<String>,
+    pub proposals: Vec<String>,
     pub resolution: Option<String>,
+    pub accepted_by: Option<String>,
+    pub feedback: Option<String>,
     pub closed_at_ms: Option<i64>,
 }
 

@@ -151,6 +151,55 @@ pub struct FollowUpInput {
     pub comment: Option<String>,
 }
 
+/// One step of the complaint workflow (see [`Fieldwork::advance_complaint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum ComplaintStep {
+    /// A candidate (from an unsatisfied rating) becomes a registered complaint.
+    Register,
+    /// Whether it stands; if not, the explanation given and it closes.
+    Judge {
+        stands: bool,
+        explanation: Option<String>,
+    },
+    /// Who is responsible (repair quality: the engineer; attitude: staff or
+    /// supervisor) and, for a major complaint, the handling team.
+    Responsible {
+        party: String,
+        team: Vec<String>,
+    },
+    Investigate {
+        findings: String,
+    },
+    Propose {
+        resolutions: Vec<String>,
+    },
+    /// The supervisor picks a proposal (by index).
+    Pick {
+        index: usize,
+    },
+    CustomerAccepts {
+        signer_name: String,
+    },
+    Feedback {
+        text: String,
+    },
+    Close {
+        category: ComplaintCategory,
+    },
+}
+
+pub fn complaint_stage_name(s: ComplaintStage) -> &'static str {
+    match s {
+        ComplaintStage::Candidate => "candidate",
+        ComplaintStage::Registered => "registered",
+        ComplaintStage::Investigating => "investigating",
+        ComplaintStage::ResolutionProposed => "resolution proposed",
+        ComplaintStage::CustomerAccepted => "customer accepted",
+        ComplaintStage::Closed => "closed",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MailInMilestone {
@@ -850,19 +899,182 @@ impl Fieldwork {
         self.edit_order(id, "complaint", |o, cx| {
             let cid = new_id("cp");
             o.complaints.push(Complaint {
-                id: cid.clone(),
-                registered_at_ms: cx.now,
-                by: cx.user.clone(),
-                what: what.to_string(),
                 category,
-                stage: ComplaintStage::Registered,
-                stands: None,
-                responsible: None,
                 major,
-                resolution: None,
-                closed_at_ms: None,
+                ..Complaint::new(
+                    cid.clone(),
+                    cx.now,
+                    cx.user.clone(),
+                    what.to_string(),
+                    ComplaintStage::Registered,
+                )
             });
             Ok(cid)
+        })
+    }
+
+    /// Move a complaint one step along DOMAIN.md's workflow: register (a
+    /// candidate) → judge whether it stands (if not: explain and close) →
+    /// responsible party → investigation → proposed resolutions → the
+    /// supervisor picks one → the customer signs acceptance → feedback →
+    /// closed and classified. Each step is allowed only at its stage.
+    pub fn advance_complaint(
+        &self,
+        id: &str,
+        complaint_id: &str,
+        step: ComplaintStep,
+    ) -> Result<()> {
+        match &step {
+            ComplaintStep::Judge {
+                stands: false,
+                explanation,
+            } => validate::required(
+                "explanation",
+                explanation.as_deref().unwrap_or(""),
+                MAX_TEXT_CHARS,
+            )?,
+            ComplaintStep::Judge { explanation, .. } => {
+                validate::optional("explanation", explanation.as_deref(), MAX_TEXT_CHARS)?
+            }
+            ComplaintStep::Responsible { party, team } => {
+                validate::required("responsible", party, MAX_NAME_CHARS)?;
+                for t in team {
+                    validate::required("team", t, MAX_NAME_CHARS)?;
+                }
+            }
+            ComplaintStep::Investigate { findings } => {
+                validate::required("investigation", findings, MAX_TEXT_CHARS)?
+            }
+            ComplaintStep::Propose { resolutions } => {
+                if resolutions.is_empty() {
+                    return Err(validate::invalid("resolutions", "propose at least one").into());
+                }
+                for r in resolutions {
+                    validate::required("resolutions", r, MAX_TEXT_CHARS)?;
+                }
+            }
+            ComplaintStep::Pick { .. } | ComplaintStep::Close { .. } | ComplaintStep::Register => {}
+            ComplaintStep::CustomerAccepts { signer_name } => {
+                validate::required("signer_name", signer_name, MAX_NAME_CHARS)?
+            }
+            ComplaintStep::Feedback { text } => {
+                validate::required("feedback", text, MAX_TEXT_CHARS)?
+            }
+        }
+        self.edit_order(id, "complaint step", |o, cx| {
+            let c = o
+                .complaints
+                .iter_mut()
+                .find(|c| c.id == complaint_id)
+                .ok_or_else(|| Error::NotFound {
+                    kind: "complaint",
+                    id: complaint_id.to_string(),
+                })?;
+            let at = |stage: ComplaintStage, what: &str| -> Result<()> {
+                if c.stage == stage {
+                    Ok(())
+                } else {
+                    Err(RuleError::Precondition(format!(
+                        "{what}: the complaint is at stage {}",
+                        complaint_stage_name(c.stage)
+                    ))
+                    .into())
+                }
+            };
+            use ComplaintStage as S;
+            match step {
+                ComplaintStep::Register => {
+                    at(S::Candidate, "only a candidate is registered")?;
+                    c.stage = S::Registered;
+                    c.registered_at_ms = cx.now;
+                    c.by = cx.user.clone();
+                }
+                ComplaintStep::Judge {
+                    stands,
+                    explanation,
+                } => {
+                    at(S::Registered, "judge a registered complaint")?;
+                    c.stands = Some(stands);
+                    c.explanation = explanation;
+                    if stands {
+                        c.stage = S::Investigating;
+                    } else {
+                        c.stage = S::Closed;
+                        c.closed_at_ms = Some(cx.now);
+                    }
+                }
+                ComplaintStep::Responsible { party, team } => {
+                    at(
+                        S::Investigating,
+                        "name the responsible party while investigating",
+                    )?;
+                    if c.major && team.is_empty() {
+                        return Err(validate::invalid(
+                            "team",
+                            "a major complaint needs a handling team",
+                        )
+                        .into());
+                    }
+                    c.responsible = Some(party);
+                    c.team = team;
+                }
+                ComplaintStep::Investigate { findings } => {
+                    at(S::Investigating, "record findings while investigating")?;
+                    c.investigation = Some(findings);
+                }
+                ComplaintStep::Propose { resolutions } => {
+                    at(S::Investigating, "propose resolutions after investigating")?;
+                    if c.responsible.is_none() || c.investigation.is_none() {
+                        return Err(RuleError::Precondition(
+                            "name the responsible party and record the findings first".into(),
+                        )
+                        .into());
+                    }
+                    c.proposals = resolutions;
+                    c.stage = S::ResolutionProposed;
+                }
+                ComplaintStep::Pick { index } => {
+                    at(S::ResolutionProposed, "pick from the proposed resolutions")?;
+                    let chosen = c.proposals.get(index).cloned().ok_or_else(|| {
+                        validate::invalid("resolution", "pick one of the proposed resolutions")
+                    })?;
+                    c.resolution = Some(chosen);
+                }
+                ComplaintStep::CustomerAccepts { signer_name } => {
+                    at(
+                        S::ResolutionProposed,
+                        "the customer accepts a proposed resolution",
+                    )?;
+                    if c.resolution.is_none() {
+                        return Err(RuleError::Precondition(
+                            "the supervisor picks a resolution first".into(),
+                        )
+                        .into());
+                    }
+                    c.accepted_by = Some(signer_name);
+                    c.stage = S::CustomerAccepted;
+                }
+                ComplaintStep::Feedback { text } => {
+                    at(
+                        S::CustomerAccepted,
+                        "feedback comes after the customer accepted",
+                    )?;
+                    c.feedback = Some(text);
+                }
+                ComplaintStep::Close { category } => {
+                    at(S::CustomerAccepted, "close after the customer accepted")?;
+                    if c.feedback.is_none() {
+                        return Err(RuleError::Precondition(
+                            "collect the customer's feedback first".into(),
+                        )
+                        .into());
+                    }
+                    c.category = category;
+                    c.stage = S::Closed;
+                    c.closed_at_ms = Some(cx.now);
+                }
+            }
+            Ok(())
         })
     }
 
@@ -1377,19 +1589,13 @@ impl Cx<'_> {
     }
 
     fn complaint_candidate(&self, o: &mut WorkOrder, what: String) {
-        o.complaints.push(Complaint {
-            id: new_id("cp"),
-            registered_at_ms: self.now,
-            by: self.user.clone(),
+        o.complaints.push(Complaint::new(
+            new_id("cp"),
+            self.now,
+            self.user.clone(),
             what,
-            category: ComplaintCategory::Other,
-            stage: ComplaintStage::Candidate,
-            stands: None,
-            responsible: None,
-            major: false,
-            resolution: None,
-            closed_at_ms: None,
-        });
+            ComplaintStage::Candidate,
+        ));
     }
 }
 

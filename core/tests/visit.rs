@@ -388,6 +388,176 @@ fn unsatisfied_customers_open_complaint_candidates() {
 }
 
 #[test]
+fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
+    use fieldwork_core::api::ComplaintStep as Step;
+    let d = device("desk");
+    catalog(&d.fw);
+    d.fw.receive_stock("RLY", 1).unwrap();
+    let id = order_in_progress(&d, "Li Wei", "SN-8").unwrap();
+    finish(&d, &id);
+    d.fw.rate(
+        &id,
+        Rating::Unsatisfied,
+        Some(1),
+        Some("relay again".into()),
+    )
+    .unwrap();
+    let cid = d.fw.order(&id).unwrap().order.complaints[0].id.clone();
+    let step = |s: Step| d.fw.advance_complaint(&id, &cid, s);
+    let stage = || d.fw.order(&id).unwrap().order.complaints[0].stage;
+
+    // Out of order: refused with the reason, nothing written.
+    let before = fingerprint(&d.fw);
+    for early in [
+        Step::Judge {
+            stands: true,
+            explanation: None,
+        },
+        Step::Propose {
+            resolutions: vec!["replace the unit".into()],
+        },
+        Step::Close {
+            category: ComplaintCategory::RepairQuality,
+        },
+    ] {
+        assert!(matches!(
+            step(early),
+            Err(Error::Rule(RuleError::Precondition(_)))
+        ));
+    }
+    assert!(matches!(
+        step(Step::Propose {
+            resolutions: vec![]
+        }),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        d.fw.advance_complaint(&id, "cp-none", Step::Register),
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(fingerprint(&d.fw), before, "refused steps change nothing");
+
+    step(Step::Register).unwrap();
+    step(Step::Judge {
+        stands: true,
+        explanation: None,
+    })
+    .unwrap();
+    assert_eq!(stage(), ComplaintStage::Investigating);
+    step(Step::Responsible {
+        party: "eng-1".into(),
+        team: vec![],
+    })
+    .unwrap();
+    assert!(
+        step(Step::Propose {
+            resolutions: vec!["a".into()]
+        })
+        .is_err(),
+        "findings come before proposals"
+    );
+    step(Step::Investigate {
+        findings: "relay from a bad batch".into(),
+    })
+    .unwrap();
+    step(Step::Propose {
+        resolutions: vec!["free second repair".into(), "replace the unit".into()],
+    })
+    .unwrap();
+    assert!(
+        step(Step::CustomerAccepts {
+            signer_name: "Li Wei".into()
+        })
+        .is_err(),
+        "the supervisor picks first"
+    );
+    assert!(matches!(
+        step(Step::Pick { index: 7 }),
+        Err(Error::Invalid(_))
+    ));
+    step(Step::Pick { index: 1 }).unwrap();
+    step(Step::CustomerAccepts {
+        signer_name: "Li Wei".into(),
+    })
+    .unwrap();
+    assert!(
+        step(Step::Close {
+            category: ComplaintCategory::RepairQuality
+        })
+        .is_err(),
+        "feedback first"
+    );
+    step(Step::Feedback {
+        text: "happy with the new unit".into(),
+    })
+    .unwrap();
+    step(Step::Close {
+        category: ComplaintCategory::RepairQuality,
+    })
+    .unwrap();
+    let c = d.fw.order(&id).unwrap().order.complaints[0].clone();
+    assert_eq!(c.stage, ComplaintStage::Closed);
+    assert_eq!(c.resolution.as_deref(), Some("replace the unit"));
+    assert_eq!(c.accepted_by.as_deref(), Some("Li Wei"));
+    assert_eq!(c.category, ComplaintCategory::RepairQuality);
+    assert!(c.closed_at_ms.is_some());
+
+    // One that does not stand is explained and closed; a major one needs a team.
+    let other =
+        d.fw.register_complaint(
+            &id,
+            "wants a new unit for a scratch",
+            ComplaintCategory::Other,
+            true,
+        )
+        .unwrap();
+    let step2 = |s: Step| d.fw.advance_complaint(&id, &other, s);
+    assert!(matches!(
+        step2(Step::Judge {
+            stands: false,
+            explanation: None
+        }),
+        Err(Error::Invalid(_))
+    ));
+    let major =
+        d.fw.register_complaint(
+            &id,
+            "rude on the phone",
+            ComplaintCategory::ServiceAttitude,
+            true,
+        )
+        .unwrap();
+    d.fw.advance_complaint(
+        &id,
+        &major,
+        Step::Judge {
+            stands: true,
+            explanation: None,
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        d.fw.advance_complaint(
+            &id,
+            &major,
+            Step::Responsible {
+                party: "supervisor".into(),
+                team: vec![]
+            }
+        ),
+        Err(Error::Invalid(_))
+    ));
+    step2(Step::Judge {
+        stands: false,
+        explanation: Some("cosmetic scratch noted at intake".into()),
+    })
+    .unwrap();
+    let v = d.fw.order(&id).unwrap();
+    let c = v.order.complaints.iter().find(|c| c.id == other).unwrap();
+    assert_eq!((c.stage, c.stands), (ComplaintStage::Closed, Some(false)));
+}
+
+#[test]
 fn mail_in_milestones_are_tracked_against_the_policy() {
     let d = device("desk-1");
     let mut i = intake("Li Wei", "SN-8");

@@ -8,6 +8,8 @@
 //! `maud`; pages are served with a content security policy that allows only
 //! this server's own script and style.
 
+mod complaints;
+mod desk;
 mod pages;
 mod svg;
 
@@ -40,6 +42,16 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/board/intake", get(pages::intake_page).post(pages::intake))
         .route("/board/orders/{id}", get(pages::order_page))
         .route("/board/orders/{id}/assign", post(pages::assign))
+        .route("/board/follow-ups", get(desk::follow_ups))
+        .route("/board/orders/{id}/follow-up", post(desk::record_follow_up))
+        .route("/board/complaints", get(complaints::complaints))
+        .route("/board/orders/{id}/complaints", post(complaints::register))
+        .route(
+            "/board/orders/{id}/complaints/{cid}",
+            post(complaints::advance),
+        )
+        .route("/board/mail-in", get(desk::mail_in))
+        .route("/board/orders/{id}/mail-in", post(desk::record_mail_in))
 }
 
 /// A page answer with the board's security headers.
@@ -86,6 +98,10 @@ pub(crate) fn layout(user: &BoardUser, title: &str, body: Markup) -> Markup {
                     nav {
                         a href="/board" { "Board" }
                         a href="/board/intake" { "New order" }
+                        a href="/board/follow-ups" { "Follow-ups" }
+                        a href="/board/complaints" { "Complaints" }
+                        a href="/board/mail-in" { "Mail-in" }
+                        a href="/board/stats" { "Statistics" }
                     }
                     span.who { (user.name) " · " (user.tenant) @if user.supervisor { " · supervisor" } }
                     form method="post" action="/board/sign-out" {

@@ -16,17 +16,17 @@ use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn when(ms: i64) -> String {
+pub(crate) fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
 }
 
-fn words(s: &str) -> String {
+pub(crate) fn words(s: &str) -> String {
     s.replace('_', " ")
 }
 
@@ -37,7 +37,7 @@ fn label<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn parse<T: DeserializeOwned>(s: &str) -> Option<T> {
+pub(crate) fn parse<T: DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
@@ -50,7 +50,7 @@ fn money(minor: i64, currency: &str) -> String {
     )
 }
 
-fn left(ms: i64) -> String {
+pub(crate) fn left(ms: i64) -> String {
     let m = ms.abs().div_euclid(60_000);
     let text = if m >= 60 {
         format!("{} h {} min", m / 60, m % 60)
@@ -73,12 +73,12 @@ fn urgency(row: &OrderRow, now: i64, policy: &Policy) -> &'static str {
     }
 }
 
-fn tenant_store(st: &AppState, u: &BoardUser) -> Result<Arc<Fieldwork>, Denied> {
+pub(crate) fn tenant_store(st: &AppState, u: &BoardUser) -> Result<Arc<Fieldwork>, Denied> {
     st.tenant(&u.tenant)
         .map_err(|e| Denied::Internal(e.message))
 }
 
-fn internal(e: impl std::fmt::Display) -> Denied {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Denied {
     Denied::Internal(e.to_string())
 }
 
@@ -340,6 +340,14 @@ fn order_main(
                 }
                 @if let Some(q) = o.qc.last() { h3 { "QC" } p { @if q.passed { "passed" } @else { "failed" } " · " (q.inspector) } }
                 @if let Some(s) = &o.satisfaction { h3 { "Satisfaction" } p { (label(&s.rating)) @if let Some(n) = s.score { " · " (n) "/5" } @if let Some(c) = &s.comment { " · “" (c) "”" } } }
+                @if !o.follow_ups.is_empty() {
+                    h3 { "Follow-up calls" }
+                    @for f in &o.follow_ups { p { (when(f.at_ms)) " " (f.by) ": " @if f.reached { "reached" } @else { "not reached" }
+                        @if let Some(r) = &f.rating { " · " (label(r)) } @if let Some(a) = &f.aspect { " · " (a) } @if let Some(c) = &f.comment { " · “" (c) "”" } } }
+                }
+                h3 { "Complaints" }
+                @for c in &o.complaints { p { (c.what) " · " (fieldwork_core::api::complaint_stage_name(c.stage)) } }
+                (super::complaints::register_form(u, &o.id))
             }
             section.card #report {
                 h2 { "Service report " (signature_badge(v.signature)) }

@@ -1,0 +1,299 @@
+//! Complaints on the board: every open complaint with the form for its next
+//! step, from registering a candidate to closing and classifying it.
+
+use super::desk::views;
+use super::{Denied, layout, page, poster, user};
+use crate::app::{AppState, blocking};
+use crate::auth::BoardUser;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use fieldwork_core::Error as CoreError;
+use fieldwork_core::api::{ComplaintStep, complaint_stage_name};
+use fieldwork_core::model::{Complaint, ComplaintCategory, ComplaintStage, WorkOrder};
+use maud::{Markup, html};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::pages::{parse, tenant_store, when, words};
+
+const CATEGORIES: [(&str, &str); 5] = [
+    ("repair_quality", "repair quality"),
+    ("service_attitude", "service attitude"),
+    ("timeliness", "timeliness"),
+    ("fees", "fees"),
+    ("other", "other"),
+];
+
+fn category_select(name: &str) -> Markup {
+    html! { label { "Category" select name=(name) { @for (v, t) in CATEGORIES { option value=(v) { (t) } } } } }
+}
+
+pub(crate) async fn complaints(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Denied> {
+    let u = user(&st, &headers)?;
+    blocking(move || Ok(render(&st, &u, None)))
+        .await
+        .map_err(|e| Denied::Internal(e.message))?
+}
+
+/// `error`: (complaint id, message) from a refused step.
+fn render(
+    st: &AppState,
+    u: &BoardUser,
+    error: Option<(String, String)>,
+) -> Result<Response, Denied> {
+    let fw = tenant_store(st, u)?;
+    let mut open: Vec<(WorkOrder, Complaint)> = Vec::new();
+    let mut closed = 0usize;
+    for v in views(&fw, &[])? {
+        for c in &v.order.complaints {
+            if c.stage == ComplaintStage::Closed {
+                closed += 1;
+            } else {
+                open.push((v.order.clone(), c.clone()));
+            }
+        }
+    }
+    open.sort_by_key(|(_, c)| (!c.major, c.registered_at_ms));
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = html! {
+        h1 { "Complaints" }
+        p { (open.len()) " open · " (closed) " closed. Major complaints first." }
+        @for (o, c) in &open {
+            section.card.complaint data-complaint=(c.id) {
+                h2 {
+                    @if c.major { span.badge.urgent { "MAJOR" } " " }
+                    a href={ "/board/orders/" (o.id) } { (o.intake.customer.name) }
+                    " " span.badge.stage { (complaint_stage_name(c.stage)) }
+                }
+                p { (c.what) }
+                p { small { "registered " (when(c.registered_at_ms)) " by " (c.by) " · " (words(&serde_json::to_value(c.category).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())) } }
+                @if let Some(r) = &c.responsible { p { "Responsible: " (r) @if !c.team.is_empty() { " · team: " (c.team.join(", ")) } } }
+                @if let Some(f) = &c.investigation { p { "Findings: " (f) } }
+                @if !c.proposals.is_empty() { p { "Proposed: " } ol { @for p in &c.proposals { li { (p) @if c.resolution.as_deref() == Some(p.as_str()) { " " span.badge.valid { "chosen" } } } } } }
+                @if let Some(a) = &c.accepted_by { p { "Accepted by " (a) } }
+                @if let Some((id, m)) = &error { @if *id == c.id { p.error role="alert" { (m) } } }
+                (next_step(u, o, c))
+            }
+        }
+    };
+    Ok(page(status, layout(u, "Complaints", body)))
+}
+
+fn step_form(
+    u: &BoardUser,
+    o: &WorkOrder,
+    c: &Complaint,
+    step: &str,
+    inner: Markup,
+    button: &str,
+) -> Markup {
+    html! {
+        form.step method="post" action={ "/board/orders/" (o.id) "/complaints/" (c.id) } {
+            input type="hidden" name="csrf" value=(u.csrf);
+            input type="hidden" name="step" value=(step);
+            (inner)
+            button type="submit" { (button) }
+        }
+    }
+}
+
+fn next_step(u: &BoardUser, o: &WorkOrder, c: &Complaint) -> Markup {
+    match c.stage {
+        ComplaintStage::Candidate => {
+            step_form(u, o, c, "register", html! {}, "Register the complaint")
+        }
+        ComplaintStage::Registered => step_form(
+            u,
+            o,
+            c,
+            "judge",
+            html! {
+                label.inline { input type="radio" name="stands" value="yes" checked; "It stands" }
+                label.inline { input type="radio" name="stands" value="no"; "It does not stand" }
+                label { "Explanation given to the customer (if it does not stand)" textarea name="explanation" rows="2" {} }
+            },
+            "Record the judgement",
+        ),
+        ComplaintStage::Investigating => html! {
+            (step_form(u, o, c, "responsible", html! {
+                label { "Responsible party" input name="party" placeholder="the engineer, service staff or supervisor"; }
+                label { "Handling team (major complaints; comma-separated)" input name="team"; }
+            }, "Name the responsible party"))
+            (step_form(u, o, c, "investigate", html! { label { "Findings" textarea name="findings" rows="2" {} } }, "Record the findings"))
+            (step_form(u, o, c, "propose", html! { label { "Proposed resolutions, one per line" textarea name="resolutions" rows="3" {} } }, "Propose resolutions"))
+        },
+        ComplaintStage::ResolutionProposed => html! {
+            @if u.supervisor {
+                (step_form(u, o, c, "pick", html! {
+                    @for (i, p) in c.proposals.iter().enumerate() { label.inline { input type="radio" name="index" value=(i) checked[i == 0]; (p) } }
+                }, "Pick this resolution"))
+            } @else if c.resolution.is_none() { p { em { "Waiting for a supervisor to pick a resolution." } } }
+            @if c.resolution.is_some() {
+                (step_form(u, o, c, "accept", html! { label { "Customer who signed acceptance" input name="signer_name"; } }, "Customer accepted"))
+            }
+        },
+        ComplaintStage::CustomerAccepted => html! {
+            (step_form(u, o, c, "feedback", html! { label { "Customer's feedback" textarea name="text" rows="2" {} } }, "Record feedback"))
+            (step_form(u, o, c, "close", category_select("category"), "Close and classify"))
+        },
+        ComplaintStage::Closed => html! {},
+    }
+}
+
+/// The step a form describes, or why it cannot be read.
+fn step_of(f: &HashMap<String, String>, supervisor: bool) -> Result<ComplaintStep, String> {
+    let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let some = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    Ok(match get("step").as_str() {
+        "register" => ComplaintStep::Register,
+        "judge" => ComplaintStep::Judge {
+            stands: get("stands") != "no",
+            explanation: some("explanation"),
+        },
+        "responsible" => ComplaintStep::Responsible {
+            party: get("party"),
+            team: get("team")
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+        },
+        "investigate" => ComplaintStep::Investigate {
+            findings: get("findings"),
+        },
+        "propose" => ComplaintStep::Propose {
+            resolutions: get("resolutions")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        },
+        "pick" if !supervisor => return Err("only a supervisor picks the resolution".into()),
+        "pick" => ComplaintStep::Pick {
+            index: get("index")
+                .parse()
+                .map_err(|_| "pick one of the proposed resolutions")?,
+        },
+        "accept" => ComplaintStep::CustomerAccepts {
+            signer_name: get("signer_name"),
+        },
+        "feedback" => ComplaintStep::Feedback { text: get("text") },
+        "close" => ComplaintStep::Close {
+            category: parse::<ComplaintCategory>(&get("category")).ok_or("choose a category")?,
+        },
+        _ => return Err("unknown step".into()),
+    })
+}
+
+pub(crate) async fn advance(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, cid)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, Denied> {
+    let u = poster(
+        &st,
+        &headers,
+        f.get("csrf").map(String::as_str).unwrap_or_default(),
+    )?;
+    blocking(move || {
+        let outcome = match step_of(&f, u.supervisor) {
+            Err(m) => Err(m),
+            Ok(step) => match st.tenant(&u.tenant)?.advance_complaint(&id, &cid, step) {
+                Ok(()) => Ok(()),
+                Err(
+                    e @ (CoreError::Invalid(_) | CoreError::Rule(_) | CoreError::NotFound { .. }),
+                ) => Err(e.to_string()),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        Ok(match outcome {
+            Ok(()) => {
+                st.publish(&u.tenant, vec![id]);
+                Ok(Redirect::to("/board/complaints").into_response())
+            }
+            Err(m) => render(&st, &u, Some((cid, m))),
+        })
+    })
+    .await
+    .map_err(|e| Denied::Internal(e.message))?
+}
+
+/// The desk registers a complaint on an order (who and when are recorded).
+pub(crate) async fn register(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, Denied> {
+    let u = poster(
+        &st,
+        &headers,
+        f.get("csrf").map(String::as_str).unwrap_or_default(),
+    )?;
+    blocking(move || {
+        let what = f
+            .get("what")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let category =
+            parse::<ComplaintCategory>(f.get("category").map(String::as_str).unwrap_or_default());
+        let major = f.contains_key("major");
+        let result = match category {
+            None => Err("choose a category".to_string()),
+            Some(c) => match st
+                .tenant(&u.tenant)?
+                .register_complaint(&id, &what, c, major)
+            {
+                Ok(_) => Ok(()),
+                Err(
+                    e @ (CoreError::Invalid(_) | CoreError::Rule(_) | CoreError::NotFound { .. }),
+                ) => Err(e.to_string()),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        Ok(match result {
+            Ok(()) => {
+                st.publish(&u.tenant, vec![id]);
+                Redirect::to("/board/complaints").into_response()
+            }
+            Err(m) => page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                layout(
+                    &u,
+                    "Complaint not registered",
+                    html! {
+                        h1 { "Complaint not registered" }
+                        p.error role="alert" { (m) }
+                        p { a href={ "/board/orders/" (id) } { "Back to the order" } }
+                    },
+                ),
+            ),
+        })
+    })
+    .await
+    .map_err(|e| Denied::Internal(e.message))
+}
+
+/// The register form the order page shows.
+pub(crate) fn register_form(u: &BoardUser, order_id: &str) -> Markup {
+    html! {
+        form #register-complaint method="post" action={ "/board/orders/" (order_id) "/complaints" } {
+            input type="hidden" name="csrf" value=(u.csrf);
+            label { "What the customer complains about" textarea name="what" rows="2" {} }
+            (category_select("category"))
+            label.inline { input type="checkbox" name="major" value="yes"; "Major (needs a handling team)" }
+            button type="submit" { "Register a complaint" }
+        }
+    }
+}
