@@ -11,6 +11,7 @@
 mod complaints;
 mod desk;
 mod pages;
+mod stats;
 mod svg;
 
 use crate::app::{AppState, Changed};
@@ -50,6 +51,8 @@ pub fn router() -> Router<Arc<AppState>> {
             "/board/orders/{id}/complaints/{cid}",
             post(complaints::advance),
         )
+        .route("/board/stats", get(stats::stats))
+        .route("/board/stats.csv", get(stats::stats_csv))
         .route("/board/mail-in", get(desk::mail_in))
         .route("/board/orders/{id}/mail-in", post(desk::record_mail_in))
 }
