@@ -344,7 +344,7 @@ impl Fieldwork {
         let mut g = self.lock();
         let now = g.clock.now_ms();
         validate::intake(&intake, now)?;
-        let order = WorkOrder::from_intake(new_id("wo"), now, g.user.clone(), intake);
+        let order = WorkOrder::from_intake(new_id("wo"), now, g.acting_user(), intake);
         let id = order.id.clone();
         g.save_order(&order, "intake")?;
         Ok(id)
@@ -470,7 +470,7 @@ impl Fieldwork {
             planned_parts: d.planned_parts,
             estimate_minor: d.estimate_minor,
             misuse: d.misuse,
-            by: g.user.clone(),
+            by: g.acting_user(),
             at_ms: now,
         });
         g.save_order(&o, "diagnose")
@@ -600,7 +600,7 @@ impl Fieldwork {
             state,
             quality_fault,
             doa: false,
-            by: g.user.clone(),
+            by: g.acting_user(),
             device: g.device_id.clone(),
             at_ms: now,
         });
@@ -710,7 +710,7 @@ impl Fieldwork {
             scope: c.scope,
             parts: c.parts,
             strokes: c.strokes,
-            by: g.user.clone(),
+            by: g.acting_user(),
             at_ms: g.clock.now_ms(),
         });
         g.save_order(&o, "consent")?;
@@ -1245,7 +1245,7 @@ impl Fieldwork {
         let on_hand = g.on_hand(sku)?;
         let (d, kind) = delta(on_hand)?;
         let (id, heads_before, levels) = g.stage_stock_movement(sku, d, kind, "stock")?;
-        let engineer = g.user.clone();
+        let engineer = g.acting_user();
         let rows = Rows::Stock {
             engineer: &engineer,
             levels: &levels,
@@ -1270,7 +1270,7 @@ impl Fieldwork {
     pub fn van_stock(&self) -> Result<Vec<StockLevel>> {
         let mut g = self.lock();
         let catalog = g.catalog()?;
-        let engineer = g.user.clone();
+        let engineer = g.acting_user();
         let levels = g.store.stock_levels(&engineer)?;
         Ok(levels
             .into_iter()
@@ -1599,11 +1599,42 @@ impl Cx<'_> {
     }
 }
 
+thread_local! {
+    /// The person a server-side call acts for (see [`Fieldwork::acting_as`]).
+    static ACTING_AS: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Fieldwork {
+    /// Run `f` with every change it makes recorded as `user`'s rather than
+    /// the store's own user: the server records a dispatcher's board or API
+    /// action under the dispatcher's name. Only the calling thread is
+    /// affected, and only for the length of `f`.
+    pub fn acting_as<T>(&self, user: &str, f: impl FnOnce(&Fieldwork) -> T) -> T {
+        struct Reset(Option<String>);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                let previous = self.0.take();
+                ACTING_AS.with(|a| *a.borrow_mut() = previous);
+            }
+        }
+        let previous = ACTING_AS.with(|a| a.borrow_mut().replace(user.to_string()));
+        let _reset = Reset(previous);
+        f(self)
+    }
+}
+
 impl Inner {
+    /// Who this call's changes are recorded as.
+    fn acting_user(&self) -> String {
+        ACTING_AS
+            .with(|a| a.borrow().clone())
+            .unwrap_or_else(|| self.user.clone())
+    }
+
     fn cx(&self) -> Cx<'_> {
         Cx {
             now: self.clock.now_ms(),
-            user: self.user.clone(),
+            user: self.acting_user(),
             device: self.device_id.clone(),
             policy: self.store.policy(),
             hlc: self.hlc,

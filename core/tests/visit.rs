@@ -558,6 +558,25 @@ fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
 }
 
 #[test]
+fn acting_as_names_the_person_for_that_call_only() {
+    let d = device("server");
+    let id =
+        d.fw.acting_as("desk-lin", |fw| fw.create_order(intake("A", "SN-9")))
+            .unwrap();
+    d.fw.acting_as("desk-lin", |fw| fw.assign(&id, "eng-1"))
+        .unwrap();
+    let o = d.fw.order(&id).unwrap().order;
+    assert_eq!(o.created_by, "desk-lin");
+    assert_eq!(o.events[0].by, "desk-lin");
+    let other = d.fw.create_order(intake("B", "SN-10")).unwrap();
+    assert_eq!(
+        d.fw.order(&other).unwrap().order.created_by,
+        "server",
+        "back to the store's user"
+    );
+}
+
+#[test]
 fn mail_in_milestones_are_tracked_against_the_policy() {
     let d = device("desk-1");
     let mut i = intake("Li Wei", "SN-8");

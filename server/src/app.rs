@@ -373,7 +373,9 @@ async fn create_order(
 ) -> ApiResult<Response> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
-        let id = st.tenant(&p.tenant)?.create_order(intake)?;
+        let id = st
+            .tenant(&p.tenant)?
+            .acting_as(&p.person, |fw| fw.create_order(intake))?;
         st.publish(&p.tenant, vec![id.clone()]);
         Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
     })
@@ -455,7 +457,8 @@ async fn assign(
                 "no such engineer in this tenant",
             ));
         }
-        st.tenant(&p.tenant)?.assign(&id, &body.engineer)?;
+        st.tenant(&p.tenant)?
+            .acting_as(&p.person, |fw| fw.assign(&id, &body.engineer))?;
         st.publish(&p.tenant, vec![id]);
         Ok(StatusCode::NO_CONTENT)
     })
@@ -470,7 +473,8 @@ async fn follow_up(
 ) -> ApiResult<StatusCode> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
-        st.tenant(&p.tenant)?.record_follow_up(&id, call)?;
+        st.tenant(&p.tenant)?
+            .acting_as(&p.person, |fw| fw.record_follow_up(&id, call))?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
@@ -492,9 +496,9 @@ async fn complaint(
 ) -> ApiResult<Response> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
-        let cid =
-            st.tenant(&p.tenant)?
-                .register_complaint(&id, &body.what, body.category, body.major)?;
+        let cid = st.tenant(&p.tenant)?.acting_as(&p.person, |fw| {
+            fw.register_complaint(&id, &body.what, body.category, body.major)
+        })?;
         Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": cid }))).into_response())
     })
     .await

@@ -3,6 +3,7 @@
 //! engineers, a day of orders, and three simulated phones that go offline,
 //! work their visits and come back. It prints what the dispatcher sees as
 //! the phones sync, then keeps serving until interrupted (or `--for SECONDS`).
+//! It prints a sign-in for the dispatcher board, where the day shows live.
 
 use crate::app::{AppState, serve};
 use crate::auth::Role;
@@ -49,6 +50,14 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
     dir.add_person(TENANT, "desk", "Service Desk", Role::Dispatcher)
         .map_err(err)?;
     let desk_token = dir.issue_dispatcher_token(TENANT, "desk").map_err(err)?;
+    // A fresh board password each run; the desk is also the supervisor here,
+    // so the statistics open too.
+    let board_password: String = rand::random::<[u8; 8]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    dir.set_password(TENANT, "desk", &board_password, true)
+        .map_err(err)?;
 
     let rt = tokio::runtime::Runtime::new().map_err(err)?;
     let listener = rt
@@ -64,6 +73,9 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
         data.display()
     );
     println!("dispatcher token: {desk_token}");
+    println!(
+        "dispatcher board: {url}/board  (service center {TENANT}, user desk, password {board_password})"
+    );
 
     // The desk's morning: catalog and a day of orders.
     let tenant = state.tenant(TENANT).map_err(|e| e.to_string())?;

@@ -145,6 +145,7 @@ try {
   assert.ok(report.includes("E21") && report.includes("Relay"), "the signed report shows the fault and the part");
   const timeline = await page.locator("#timeline tbody tr").allTextContents();
   assert.ok(timeline.some((t) => t.includes("on site") && t.includes("eng-a")), "the timeline names who arrived");
+  assert.ok(timeline.some((t) => t.includes("dispatched") && t.includes("desk")), "and who dispatched");
   assert.equal(dialogs.length, 0, `no script ran from customer text: ${dialogs}`);
   console.log("ok   board: order page and board updated live, signature valid");
 

@@ -255,6 +255,14 @@ fn assignment_checks_its_token_and_the_engineer() {
     let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
     assert_eq!(v["order"]["assignee"], "eng-a");
     assert_eq!(v["status"], "dispatched");
+    assert_eq!(
+        v["order"]["created_by"], "desk",
+        "intake names the dispatcher"
+    );
+    assert_eq!(
+        v["order"]["events"][0]["by"], "desk",
+        "the timeline names who dispatched"
+    );
     let page = b.get(&format!("/board/orders/{id}")).unwrap();
     assert!(page.body.contains("dispatched"));
 }

@@ -23,4 +23,8 @@ fn the_demo_converges_and_stops_by_itself() {
     assert_eq!(last_board.matches("signature valid").count(), 9);
     assert!(text.contains("follow-up call") && text.contains("HTTP 204"));
     assert!(text.trim_end().ends_with("fieldwork demo: stopped"));
+    assert!(
+        text.contains("dispatcher board: http://") && text.contains("user desk, password "),
+        "the demo says how to open the board"
+    );
 }

@@ -209,7 +209,10 @@ pub(crate) async fn advance(
     blocking(move || {
         let outcome = match step_of(&f, u.supervisor) {
             Err(m) => Err(m),
-            Ok(step) => match st.tenant(&u.tenant)?.advance_complaint(&id, &cid, step) {
+            Ok(step) => match st
+                .tenant(&u.tenant)?
+                .acting_as(&u.person, |fw| fw.advance_complaint(&id, &cid, step))
+            {
                 Ok(()) => Ok(()),
                 Err(
                     e @ (CoreError::Invalid(_) | CoreError::Rule(_) | CoreError::NotFound { .. }),
@@ -253,7 +256,7 @@ pub(crate) async fn register(
             None => Err("choose a category".to_string()),
             Some(c) => match st
                 .tenant(&u.tenant)?
-                .register_complaint(&id, &what, c, major)
+                .acting_as(&u.person, |fw| fw.register_complaint(&id, &what, c, major))
             {
                 Ok(_) => Ok(()),
                 Err(

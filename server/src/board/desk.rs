@@ -164,7 +164,7 @@ pub(crate) async fn record_follow_up(
                 aspect: trimmed(&f.aspect),
                 comment: trimmed(&f.comment),
             };
-            match fw.record_follow_up(&id, call) {
+            match fw.acting_as(&u.person, |fw| fw.record_follow_up(&id, call)) {
                 Ok(()) => None,
                 Err(CoreError::Invalid(e)) => Some((e.field, e.reason)),
                 Err(e @ (CoreError::Rule(_) | CoreError::NotFound { .. })) => {
@@ -296,7 +296,7 @@ pub(crate) async fn record_mail_in(
             ));
         };
         let fw = st.tenant(&u.tenant)?;
-        match fw.record_mail_in(&id, milestone, now_ms()) {
+        match fw.acting_as(&u.person, |fw| fw.record_mail_in(&id, milestone, now_ms())) {
             Ok(()) => {
                 st.publish(&u.tenant, vec![id]);
                 Ok(Ok(Redirect::to("/board/mail-in").into_response()))

@@ -237,6 +237,25 @@ fn render_order(st: &AppState, u: &BoardUser, id: &str, part: &str) -> Result<Re
     ))
 }
 
+fn conflict_text(c: &fieldwork_core::rules::conflicts::Conflict) -> String {
+    use fieldwork_core::rules::conflicts::Conflict;
+    match c {
+        Conflict::OvertakenTransition { to, by, device, .. } => format!(
+            "{by} moved the order to {} on device {device} while another device had already moved it on",
+            words(to)
+        ),
+        Conflict::SignedReportChanged => {
+            "the signed report was changed after the customer signed".into()
+        }
+        Conflict::StockOversold { sku, on_hand } => {
+            format!("{sku} was used on several phones at once: the van shows {on_hand}")
+        }
+        Conflict::QcAfterPass { record_id } => {
+            format!("QC record {record_id} was added after the inspection had passed")
+        }
+    }
+}
+
 fn signature_badge(s: SignatureState) -> Markup {
     match s {
         SignatureState::Valid => html! { span.badge.valid #signature-state { "signature valid" } },
@@ -302,7 +321,7 @@ fn order_main(
         @if !v.conflicts.is_empty() {
             section.card.conflicts {
                 h2 { "Conflicts to look at" }
-                ul { @for c in &v.conflicts { li { (serde_json::to_string(c).unwrap_or_default()) } } }
+                ul { @for c in &v.conflicts { li { (conflict_text(c)) } } }
             }
         }
         section.card {
@@ -386,7 +405,7 @@ pub(crate) async fn assign(
             .and_then(|r| r.split_once("/board").map(|(_, p)| format!("/board{p}")))
             .unwrap_or_else(|| "/board".into());
         let result = if st.directory.is_engineer(&u.tenant, &f.engineer).map_err(|e| crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))? {
-            st.tenant(&u.tenant)?.assign(&id, &f.engineer).map_err(|e| e.to_string())
+            st.tenant(&u.tenant)?.acting_as(&u.person, |fw| fw.assign(&id, &f.engineer)).map_err(|e| e.to_string())
         } else {
             Err("no such engineer in this service center".to_string())
         };
@@ -559,7 +578,7 @@ pub(crate) async fn intake(
         core_errors(intake.clone(), now_ms(), &mut errors);
         if errors.is_empty() {
             let fw = st.tenant(&u.tenant)?;
-            match fw.create_order(intake) {
+            match fw.acting_as(&u.person, |fw| fw.create_order(intake)) {
                 Ok(id) => {
                     st.publish(&u.tenant, vec![id.clone()]);
                     return Ok(Redirect::to(&format!("/board/orders/{id}")).into_response());
