@@ -154,6 +154,29 @@ fn password_matches(password: &str, stored: &str) -> bool {
     })
 }
 
+/// Refuse anyone but a dispatcher of `tenant`; `why` ends the message.
+fn require_dispatcher(
+    conn: &Connection,
+    tenant: &str,
+    person: &str,
+    why: &str,
+) -> Result<(), AuthError> {
+    let role: Option<String> = conn
+        .query_row(
+            "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
+            params![tenant, person],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if role.as_deref() == Some("dispatcher") {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "{person} is not a dispatcher of {tenant}{why}"
+        )))
+    }
+}
+
 /// The server's directory of tenants, people and tokens (`server.db`).
 #[derive(Debug)]
 pub struct Directory {
@@ -226,18 +249,7 @@ impl Directory {
     /// A bearer token for a dispatcher (shown once).
     pub fn issue_dispatcher_token(&self, tenant: &str, person: &str) -> Result<String, AuthError> {
         let conn = self.conn();
-        let role: Option<String> = conn
-            .query_row(
-                "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
-                params![tenant, person],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if role.as_deref() != Some("dispatcher") {
-            return Err(AuthError::Invalid(format!(
-                "{person} is not a dispatcher of {tenant}"
-            )));
-        }
+        require_dispatcher(&conn, tenant, person, "")?;
         let token = secret();
         conn.execute(
             "INSERT INTO tokens (hash, tenant, person, role) VALUES (?1, ?2, ?3, 'dispatcher')",
@@ -335,18 +347,12 @@ impl Directory {
             )));
         }
         let conn = self.conn();
-        let role: Option<String> = conn
-            .query_row(
-                "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
-                params![tenant, person],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if role.as_deref() != Some("dispatcher") {
-            return Err(AuthError::Invalid(format!(
-                "{person} is not a dispatcher of {tenant}: only dispatchers and supervisors use the board"
-            )));
-        }
+        require_dispatcher(
+            &conn,
+            tenant,
+            person,
+            ": only dispatchers and supervisors use the board",
+        )?;
         conn.execute(
             "INSERT INTO board_logins (tenant, person, password, supervisor) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant, person) DO UPDATE SET password = excluded.password, supervisor = excluded.supervisor",

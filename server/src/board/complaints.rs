@@ -8,14 +8,13 @@ use crate::auth::BoardUser;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use fieldwork_core::Error as CoreError;
 use fieldwork_core::api::{ComplaintStep, complaint_stage_name};
 use fieldwork_core::model::{Complaint, ComplaintCategory, ComplaintStage, WorkOrder};
 use maud::{Markup, html};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::pages::{parse, tenant_store, when, words};
+use super::pages::{parse, refusal, tenant_store, when, words};
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("repair_quality", "repair quality"),
@@ -209,16 +208,10 @@ pub(crate) async fn advance(
     blocking(move || {
         let outcome = match step_of(&f, u.supervisor) {
             Err(m) => Err(m),
-            Ok(step) => match st
-                .tenant(&u.tenant)?
-                .acting_as(&u.person, |fw| fw.advance_complaint(&id, &cid, step))
-            {
-                Ok(()) => Ok(()),
-                Err(
-                    e @ (CoreError::Invalid(_) | CoreError::Rule(_) | CoreError::NotFound { .. }),
-                ) => Err(e.to_string()),
-                Err(e) => return Err(e.into()),
-            },
+            Ok(step) => refusal(
+                st.tenant(&u.tenant)?
+                    .acting_as(&u.person, |fw| fw.advance_complaint(&id, &cid, step)),
+            )?,
         };
         Ok(match outcome {
             Ok(()) => {
@@ -254,16 +247,11 @@ pub(crate) async fn register(
         let major = f.contains_key("major");
         let result = match category {
             None => Err("choose a category".to_string()),
-            Some(c) => match st
-                .tenant(&u.tenant)?
-                .acting_as(&u.person, |fw| fw.register_complaint(&id, &what, c, major))
-            {
-                Ok(_) => Ok(()),
-                Err(
-                    e @ (CoreError::Invalid(_) | CoreError::Rule(_) | CoreError::NotFound { .. }),
-                ) => Err(e.to_string()),
-                Err(e) => return Err(e.into()),
-            },
+            Some(c) => refusal(
+                st.tenant(&u.tenant)?
+                    .acting_as(&u.person, |fw| fw.register_complaint(&id, &what, c, major)),
+            )?
+            .map(|_| ()),
         };
         Ok(match result {
             Ok(()) => {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::pages::{internal, left, now_ms, parse, tenant_store, when, words};
+use super::pages::{internal, left, now_ms, parse, refusal, tenant_store, when, words};
 
 /// Every order of the tenant with `statuses` (all if empty), as views.
 pub(crate) fn views(fw: &Fieldwork, statuses: &[Status]) -> Result<Vec<OrderView>, Denied> {
@@ -296,15 +296,12 @@ pub(crate) async fn record_mail_in(
             ));
         };
         let fw = st.tenant(&u.tenant)?;
-        match fw.acting_as(&u.person, |fw| fw.record_mail_in(&id, milestone, now_ms())) {
+        match refusal(fw.acting_as(&u.person, |fw| fw.record_mail_in(&id, milestone, now_ms())))? {
             Ok(()) => {
                 st.publish(&u.tenant, vec![id]);
                 Ok(Ok(Redirect::to("/board/mail-in").into_response()))
             }
-            Err(e @ (CoreError::Invalid(_) | CoreError::Rule(_) | CoreError::NotFound { .. })) => {
-                Ok(render_mail_in(&st, &u, Some((id, e.to_string()))))
-            }
-            Err(e) => Err(e.into()),
+            Err(message) => Ok(render_mail_in(&st, &u, Some((id, message)))),
         }
     })
     .await

@@ -82,6 +82,24 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Denied {
     Denied::Internal(e.to_string())
 }
 
+/// A refusal the dispatcher can act on becomes its message; anything else
+/// (storage) is a server error.
+pub(crate) fn refusal<T>(
+    r: Result<T, CoreError>,
+) -> Result<Result<T, String>, crate::app::ApiError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(
+            e @ (CoreError::Invalid(_)
+            | CoreError::Rule(_)
+            | CoreError::NotFound { .. }
+            | CoreError::UnknownSku { .. }
+            | CoreError::InsufficientStock { .. }),
+        ) => Ok(Err(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 // ---- The board ------------------------------------------------------------
 
 #[derive(Debug, Deserialize, Default)]

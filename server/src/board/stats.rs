@@ -286,53 +286,79 @@ fn supervisor_only(u: &crate::auth::BoardUser) -> Option<Response> {
     })
 }
 
+/// The signed-in supervisor and their service center's figures, or the page
+/// to answer with instead (not a supervisor).
+async fn figures(
+    st: Arc<AppState>,
+    headers: &HeaderMap,
+    weekly: bool,
+) -> Result<Result<(crate::auth::BoardUser, BTreeMap<String, Figures>), Response>, Denied> {
+    let u = user(&st, headers)?;
+    if let Some(r) = supervisor_only(&u) {
+        return Ok(Err(r));
+    }
+    let who = u.clone();
+    let computed = blocking(move || {
+        Ok(tenant_store(&st, &who)
+            .and_then(|fw| views(&fw, &[]))
+            .map(|all| compute(&all, weekly)))
+    })
+    .await
+    .map_err(|e| Denied::Internal(e.message))??;
+    Ok(Ok((u, computed)))
+}
+
 pub(crate) async fn stats(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, Denied> {
-    let u = user(&st, &headers)?;
-    if let Some(r) = supervisor_only(&u) {
-        return Ok(r);
-    }
-    blocking(move || {
-        let weekly = q.period == "week";
-        let fw = tenant_store(&st, &u).map_err(|e| crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:?}")))?;
-        let all = views(&fw, &[]).map_err(|e| crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:?}")))?;
-        let figures = compute(&all, weekly);
-        let periods: Vec<&String> = figures.keys().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
-        let metrics: std::collections::BTreeSet<&String> = figures.values().flat_map(|f| f.keys()).collect();
-        let series = |m: &str| -> Vec<(String, f64)> {
-            periods.iter().map(|p| ((*p).clone(), figures[*p].get(m).copied().unwrap_or(0.0))).collect()
-        };
-        let per = if weekly { "week" } else { "month" };
-        let body = html! {
-            h1 { "Statistics per " (per) }
-            p {
-                a href="/board/stats?period=month" { "per month" } " · " a href="/board/stats?period=week" { "per week" }
-                " · " a #csv href={ "/board/stats.csv?period=" (per) } { "download CSV" }
+    let weekly = q.period == "week";
+    let (u, figures) = match figures(st, &headers, weekly).await? {
+        Ok(f) => f,
+        Err(page) => return Ok(page),
+    };
+    let periods: Vec<&String> = figures
+        .keys()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let metrics: std::collections::BTreeSet<&String> =
+        figures.values().flat_map(|f| f.keys()).collect();
+    let series = |m: &str| -> Vec<(String, f64)> {
+        periods
+            .iter()
+            .map(|p| ((*p).clone(), figures[*p].get(m).copied().unwrap_or(0.0)))
+            .collect()
+    };
+    let per = if weekly { "week" } else { "month" };
+    let body = html! {
+        h1 { "Statistics per " (per) }
+        p {
+            a href="/board/stats?period=month" { "per month" } " · " a href="/board/stats?period=week" { "per week" }
+            " · " a #csv href={ "/board/stats.csv?period=" (per) } { "download CSV" }
+        }
+        @if periods.is_empty() { p { "No orders yet." } } @else {
+            div.charts {
+                (bars("Requests", &series("requests"), ""))
+                (bars("Dispatch within 4 h", &series("sla.dispatch.compliance_pct"), "%"))
+                (bars("Repair within 6 h", &series("sla.repair.compliance_pct"), "%"))
+                (bars("Arrival on time", &series("sla.arrival.compliance_pct"), "%"))
+                (bars("First-time fix", &series("first_time_fix_pct"), "%"))
+                (bars("Satisfied on site", &series("satisfaction.on_site_pct"), "%"))
             }
-            @if periods.is_empty() { p { "No orders yet." } } @else {
-                div.charts {
-                    (bars("Requests", &series("requests"), ""))
-                    (bars("Dispatch within 4 h", &series("sla.dispatch.compliance_pct"), "%"))
-                    (bars("Repair within 6 h", &series("sla.repair.compliance_pct"), "%"))
-                    (bars("Arrival on time", &series("sla.arrival.compliance_pct"), "%"))
-                    (bars("First-time fix", &series("first_time_fix_pct"), "%"))
-                    (bars("Satisfied on site", &series("satisfaction.on_site_pct"), "%"))
-                }
-                table #stats {
-                    thead { tr { th { "Figure" } @for p in &periods { th { (p) } } } }
-                    tbody { @for m in &metrics {
-                        tr { td { (m) } @for p in &periods { td { @if let Some(v) = figures[*p].get(*m) { (v) } } } }
-                    } }
-                }
+            table #stats {
+                thead { tr { th { "Figure" } @for p in &periods { th { (p) } } } }
+                tbody { @for m in &metrics {
+                    tr { td { (m) } @for p in &periods { td { @if let Some(v) = figures[*p].get(*m) { (v) } } } }
+                } }
             }
-        };
-        Ok(page(StatusCode::OK, layout(&u, "Statistics", body)))
-    })
-    .await
-    .map_err(|e| Denied::Internal(e.message))
+        }
+    };
+    Ok(page(StatusCode::OK, layout(&u, "Statistics", body)))
 }
 
 pub(crate) async fn stats_csv(
@@ -340,42 +366,32 @@ pub(crate) async fn stats_csv(
     headers: HeaderMap,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, Denied> {
-    let u = user(&st, &headers)?;
-    if let Some(r) = supervisor_only(&u) {
-        return Ok(r);
-    }
-    blocking(move || {
-        let weekly = q.period == "week";
-        let fw = tenant_store(&st, &u).map_err(|e| {
-            crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:?}"))
-        })?;
-        let all = views(&fw, &[]).map_err(|e| {
-            crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:?}"))
-        })?;
-        let mut csv = String::from("period,figure,value\n");
-        for (period, f) in compute(&all, weekly) {
-            for (k, v) in f {
-                // Metric names hold ids and SKUs: quote them.
-                csv.push_str(&format!("{period},\"{}\",{v}\n", k.replace('"', "\"\"")));
-            }
+    let weekly = q.period == "week";
+    let (_, figures) = match figures(st, &headers, weekly).await? {
+        Ok(f) => f,
+        Err(page) => return Ok(page),
+    };
+    let mut csv = String::from("period,figure,value\n");
+    for (period, f) in figures {
+        for (k, v) in f {
+            // Metric names hold ids and SKUs: quote them.
+            csv.push_str(&format!("{period},\"{}\",{v}\n", k.replace('"', "\"\"")));
         }
-        let name = if weekly {
-            "fieldwork-stats-weekly.csv"
-        } else {
-            "fieldwork-stats-monthly.csv"
-        };
-        Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            csv,
-        )
-            .into_response())
-    })
-    .await
-    .map_err(|e| Denied::Internal(e.message))
+    }
+    let name = if weekly {
+        "fieldwork-stats-weekly.csv"
+    } else {
+        "fieldwork-stats-monthly.csv"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
