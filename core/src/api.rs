@@ -1933,8 +1933,20 @@ impl Inner {
         // Automerge's incremental load skips what it cannot parse; check every
         // chunk first so truncated or foreign bytes are refused, not ignored.
         check_chunks(bytes).map_err(malformed)?;
-        self.orders.remove(doc_id);
+        let cached = self.orders.remove(doc_id);
         let exists = self.store.contains(doc_id)?;
+        // A device's push may not touch what only the desk decides: the
+        // order as it was is kept to compare with (decision 0008).
+        let desk_view = match (origin, kind, exists) {
+            (Some(_), DocKind::WorkOrder, true) => match cached {
+                Some(o) => Some(o),
+                None => Some(
+                    hydrate::<_, WorkOrder>(self.store.doc(doc_id)?)
+                        .map_err(|e| malformed(e.to_string()))?,
+                ),
+            },
+            _ => None,
+        };
         if !exists {
             self.store
                 .insert_new(doc_id, AutoCommit::new().with_actor(self.actor.clone()));
@@ -1972,6 +1984,14 @@ impl Inner {
                     "the order's id does not match the document id".into(),
                 ));
             }
+            if let Some(before) = &desk_view
+                && let Err(why) = device_may_change(before, o)
+            {
+                self.store.evict(doc_id);
+                return Err(
+                    RuleError::Precondition(format!("not allowed from a device: {why}")).into(),
+                );
+            }
             for ev in &o.events {
                 if let Some(h) = Hlc::decode(&ev.hlc) {
                     self.hlc.observe(h);
@@ -2000,6 +2020,56 @@ impl Inner {
             waiting_for_deps: waiting,
         })
     }
+}
+
+/// What a device's changes may not do to an order that the server holds:
+/// the intake, the assignment, rework links and the desk's follow-up calls
+/// are the desk's; complaints are the desk's except the candidates a rating
+/// opens; only the desk dispatches.
+fn device_may_change(
+    before: &WorkOrder,
+    after: &WorkOrder,
+) -> std::result::Result<(), &'static str> {
+    if after.id != before.id
+        || after.created_at_ms != before.created_at_ms
+        || after.created_by != before.created_by
+    {
+        return Err("the order's identity is fixed at intake");
+    }
+    if after.intake != before.intake {
+        return Err("the intake is the desk's");
+    }
+    if after.assignee != before.assignee {
+        return Err("the desk assigns orders");
+    }
+    if after.rework_of != before.rework_of {
+        return Err("rework links are set at intake");
+    }
+    if after.follow_ups != before.follow_ups {
+        return Err("follow-up calls are the desk's");
+    }
+    let kept = before
+        .complaints
+        .iter()
+        .all(|c| after.complaints.iter().any(|a| a == c));
+    let added_only_candidates = after
+        .complaints
+        .iter()
+        .filter(|a| !before.complaints.iter().any(|c| c.id == a.id))
+        .all(|a| a.stage == ComplaintStage::Candidate);
+    if !kept || !added_only_candidates {
+        return Err("complaints are handled by the desk");
+    }
+    let dispatched = |o: &WorkOrder| {
+        o.events
+            .iter()
+            .filter(|e| e.to == Status::Dispatched)
+            .count()
+    };
+    if dispatched(after) != dispatched(before) {
+        return Err("the desk dispatches orders");
+    }
+    Ok(())
 }
 
 /// Reconcile only the top-level fields that changed: an edit then reads and

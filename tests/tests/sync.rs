@@ -509,3 +509,41 @@ fn two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment() {
         assert_eq!(d.fw.stock_ledger().unwrap().len(), 2);
     }
 }
+
+#[test]
+fn a_device_cannot_change_what_only_the_desk_decides() {
+    let (dir, server, desk) = setup();
+    let id = new_order(&desk, 1, "eng-a");
+    let a = device(&dir, &server, &desk, "eng-a", "a");
+    a.sync.sync_now().unwrap();
+
+    // The facade lets a phone call these, but they are the desk's to make.
+    a.fw.assign(&id, "eng-b").unwrap();
+    let s = a.sync.sync_now().unwrap();
+    assert_eq!(s.refused_docs, 1, "{s:?}");
+    assert!(a.events.events().iter().any(|e| matches!(
+        e,
+        SyncEvent::Refused { doc_id, reason } if doc_id == &id && reason.contains("the desk assigns orders")
+    )));
+    let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
+    assert_eq!(
+        v["order"]["assignee"], "eng-a",
+        "the server kept the desk's assignment"
+    );
+    assert_eq!(
+        a.fw.pending_changes().unwrap(),
+        0,
+        "the refusal does not stall the outbox"
+    );
+
+    // The engineer's own work on the order still goes through afterwards.
+    let b = device(&dir, &server, &desk, "eng-a", "b");
+    b.sync.sync_now().unwrap();
+    b.fw.accept(&id).unwrap();
+    b.fw.add_note(&id, "on my way").unwrap();
+    let s = b.sync.sync_now().unwrap();
+    assert_eq!(s.refused_docs, 0, "{s:?}");
+    let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["order"]["assignee"], "eng-a");
+}
