@@ -651,3 +651,66 @@ fn statistics_are_for_the_supervisor_with_charts_and_csv() {
     assert!(value("repair_time.p90_h").is_some());
     assert!(value("arrival.on_time_pct.eng-a").is_some());
 }
+
+#[test]
+fn registering_a_complaint_needs_what_and_a_category() {
+    let (_dir, _server, desk, mut b) = setup();
+    let csrf = b.csrf().unwrap();
+    let id = b
+        .post("/board/intake", &valid_intake(&csrf, "C"))
+        .unwrap()
+        .location
+        .unwrap();
+    let id = id.rsplit('/').next().unwrap().to_string();
+    let path = format!("/board/orders/{id}/complaints");
+    let complaints = || {
+        desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap()["order"]["complaints"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        b.post(
+            &path,
+            &[("csrf", "x"), ("what", "late"), ("category", "timeliness")]
+        )
+        .unwrap()
+        .status,
+        403
+    );
+    let p = b
+        .post(
+            &path,
+            &[("csrf", &csrf), ("what", " "), ("category", "timeliness")],
+        )
+        .unwrap();
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("what"), "says what is missing");
+    let p = b
+        .post(
+            &path,
+            &[("csrf", &csrf), ("what", "late"), ("category", "weather")],
+        )
+        .unwrap();
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("choose a category"));
+    assert_eq!(complaints(), 0, "nothing stored");
+    let p = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("what", "arrived two hours late"),
+                ("category", "timeliness"),
+                ("major", "yes"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(p.status, 303);
+    let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
+    let c = &v["order"]["complaints"][0];
+    assert_eq!(
+        (c["stage"].as_str(), c["major"].as_bool(), c["by"].as_str()),
+        (Some("registered"), Some(true), Some("desk"))
+    );
+}
