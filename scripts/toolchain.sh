@@ -58,6 +58,12 @@ need_browser() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
   fi
   [[ -x $CHROMIUM ]] || { echo "toolchain: $CHROMIUM still missing" >&2; return 1; }
+  # Customers' names are often Chinese: a CJK font, so screenshots show them.
+  if [[ ! -d /usr/share/fonts/truetype/wqy ]]; then
+    echo "toolchain: installing Debian fonts-wqy-microhei" >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+      || { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+  fi
   if ! grep -qs "\"version\": \"$PLAYWRIGHT_VERSION\"" "$TOOLS/npm/node_modules/playwright-core/package.json"; then
     echo "toolchain: installing playwright-core $PLAYWRIGHT_VERSION from npm" >&2
     mkdir -p "$TOOLS/npm"
