@@ -100,13 +100,12 @@ fun engineersWholeDay() {
             assertEquals(listOf("RLY"), fw.catalog().map { it.sku }, "the catalog came down")
             assertTrue(fw.vanStock().isEmpty(), "the van stock came down, empty")
 
-            // From here the background thread syncs whenever the phone is online.
-            sync.start()
-
-            // In the van, out of signal.
-            fw.receiveStock("RLY", 2)
+            // In the van, out of signal. From here the background thread
+            // syncs whenever the phone is online.
             sync.setOnline(false)
             assertEquals(SyncStatus.Offline, sync.status.value)
+            sync.start()
+            fw.receiveStock("RLY", 2)
             val id = ids.first()
             fw.accept(id)
             fw.enRoute(id)

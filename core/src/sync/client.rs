@@ -376,7 +376,11 @@ impl SyncClient {
             .on_event(SyncEvent::Status(SyncStatus::Syncing));
         let mut summary = SyncSummary::default();
         let result = (|| {
-            for _ in 0..MAX_ROUNDS {
+            for round in 0..MAX_ROUNDS {
+                // Going offline stops a sync between rounds, not only before it.
+                if round > 0 && !self.is_online() {
+                    return Err(SyncError::Offline);
+                }
                 let more = self.round_trip(&mut summary)?;
                 if !more && self.fw.pending_changes()? == 0 {
                     break;

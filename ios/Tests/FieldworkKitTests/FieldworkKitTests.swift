@@ -146,10 +146,9 @@ final class FieldworkKitTests: XCTestCase {
         XCTAssertEqual(primed.pulledDocs, 30)
         XCTAssertTrue(recorder.events.contains { if case .progress = $0 { return true } else { return false } })
         XCTAssertEqual(Set(try fw.openOrders().map(\.id)), Set(ids))
-        sync.start()
-
-        try fw.receiveStock(sku: "RLY", qty: 2)
         sync.setOnline(online: false)
+        sync.start()
+        try fw.receiveStock(sku: "RLY", qty: 2)
         let id = ids[0]
         try fw.accept(id: id)
         try fw.enRoute(id: id)
