@@ -301,6 +301,8 @@ fun listenerReceivesEvents() {
             )
             assertEquals(Status.DISPATCHED, phone.fw.order(id).status)
             assertTrue(heard.contains(SyncEvent.Status(SyncStatus.Syncing)))
+            // Let that sync finish, so that going offline is the last word.
+            assertTrue(eventually { heard.last() == SyncEvent.Status(SyncStatus.Idle) })
             s.setOnline(false)
             assertTrue(eventually { heard.last() == SyncEvent.Status(SyncStatus.Offline) })
             s.stop()
