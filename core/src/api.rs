@@ -260,6 +260,8 @@ fn new_id(prefix: &str) -> String {
 const META_DEVICE: &str = "device_id";
 const META_HLC: &str = "hlc";
 const META_CURSOR: &str = "sync_cursor";
+/// Orders whose copy here must be replaced by the server's (comma-separated).
+const META_REFETCH: &str = "refetch";
 
 /// Why the server did not take a pushed document.
 #[derive(Debug, thiserror::Error)]
@@ -1377,6 +1379,66 @@ impl Fieldwork {
             .lock()
             .store
             .set_meta(META_CURSOR, &cursor.to_string())?)
+    }
+
+    /// Orders whose local copy holds changes the server refused: they are
+    /// replaced by the server's copy ([`Fieldwork::replace_with_server_copy`]).
+    /// Kept in the store, so a crash between dropping and re-fetching a copy
+    /// is finished on the next sync.
+    pub fn refetch_pending(&self) -> Result<Vec<String>> {
+        Ok(self
+            .lock()
+            .store
+            .meta(META_REFETCH)?
+            .map(|v| {
+                v.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Mark (`true`) or unmark an order for re-fetching from the server.
+    pub fn set_refetch(&self, doc_id: &str, pending: bool) -> Result<()> {
+        let mut list = self.refetch_pending()?;
+        list.retain(|d| d != doc_id);
+        if pending {
+            list.push(doc_id.to_string());
+        }
+        Ok(self.lock().store.set_meta(META_REFETCH, &list.join(","))?)
+    }
+
+    /// Replace this device's copy of an order with the server's whole
+    /// document `bytes`, unless changes made here still wait in the outbox.
+    /// The bytes are checked before anything is dropped. Returns whether the
+    /// copy was replaced (and unmarked); if not, it stays marked for later.
+    pub fn replace_with_server_copy(&self, doc_id: &str, bytes: &[u8]) -> Result<bool> {
+        let malformed = |reason: String| Error::MalformedDocument {
+            doc_id: doc_id.to_string(),
+            reason,
+        };
+        check_chunks(bytes).map_err(malformed)?;
+        let mut probe = AutoCommit::new();
+        probe
+            .load_incremental(bytes)
+            .map_err(|e| malformed(e.to_string()))?;
+        check_kind(&probe, DocKind::WorkOrder).map_err(malformed)?;
+        let replaced = {
+            let mut g = self.lock();
+            if log::pending_for(g.store.conn(), doc_id)? > 0 {
+                false
+            } else {
+                g.orders.remove(doc_id);
+                g.store.forget(doc_id)?;
+                g.import(doc_id, DocKind::WorkOrder, bytes, None)?;
+                true
+            }
+        };
+        if replaced {
+            self.set_refetch(doc_id, false)?;
+        }
+        Ok(replaced)
     }
 
     /// Drop an order that was reassigned away, unless changes made here are

@@ -535,6 +535,25 @@ fn a_device_cannot_change_what_only_the_desk_decides() {
         0,
         "the refusal does not stall the outbox"
     );
+    // The phone dropped its refused copy for the server's, so it agrees
+    // with the server and its next edits are not stuck behind the refusal.
+    assert_eq!(
+        a.fw.order(&id).unwrap().order.assignee.as_deref(),
+        Some("eng-a")
+    );
+    assert!(a.fw.refetch_pending().unwrap().is_empty());
+    a.fw.add_note(&id, "parts ordered").unwrap();
+    let s = a.sync.sync_now().unwrap();
+    assert_eq!(
+        (s.refused_docs, a.fw.pending_changes().unwrap()),
+        (0, 0),
+        "{s:?}"
+    );
+    let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
+    assert_eq!(
+        v["order"]["repair_notes"][0]["text"], "parts ordered",
+        "the later edit arrived"
+    );
 
     // The engineer's own work on the order still goes through afterwards.
     let b = device(&dir, &server, &desk, "eng-a", "b");

@@ -475,6 +475,12 @@ impl SyncClient {
                 DocResult::Accepted => summary.pushed_changes += seqs.len() as u64,
                 DocResult::Refused(reason) => {
                     summary.refused_docs += 1;
+                    // This copy holds what the server refused: fetch the server's.
+                    if crate::store::DocKind::of_id(&r.doc_id)
+                        == Some(crate::store::DocKind::WorkOrder)
+                    {
+                        self.fw.set_refetch(&r.doc_id, true)?;
+                    }
                     self.listener.on_event(SyncEvent::Refused {
                         doc_id: r.doc_id.clone(),
                         reason: reason.clone(),
@@ -511,6 +517,7 @@ impl SyncClient {
         }
         // Only now, with everything imported, does the cursor move.
         self.fw.set_sync_cursor(resp.cursor)?;
+        changed.extend(self.refetch()?);
         if !changed.is_empty() {
             changed.sort();
             changed.dedup();
@@ -518,6 +525,37 @@ impl SyncClient {
                 .on_event(SyncEvent::OrdersChanged { ids: changed });
         }
         Ok(resp.more)
+    }
+}
+
+impl SyncClient {
+    /// Replace the copies marked after a refusal with the server's; returns
+    /// the orders that changed. An order the server no longer gives this
+    /// engineer is left to the pull's removals.
+    fn refetch(&self) -> Result<Vec<String>, SyncError> {
+        let mut changed = Vec::new();
+        for doc_id in self.fw.refetch_pending()? {
+            let response = self
+                .http
+                .get(format!("{}/v1/docs/{doc_id}", self.url))
+                .bearer_auth(&self.token)
+                .send()
+                .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+            match response.status().as_u16() {
+                200 => {
+                    let bytes = response
+                        .bytes()
+                        .map_err(|e| SyncError::Network(e.without_url().to_string()))?;
+                    if self.fw.replace_with_server_copy(&doc_id, &bytes)? {
+                        changed.push(doc_id);
+                    }
+                }
+                401 => return Err(SyncError::Unauthorized),
+                403 | 404 => self.fw.set_refetch(&doc_id, false)?,
+                status => return Err(SyncError::Server { status }),
+            }
+        }
+        Ok(changed)
     }
 }
 
