@@ -25,6 +25,13 @@ fn setup() -> (tempfile::TempDir, Server, Desk, BoardClient) {
     (dir, server, desk, board)
 }
 
+/// Take an order through the intake form; returns its id.
+fn take_order(b: &mut BoardClient, csrf: &str, name: &str) -> String {
+    let p = b.post("/board/intake", &valid_intake(csrf, name)).unwrap();
+    assert_eq!(p.status, 303, "{}", p.body);
+    p.location.unwrap().rsplit('/').next().unwrap().to_string()
+}
+
 fn order_count(desk: &Desk) -> usize {
     desk.ok("GET", "/api/orders?limit=500", None)
         .unwrap()
@@ -220,12 +227,7 @@ fn the_intake_form_shows_every_problem_next_to_its_field_and_stores_nothing() {
 fn assignment_checks_its_token_and_the_engineer() {
     let (_dir, _server, desk, mut b) = setup();
     let csrf = b.csrf().unwrap();
-    let id = b
-        .post("/board/intake", &valid_intake(&csrf, "A"))
-        .unwrap()
-        .location
-        .unwrap();
-    let id = id.rsplit('/').next().unwrap();
+    let id = take_order(&mut b, &csrf, "A");
     let path = format!("/board/orders/{id}/assign");
 
     assert_eq!(
@@ -656,12 +658,7 @@ fn statistics_are_for_the_supervisor_with_charts_and_csv() {
 fn registering_a_complaint_needs_what_and_a_category() {
     let (_dir, _server, desk, mut b) = setup();
     let csrf = b.csrf().unwrap();
-    let id = b
-        .post("/board/intake", &valid_intake(&csrf, "C"))
-        .unwrap()
-        .location
-        .unwrap();
-    let id = id.rsplit('/').next().unwrap().to_string();
+    let id = take_order(&mut b, &csrf, "C");
     let path = format!("/board/orders/{id}/complaints");
     let complaints = || {
         desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap()["order"]["complaints"]
