@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::pages::{parse, refusal, tenant_store, when, words};
+use super::pages::{label, parse, refusal, tenant_store, when};
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("repair_quality", "repair quality"),
@@ -73,7 +73,7 @@ fn render(
                     " " span.badge.stage { (complaint_stage_name(c.stage)) }
                 }
                 p { (c.what) }
-                p { small { "registered " (when(c.registered_at_ms)) " by " (c.by) " · " (words(&serde_json::to_value(c.category).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())) } }
+                p { small { "registered " (when(c.registered_at_ms)) " by " (c.by) " · " (label(&c.category)) } }
                 @if let Some(r) = &c.responsible { p { "Responsible: " (r) @if !c.team.is_empty() { " · team: " (c.team.join(", ")) } } }
                 @if let Some(f) = &c.investigation { p { "Findings: " (f) } }
                 @if !c.proposals.is_empty() { p { "Proposed: " } ol { @for p in &c.proposals { li { (p) @if c.resolution.as_deref() == Some(p.as_str()) { " " span.badge.valid { "chosen" } } } } } }

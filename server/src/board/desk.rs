@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::pages::{internal, left, now_ms, parse, refusal, tenant_store, when, words};
+use super::pages::{internal, label, left, now_ms, parse, refusal, tenant_store, when};
 
 /// Every order of the tenant with `statuses` (all if empty), as views.
 pub(crate) fn views(fw: &Fieldwork, statuses: &[Status]) -> Result<Vec<OrderView>, Denied> {
@@ -98,7 +98,7 @@ fn render_follow_ups(
                             br; small { (o.intake.product.model) " · " (o.assignee.clone().unwrap_or_default()) }
                         }
                         td { span.badge data-due=(at) { (left(at - now)) } br; small { (when(*at)) } }
-                        td { @match &o.satisfaction { Some(s) => { (words(&serde_json::to_value(s.rating).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())) }, None => { "—" } } }
+                        td { @match &o.satisfaction { Some(s) => { (label(&s.rating)) }, None => { "—" } } }
                         td {
                             form.follow-up method="post" action={ "/board/orders/" (o.id) "/follow-up" } {
                                 input type="hidden" name="csrf" value=(u.csrf);

@@ -30,7 +30,7 @@ pub(crate) fn words(s: &str) -> String {
     s.replace('_', " ")
 }
 
-fn label<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn label<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(words))
