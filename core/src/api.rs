@@ -250,6 +250,34 @@ struct Inner {
     orders: HashMap<String, WorkOrder>,
 }
 
+/// [`Inner`] for one call; leaves the store (releasing a shared
+/// database's lock) when dropped.
+struct Locked<'a> {
+    g: MutexGuard<'a, Inner>,
+    entered: bool,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.g
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.g
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if self.entered {
+            self.g.store.leave();
+        }
+    }
+}
+
 /// Hydrated orders kept in memory.
 const CACHE_ORDERS: usize = 256;
 
@@ -291,7 +319,7 @@ impl Fieldwork {
             .check()
             .map_err(|reason| validate::invalid("policy", reason))?;
         validate::required("user", &config.user, MAX_CODE_CHARS)?;
-        let store = Store::open(path.as_ref(), config.policy)?;
+        let mut store = Store::open(path.as_ref(), config.policy)?;
         let device_id = match store.meta(META_DEVICE)? {
             Some(d) => d,
             None => {
@@ -321,29 +349,52 @@ impl Fieldwork {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    /// This process's state, without touching the database.
+    fn local(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the store half-written
-        // (SQLite rolls back), so a poisoned lock is safe to take over.
+        // (the database rolls back), so a poisoned lock is safe to take over.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The state for a call that reads or writes the store. On a database
+    /// several server processes share, this also takes the database's lock
+    /// (released when the guard drops) and forgets what others changed.
+    fn lock(&self) -> std::result::Result<Locked<'_>, StoreError> {
+        let mut locked = Locked {
+            g: self.local(),
+            entered: false,
+        };
+        let changed = locked.g.store.enter()?;
+        locked.entered = true;
+        if changed.any {
+            for d in &changed.docs {
+                locked.g.orders.remove(d);
+            }
+            // Stay ahead of the clock other processes recorded.
+            if let Some(seen) = locked.g.store.meta(META_HLC)?.and_then(|h| Hlc::decode(&h)) {
+                locked.g.hlc.observe(seen);
+            }
+        }
+        Ok(locked)
+    }
+
     pub fn device_id(&self) -> String {
-        self.lock().device_id.clone()
+        self.local().device_id.clone()
     }
 
     pub fn user(&self) -> String {
-        self.lock().user.clone()
+        self.local().user.clone()
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.lock().clock.now_ms()
+        self.local().clock.now_ms()
     }
 
     // ---- intake and desk --------------------------------------------------
 
     /// Take in a request; returns the new order's id.
     pub fn create_order(&self, intake: Intake) -> Result<String> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let now = g.clock.now_ms();
         validate::intake(&intake, now)?;
         let order = WorkOrder::from_intake(new_id("wo"), now, g.acting_user(), intake);
@@ -439,7 +490,7 @@ impl Fieldwork {
         validate::required("fault_code", &d.fault_code, MAX_CODE_CHARS)?;
         validate::required("findings", &d.findings, MAX_TEXT_CHARS)?;
         validate::amount("estimate", d.estimate_minor)?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let catalog = g.catalog()?;
         for sku in &d.planned_parts {
             if !catalog.parts.contains_key(sku) {
@@ -563,7 +614,7 @@ impl Fieldwork {
     ) -> Result<String> {
         validate::required("sku", sku, MAX_CODE_CHARS)?;
         validate::quantity("qty", qty)?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let catalog = g.catalog()?;
         let part = catalog.parts.get(sku).ok_or_else(|| Error::UnknownSku {
             sku: sku.to_string(),
@@ -692,7 +743,7 @@ impl Fieldwork {
         validate::required("signer_name", &c.signer_name, MAX_NAME_CHARS)?;
         validate::required("scope", &c.scope, MAX_TEXT_CHARS)?;
         validate::strokes("strokes", &c.strokes, c.accepted)?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         if !c.parts.is_empty() {
             let catalog = g.catalog()?;
             if let Some(sku) = c.parts.iter().find(|s| !catalog.parts.contains_key(*s)) {
@@ -754,7 +805,7 @@ impl Fieldwork {
 
     /// The service report the customer reads before signing.
     pub fn service_report(&self, id: &str) -> Result<String> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let o = g.load_order(id)?;
         Ok(render_report(&o, g.store.policy()))
     }
@@ -1111,13 +1162,14 @@ impl Fieldwork {
         ] {
             validate::optional(field, v.as_deref(), MAX_NAME_CHARS)?;
         }
-        let g = self.lock();
-        Ok(g.store.list_orders(filter, g.clock.now_ms())?)
+        let mut g = self.lock()?;
+        let now = g.clock.now_ms();
+        Ok(g.store.list_orders(filter, now)?)
     }
 
     /// One order with its SLA clocks, signature validity, fees and conflicts.
     pub fn order(&self, id: &str) -> Result<OrderView> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let order = g.load_order(id)?;
         let now = g.clock.now_ms();
         let stock: Option<BTreeMap<String, i64>> = match &order.assignee {
@@ -1156,7 +1208,7 @@ impl Fieldwork {
         if DocKind::of_id(&id) != Some(DocKind::VanStock) {
             return Err(validate::invalid("engineer", "is not usable in a document id").into());
         }
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         if g.store.contains(&id)? {
             return Ok(());
         }
@@ -1185,7 +1237,7 @@ impl Fieldwork {
         if part.low_stock_threshold < 0 {
             return Err(validate::invalid("low_stock_threshold", "must not be negative").into());
         }
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let mut catalog = g.catalog()?;
         catalog.parts.insert(part.sku.clone(), part);
         g.save_doc(
@@ -1198,7 +1250,7 @@ impl Fieldwork {
     }
 
     pub fn catalog(&self) -> Result<Vec<CatalogPart>> {
-        Ok(self.lock().catalog()?.parts.into_values().collect())
+        Ok(self.lock()?.catalog()?.parts.into_values().collect())
     }
 
     /// Parts received into the van.
@@ -1238,7 +1290,7 @@ impl Fieldwork {
     ) -> Result<()> {
         validate::required("sku", sku, MAX_CODE_CHARS)?;
         validate::quantity("qty", qty)?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         if !g.catalog()?.parts.contains_key(sku) {
             return Err(Error::UnknownSku {
                 sku: sku.to_string(),
@@ -1270,7 +1322,7 @@ impl Fieldwork {
 
     /// The signed-in engineer's van: levels with reorder hints, from rows.
     pub fn van_stock(&self) -> Result<Vec<StockLevel>> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let catalog = g.catalog()?;
         let engineer = g.acting_user();
         let levels = g.store.stock_levels(&engineer)?;
@@ -1290,7 +1342,7 @@ impl Fieldwork {
     }
 
     pub fn stock_ledger(&self) -> Result<Vec<StockMovement>> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let id = stock_doc_id(&g.user);
         if !g.store.contains(&id)? {
             return Ok(vec![]);
@@ -1303,7 +1355,7 @@ impl Fieldwork {
 
     /// Current heads of a document, hex encoded.
     pub fn heads(&self, doc_id: &str) -> Result<Vec<String>> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let doc = g.doc(doc_id)?;
         Ok(doc.get_heads().iter().map(|h| h.to_string()).collect())
     }
@@ -1313,7 +1365,7 @@ impl Fieldwork {
     /// receiver's own heads can be passed as they are; empty: everything).
     pub fn export_changes(&self, doc_id: &str, since: &[String]) -> Result<Vec<u8>> {
         let heads = parse_heads(since)?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let doc = g.doc(doc_id)?;
         let known: Vec<ChangeHash> = heads
             .into_iter()
@@ -1327,13 +1379,13 @@ impl Fieldwork {
     pub fn import_changes(&self, doc_id: &str, bytes: &[u8]) -> Result<ImportOutcome> {
         let kind = DocKind::of_id(doc_id)
             .ok_or_else(|| validate::invalid("doc_id", "is not a document id"))?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         g.import(doc_id, kind, bytes, None)
     }
 
     /// Every document id held, of each kind (orders, van stock, catalog).
     pub fn document_ids(&self) -> Result<Vec<String>> {
-        let g = self.lock();
+        let mut g = self.lock()?;
         let mut ids = Vec::new();
         for k in [DocKind::WorkOrder, DocKind::VanStock, DocKind::Catalog] {
             ids.extend(g.store.doc_ids(k)?);
@@ -1344,7 +1396,7 @@ impl Fieldwork {
     /// See [`Store::unsynchronised_for_fixtures`]: benchmark fixtures only.
     #[doc(hidden)]
     pub fn unsynchronised_for_fixtures(&self) -> Result<()> {
-        Ok(self.lock().store.unsynchronised_for_fixtures()?)
+        Ok(self.lock()?.store.unsynchronised_for_fixtures()?)
     }
 
     // ---- sync: the device side -------------------------------------------
@@ -1352,22 +1404,22 @@ impl Fieldwork {
     /// The oldest changes made here that the server has not acknowledged,
     /// about `max_bytes` of them (at least one).
     pub fn outbox(&self, max_bytes: usize) -> Result<Vec<LoggedChange>> {
-        Ok(log::oldest(self.lock().store.conn(), max_bytes)?)
+        Ok(log::oldest(self.lock()?.store.db(), max_bytes)?)
     }
 
     /// The server acknowledged (or finally refused) these outbox entries.
     pub fn acknowledge(&self, seqs: &[i64]) -> Result<()> {
-        Ok(log::delete(self.lock().store.conn_mut(), seqs)?)
+        Ok(log::delete(self.lock()?.store.db(), seqs)?)
     }
 
     /// Changes waiting in the outbox.
     pub fn pending_changes(&self) -> Result<i64> {
-        Ok(log::pending(self.lock().store.conn())?)
+        Ok(log::pending(self.lock()?.store.db())?)
     }
 
     /// How far this device has pulled the server's log.
     pub fn sync_cursor(&self) -> Result<i64> {
-        let g = self.lock();
+        let mut g = self.lock()?;
         Ok(g.store
             .meta(META_CURSOR)?
             .and_then(|c| c.parse().ok())
@@ -1376,7 +1428,7 @@ impl Fieldwork {
 
     pub fn set_sync_cursor(&self, cursor: i64) -> Result<()> {
         Ok(self
-            .lock()
+            .lock()?
             .store
             .set_meta(META_CURSOR, &cursor.to_string())?)
     }
@@ -1387,7 +1439,7 @@ impl Fieldwork {
     /// is finished on the next sync.
     pub fn refetch_pending(&self) -> Result<Vec<String>> {
         Ok(self
-            .lock()
+            .lock()?
             .store
             .meta(META_REFETCH)?
             .map(|v| {
@@ -1406,7 +1458,7 @@ impl Fieldwork {
         if pending {
             list.push(doc_id.to_string());
         }
-        Ok(self.lock().store.set_meta(META_REFETCH, &list.join(","))?)
+        Ok(self.lock()?.store.set_meta(META_REFETCH, &list.join(","))?)
     }
 
     /// Replace this device's copy of an order with the server's whole
@@ -1425,8 +1477,8 @@ impl Fieldwork {
             .map_err(|e| malformed(e.to_string()))?;
         check_kind(&probe, DocKind::WorkOrder).map_err(malformed)?;
         let replaced = {
-            let mut g = self.lock();
-            if log::pending_for(g.store.conn(), doc_id)? > 0 {
+            let mut g = self.lock()?;
+            if log::pending_for(g.store.db(), doc_id)? > 0 {
                 false
             } else {
                 g.orders.remove(doc_id);
@@ -1444,8 +1496,8 @@ impl Fieldwork {
     /// Drop an order that was reassigned away, unless changes made here are
     /// still waiting to reach the server. Returns whether it was dropped.
     pub fn forget_if_synced(&self, doc_id: &str) -> Result<bool> {
-        let mut g = self.lock();
-        if log::pending_for(g.store.conn(), doc_id)? > 0 {
+        let mut g = self.lock()?;
+        if log::pending_for(g.store.db(), doc_id)? > 0 {
             return Ok(false);
         }
         g.orders.remove(doc_id);
@@ -1459,7 +1511,7 @@ impl Fieldwork {
     /// records which engineer may see which order.
     pub fn open_server(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
         let fw = Fieldwork::open(path, config)?;
-        fw.lock().store.keep_grants();
+        fw.local().store.keep_grants();
         Ok(fw)
     }
 
@@ -1473,7 +1525,7 @@ impl Fieldwork {
         bytes: &[u8],
     ) -> Result<(), PushRefusal> {
         let kind = self.check_push(device_id, engineer, doc_id, bytes)?;
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         match g.import(doc_id, kind, bytes, Some(device_id)) {
             Ok(_) => Ok(()),
             Err(Error::Store(e)) => Err(PushRefusal::Store(e)),
@@ -1505,7 +1557,7 @@ impl Fieldwork {
                 "a change was not made by this device".into(),
             ));
         }
-        let g = self.lock();
+        let mut g = self.lock()?;
         let exists = g.store.contains(doc_id)?;
         match kind {
             DocKind::Catalog => {
@@ -1518,9 +1570,7 @@ impl Fieldwork {
                     "another engineer's van stock".into(),
                 ));
             }
-            DocKind::WorkOrder
-                if exists && !log::ever_granted(g.store.conn(), doc_id, engineer)? =>
-            {
+            DocKind::WorkOrder if exists && !log::ever_granted(g.store.db(), doc_id, engineer)? => {
                 return Err(PushRefusal::Forbidden(
                     "the order was never assigned to this engineer".into(),
                 ));
@@ -1553,7 +1603,7 @@ impl Fieldwork {
         limit: usize,
     ) -> Result<PullPlan> {
         Ok(log::plan_pull(
-            self.lock().store.conn(),
+            self.lock()?.store.db(),
             engineer,
             device_id,
             cursor,
@@ -1563,22 +1613,22 @@ impl Fieldwork {
 
     /// Whether `engineer` may read `doc_id` now.
     pub fn readable_by(&self, doc_id: &str, engineer: &str) -> Result<bool> {
-        let g = self.lock();
+        let mut g = self.lock()?;
         Ok(match DocKind::of_id(doc_id) {
             Some(DocKind::Catalog) => true,
             Some(DocKind::VanStock) => doc_id == stock_doc_id(engineer),
-            Some(DocKind::WorkOrder) => log::granted_now(g.store.conn(), doc_id, engineer)?,
+            Some(DocKind::WorkOrder) => log::granted_now(g.store.db(), doc_id, engineer)?,
             None => false,
         })
     }
 
     /// The newest position of the change log.
     pub fn log_position(&self) -> Result<i64> {
-        Ok(log::max_seq(self.lock().store.conn())?)
+        Ok(log::max_seq(self.lock()?.store.db())?)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.lock().store.integrity_check()?)
+        Ok(self.lock()?.store.integrity_check()?)
     }
 
     fn edit_order<T>(
@@ -1587,7 +1637,7 @@ impl Fieldwork {
         intent: &str,
         f: impl FnOnce(&mut WorkOrder, &mut Cx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let mut g = self.lock();
+        let mut g = self.lock()?;
         let mut o = g.load_order(id)?;
         let mut cx = g.cx();
         let out = f(&mut o, &mut cx)?;
@@ -1751,7 +1801,7 @@ impl Inner {
     }
 
     /// The signed-in engineer's on-hand count of `sku`, from the rows.
-    fn on_hand(&self, sku: &str) -> Result<i64> {
+    fn on_hand(&mut self, sku: &str) -> Result<i64> {
         Ok(self
             .store
             .stock_levels(&self.user)?

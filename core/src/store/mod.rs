@@ -4,16 +4,20 @@
 //! same transaction as the document so a list never loads a document.
 //!
 //! One writer connection; documents recently used stay decoded in memory.
+//! The SQL runs on a [`Backend`]: the embedded SQLite here, PostgreSQL in
+//! the server. Where several processes share one database, each call takes
+//! the database's lock and first drops what other processes have changed.
 
 pub mod log;
 mod rows;
+pub mod sql;
 
 pub use rows::{OrderFilter, OrderRow, OrderSort};
 
 use crate::model::{VanStock, WorkOrder};
 use crate::policy::Policy;
 use automerge::{AutoCommit, ChangeHash};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use sql::{Backend, Dialect, SqlError, SqliteBackend, params, query_opt};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -39,7 +43,22 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// The schema version this build writes.
+/// PostgreSQL's migrations, numbered on their own: the same tables in
+/// PostgreSQL's types, plus what processes sharing them need (the write
+/// generation).
+const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    sql: include_str!("migrations/postgres/001_store.sql"),
+    rebuild: false,
+}];
+
+fn migrations(dialect: Dialect) -> &'static [Migration] {
+    match dialect {
+        Dialect::Sqlite => MIGRATIONS,
+        Dialect::Postgres => POSTGRES_MIGRATIONS,
+    }
+}
+
+/// The schema version this build writes (SQLite).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// After this many incremental chunks a document is saved whole again.
@@ -51,7 +70,7 @@ const CACHE_DOCS: usize = 256;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] SqlError),
     #[error(
         "the store was written by a newer Fieldwork (schema {found}, this build knows up to {supported}); update the app"
     )]
@@ -133,27 +152,28 @@ pub(crate) enum Rows<'a> {
 
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    db: Box<dyn Backend>,
     cache: HashMap<String, AutoCommit>,
     policy: Policy,
     /// The server's store: it keeps who may see which order (grants).
     keeps_grants: bool,
+    /// Shared databases: the write generation the cache matches.
+    seen_generation: i64,
 }
 
-fn set_pragmas(conn: &Connection) -> Result<(), StoreError> {
-    // All pragmas in one place. WAL + synchronous=FULL: a returned commit
-    // survives power loss (docs/decisions/0002-durability.md). temp_store=2
-    // avoids temp files, which fail on some Android devices.
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "temp_store", 2)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(())
+/// What [`Store::enter`] found other processes changed since this one last
+/// held the lock.
+#[derive(Debug, Default)]
+pub(crate) struct Changed {
+    /// Documents written elsewhere: their decoded copies were dropped.
+    pub docs: Vec<String>,
+    /// Something was written elsewhere (`meta` too: the clock).
+    pub any: bool,
 }
 
 impl Store {
-    /// Open (creating if missing) and migrate to [`SCHEMA_VERSION`].
+    /// Open (creating if missing) the SQLite file at `path` and migrate to
+    /// [`SCHEMA_VERSION`].
     pub fn open(path: &Path, policy: Policy) -> Result<Store, StoreError> {
         Self::open_at_version(path, policy, SCHEMA_VERSION)
     }
@@ -162,42 +182,54 @@ impl Store {
     /// older release made.
     #[doc(hidden)]
     pub fn open_at_version(path: &Path, policy: Policy, version: i64) -> Result<Store, StoreError> {
-        let conn = Connection::open(path)?;
-        set_pragmas(&conn)?;
+        Self::open_backend_at(Box::new(SqliteBackend::open(path)?), policy, version)
+    }
+
+    /// Open a store on any backend (the server's PostgreSQL) and migrate it.
+    pub fn open_backend(db: Box<dyn Backend>, policy: Policy) -> Result<Store, StoreError> {
+        Self::open_backend_at(db, policy, i64::MAX)
+    }
+
+    fn open_backend_at(
+        db: Box<dyn Backend>,
+        policy: Policy,
+        version: i64,
+    ) -> Result<Store, StoreError> {
         let mut store = Store {
-            conn,
+            db,
             cache: HashMap::new(),
             policy,
             keeps_grants: false,
+            seen_generation: -1,
         };
-        store.migrate(version)?;
+        // Processes sharing a database migrate one at a time.
+        store.db.lock_exclusive()?;
+        let migrated = store.migrate(version);
+        store.db.unlock_exclusive()?;
+        migrated?;
         Ok(store)
     }
 
     fn migrate(&mut self, target: i64) -> Result<(), StoreError> {
-        let found: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                found,
-                supported: SCHEMA_VERSION,
-            });
+        let all = migrations(self.db.dialect());
+        let supported = all.len() as i64;
+        let found = self.db.schema_version()?;
+        if found > supported {
+            return Err(StoreError::NewerSchema { found, supported });
         }
-        for version in (found + 1)..=target {
-            let Some(m) = usize::try_from(version - 1)
-                .ok()
-                .and_then(|i| MIGRATIONS.get(i))
-            else {
+        for version in (found + 1)..=target.min(supported) {
+            let Some(m) = usize::try_from(version - 1).ok().and_then(|i| all.get(i)) else {
                 break;
             };
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(m.sql)?;
-            if m.rebuild {
-                rebuild_rows(&tx, &self.policy)?;
-            }
-            tx.pragma_update(None, "user_version", version)?;
-            tx.commit()?;
+            let policy = &self.policy;
+            sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
+                db.execute_batch(m.sql)?;
+                if m.rebuild {
+                    rebuild_rows(db, policy)?;
+                }
+                db.set_schema_version(version)?;
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -205,9 +237,8 @@ impl Store {
     /// Turn off fsync for this connection: only for building benchmark
     /// fixtures, never in an app (a power cut could then lose commits).
     #[doc(hidden)]
-    pub fn unsynchronised_for_fixtures(&self) -> Result<(), StoreError> {
-        self.conn.pragma_update(None, "synchronous", "OFF")?;
-        Ok(())
+    pub fn unsynchronised_for_fixtures(&mut self) -> Result<(), StoreError> {
+        Ok(self.db.unsynchronised()?)
     }
 
     /// Make this the server's store: it records grants as orders are assigned.
@@ -215,72 +246,105 @@ impl Store {
         self.keeps_grants = true;
     }
 
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    pub(crate) fn db(&mut self) -> &mut dyn Backend {
+        self.db.as_mut()
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+    /// Begin a call. On a database other processes share, take its lock and
+    /// drop the decoded copies of documents they wrote since this process
+    /// last held it. Every successful `enter` is followed by [`Store::leave`].
+    pub(crate) fn enter(&mut self) -> Result<Changed, StoreError> {
+        if !self.db.is_shared() {
+            return Ok(Changed::default());
+        }
+        self.db.lock_exclusive()?;
+        let result = self.refresh();
+        if result.is_err() {
+            let _ = self.db.unlock_exclusive();
+        }
+        result
+    }
+
+    fn refresh(&mut self) -> Result<Changed, StoreError> {
+        let generation = generation(self.db.as_mut())?;
+        if generation == self.seen_generation {
+            return Ok(Changed::default());
+        }
+        let docs: Vec<String> = self
+            .db
+            .query(
+                "SELECT doc_id FROM documents WHERE generation > ?1",
+                params![self.seen_generation],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?;
+        for d in &docs {
+            self.cache.remove(d);
+        }
+        self.seen_generation = generation;
+        Ok(Changed { docs, any: true })
+    }
+
+    /// End a call: release the shared database's lock.
+    pub(crate) fn leave(&mut self) {
+        if self.db.is_shared() {
+            // A broken connection has lost the lock with it.
+            let _ = self.db.unlock_exclusive();
+        }
     }
 
     /// Drop a document and everything derived from it (an order reassigned
     /// away from this device, once its outbox is empty).
     pub(crate) fn forget(&mut self, doc_id: &str) -> Result<(), StoreError> {
         self.evict(doc_id);
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM orders WHERE id = ?1", [doc_id])?;
-        tx.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [doc_id])?;
-        tx.execute("DELETE FROM documents WHERE doc_id = ?1", [doc_id])?;
-        tx.commit()?;
-        Ok(())
+        sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
+            db.execute("DELETE FROM orders WHERE id = ?1", params![doc_id])?;
+            db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
+            db.execute("DELETE FROM documents WHERE doc_id = ?1", params![doc_id])?;
+            Ok(())
+        })
     }
 
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    pub fn schema_version(&mut self) -> Result<i64, StoreError> {
+        Ok(self.db.schema_version()?)
     }
 
     pub(crate) fn policy(&self) -> &Policy {
         &self.policy
     }
 
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+    pub fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(query_opt(
+            self.db.as_mut(),
+            "SELECT value FROM meta WHERE key = ?1",
+            params![key],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?)
     }
 
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        set_meta(self.db.as_mut(), key, value)
     }
 
-    pub fn contains(&self, doc_id: &str) -> Result<bool, StoreError> {
+    pub fn contains(&mut self, doc_id: &str) -> Result<bool, StoreError> {
         if self.cache.contains_key(doc_id) {
             return Ok(true);
         }
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM documents WHERE doc_id = ?1",
-                [doc_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(query_opt(
+            self.db.as_mut(),
+            "SELECT 1 FROM documents WHERE doc_id = ?1",
+            params![doc_id],
+        )?
+        .is_some())
     }
 
     /// The document, decoded (from the cache or the database).
     pub(crate) fn doc(&mut self, doc_id: &str) -> Result<&mut AutoCommit, StoreError> {
         if !self.cache.contains_key(doc_id) {
-            let doc =
-                load_doc(&self.conn, doc_id)?.ok_or_else(|| StoreError::NotFound(doc_id.into()))?;
+            let doc = load_doc(self.db.as_mut(), doc_id)?
+                .ok_or_else(|| StoreError::NotFound(doc_id.into()))?;
             if self.cache.len() >= CACHE_DOCS {
                 self.cache.clear();
             }
@@ -328,148 +392,202 @@ impl Store {
         writes: &[Write<'_>],
         meta: &[(&str, &str)],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for w in writes {
-            let doc = self
-                .cache
-                .get_mut(w.doc_id)
-                .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
-            write_doc(&tx, w.doc_id, w.kind, doc, &w.heads_before, w.compact)?;
-            if let Some(origin) = w.origin {
-                log::append(&tx, w.doc_id, doc, &w.heads_before, origin)?;
-            }
-            match w.rows {
-                Rows::Order(order) => {
-                    if self.keeps_grants {
-                        log::regrant(&tx, &order.id, order.assignee.as_deref())?;
-                    }
-                    rows::upsert_order(&tx, order, &self.policy)?
+        let Store {
+            db,
+            cache,
+            policy,
+            keeps_grants,
+            seen_generation,
+            ..
+        } = self;
+        let shared = db.is_shared();
+        sql::in_transaction(db.as_mut(), |db| -> Result<(), StoreError> {
+            let generation = if shared {
+                Some(next_generation(db)?)
+            } else {
+                None
+            };
+            for w in writes {
+                let doc = cache
+                    .get_mut(w.doc_id)
+                    .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
+                write_doc(db, w.doc_id, w.kind, doc, &w.heads_before, w.compact)?;
+                if let Some(g) = generation {
+                    db.execute(
+                        "UPDATE documents SET generation = ?2 WHERE doc_id = ?1",
+                        params![w.doc_id, g],
+                    )?;
                 }
-                Rows::Stock { engineer, levels } => rows::replace_stock(&tx, engineer, levels)?,
-                Rows::None => {}
+                if let Some(origin) = w.origin {
+                    log::append(db, w.doc_id, doc, &w.heads_before, origin)?;
+                }
+                match w.rows {
+                    Rows::Order(order) => {
+                        if *keeps_grants {
+                            log::regrant(db, &order.id, order.assignee.as_deref())?;
+                        }
+                        rows::upsert_order(db, order, policy)?
+                    }
+                    Rows::Stock { engineer, levels } => rows::replace_stock(db, engineer, levels)?,
+                    Rows::None => {}
+                }
             }
-        }
-        for (k, v) in meta {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![k, v],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+            for (k, v) in meta {
+                set_meta(db, k, v)?;
+            }
+            if let Some(g) = generation {
+                // This process holds the lock: nobody else wrote in between.
+                *seen_generation = g;
+            }
+            Ok(())
+        })
     }
 
     pub fn list_orders(
-        &self,
+        &mut self,
         filter: &OrderFilter,
         now_ms: i64,
     ) -> Result<Vec<OrderRow>, StoreError> {
-        rows::list_orders(&self.conn, filter, now_ms)
+        rows::list_orders(self.db.as_mut(), filter, now_ms)
     }
 
     /// Completed repairs of `serial`, for rework detection.
     pub fn prior_repairs(
-        &self,
+        &mut self,
         serial: &str,
         except_id: &str,
     ) -> Result<Vec<crate::rules::rework::PriorRepair>, StoreError> {
-        rows::prior_repairs(&self.conn, serial, except_id)
+        rows::prior_repairs(self.db.as_mut(), serial, except_id)
     }
 
-    pub fn stock_levels(&self, engineer: &str) -> Result<Vec<(String, i64)>, StoreError> {
-        rows::stock_levels(&self.conn, engineer)
+    pub fn stock_levels(&mut self, engineer: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        rows::stock_levels(self.db.as_mut(), engineer)
     }
 
     /// Every document id of a kind, for export and checks.
-    pub fn doc_ids(&self, kind: DocKind) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY doc_id")?;
-        let ids = stmt
-            .query_map([kind.as_str()], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok(ids)
+    pub fn doc_ids(&mut self, kind: DocKind) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .db
+            .query(
+                "SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY doc_id",
+                params![kind.as_str()],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?)
     }
 
-    pub fn integrity_check(&self) -> Result<String, StoreError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    pub fn integrity_check(&mut self) -> Result<String, StoreError> {
+        Ok(self.db.integrity_check()?)
     }
+}
+
+fn set_meta(db: &mut dyn Backend, key: &str, value: &str) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The write generation of a shared database: bumped by every write.
+fn generation(db: &mut dyn Backend) -> Result<i64, StoreError> {
+    Ok(
+        query_opt(db, "SELECT generation FROM store_generation", &[])?
+            .map(|r| r.int(0))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+fn next_generation(db: &mut dyn Backend) -> Result<i64, StoreError> {
+    db.execute(
+        "UPDATE store_generation SET generation = generation + 1",
+        &[],
+    )?;
+    generation(db)
 }
 
 /// Append the change since `heads_before` as a chunk, or compact, or insert a new document.
 fn write_doc(
-    tx: &Transaction<'_>,
+    db: &mut dyn Backend,
     doc_id: &str,
     kind: DocKind,
     doc: &mut AutoCommit,
     heads_before: &[ChangeHash],
     compact: bool,
 ) -> Result<(), StoreError> {
-    let existing: Option<i64> = tx
-        .prepare_cached("SELECT chunk_count FROM documents WHERE doc_id = ?1")?
-        .query_row([doc_id], |r| r.get(0))
-        .optional()?;
-    let Some(count) = existing else {
-        tx.prepare_cached(
+    let existing = query_opt(
+        db,
+        "SELECT chunk_count FROM documents WHERE doc_id = ?1",
+        params![doc_id],
+    )?;
+    let Some(existing) = existing else {
+        db.execute(
             "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, ?2, ?3, 0)",
-        )?
-        .execute(params![doc_id, kind.as_str(), doc.save()])?;
+            params![doc_id, kind.as_str(), &doc.save()],
+        )?;
         return Ok(());
     };
+    let count = existing.int(0)?;
     let chunk = doc.save_after(heads_before);
     if chunk.is_empty() {
         return Ok(());
     }
     if compact || count + 1 >= COMPACT_EVERY {
-        tx.prepare_cached("DELETE FROM doc_chunks WHERE doc_id = ?1")?
-            .execute([doc_id])?;
-        tx.prepare_cached("UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1")?
-            .execute(params![doc_id, doc.save()])?;
+        db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
+        db.execute(
+            "UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1",
+            params![doc_id, &doc.save()],
+        )?;
     } else {
-        tx.prepare_cached("INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)")?
-            .execute(params![doc_id, count + 1, chunk])?;
-        tx.prepare_cached("UPDATE documents SET chunk_count = ?2 WHERE doc_id = ?1")?
-            .execute(params![doc_id, count + 1])?;
+        db.execute(
+            "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![doc_id, count + 1, &chunk],
+        )?;
+        db.execute(
+            "UPDATE documents SET chunk_count = ?2 WHERE doc_id = ?1",
+            params![doc_id, count + 1],
+        )?;
     }
     Ok(())
 }
 
-fn load_doc(conn: &Connection, doc_id: &str) -> Result<Option<AutoCommit>, StoreError> {
-    let snapshot: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT snapshot FROM documents WHERE doc_id = ?1",
-            [doc_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(snapshot) = snapshot else {
+fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, StoreError> {
+    let Some(mut row) = query_opt(
+        db,
+        "SELECT snapshot FROM documents WHERE doc_id = ?1",
+        params![doc_id],
+    )?
+    else {
         return Ok(None);
     };
+    let snapshot = row.take_blob(0)?;
     let corrupt = |e: automerge::AutomergeError| StoreError::Corrupt {
         doc_id: doc_id.into(),
         reason: e.to_string(),
     };
     let mut doc = AutoCommit::load(&snapshot).map_err(corrupt)?;
-    let mut stmt =
-        conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
-    let chunks = stmt.query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?;
-    for chunk in chunks {
-        doc.load_incremental(&chunk?).map_err(corrupt)?;
+    let chunks = db.query(
+        "SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
+        params![doc_id],
+    )?;
+    for mut chunk in chunks {
+        doc.load_incremental(&chunk.take_blob(0)?)
+            .map_err(corrupt)?;
     }
     Ok(Some(doc))
 }
 
 /// Recompute every materialised row from the documents (used by migrations
 /// that add columns, and by repair after corruption).
-fn rebuild_rows(tx: &Transaction<'_>, policy: &Policy) -> Result<(), StoreError> {
-    let ids: Vec<(String, String)> = {
-        let mut stmt = tx.prepare("SELECT doc_id, kind FROM documents")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
-    };
+fn rebuild_rows(tx: &mut dyn Backend, policy: &Policy) -> Result<(), StoreError> {
+    let ids: Vec<(String, String)> = tx
+        .query("SELECT doc_id, kind FROM documents", &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect::<Result<_, SqlError>>()?;
     for (id, kind) in ids {
         let Some(doc) = load_doc(tx, &id)? else {
             continue;

@@ -2,10 +2,10 @@
 //! with the shared rules and written in the document's transaction.
 
 use super::StoreError;
+use super::sql::{Backend, Param, Row, SqlError, params};
 use crate::model::{FaultKind, PartState, Priority, Status, WorkOrder};
 use crate::policy::Policy;
 use crate::rules::{lifecycle, rework::PriorRepair, sla};
-use rusqlite::{Connection, Row, ToSql, Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -96,13 +96,13 @@ impl OrderFilter {
 
 /// Write the order's row, including the rework lookup columns.
 pub(super) fn upsert_order(
-    tx: &Transaction<'_>,
+    db: &mut dyn Backend,
     order: &WorkOrder,
     policy: &Policy,
 ) -> Result<(), StoreError> {
     let r = &OrderRow::of(order, policy);
     let fault_kind: Option<&str> = None;
-    tx.prepare_cached(
+    db.execute(
         "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms,
              next_due_at_ms, next_due_clock, updated_at_ms, serial, fault_code, fault_kind,
              parts_replaced, repaired_at_ms, is_open)
@@ -113,112 +113,119 @@ pub(super) fn upsert_order(
              next_due_at_ms = excluded.next_due_at_ms, next_due_clock = excluded.next_due_clock,
              updated_at_ms = excluded.updated_at_ms, serial = excluded.serial,
              fault_code = excluded.fault_code, is_open = excluded.is_open",
-    )?
-    .execute(params![
-        r.id,
-        r.status.as_str(),
-        r.urgent,
-        r.assignee,
-        r.customer_name,
-        r.created_at_ms,
-        r.next_due_at_ms,
-        r.next_due_clock,
-        r.updated_at_ms,
-        r.serial,
-        r.fault_code,
-        fault_kind,
-        r.is_open,
-    ])?;
-    upsert_repair_facts(tx, order)
+        params![
+            &r.id,
+            r.status.as_str(),
+            r.urgent,
+            &r.assignee,
+            &r.customer_name,
+            r.created_at_ms,
+            &r.next_due_at_ms,
+            &r.next_due_clock,
+            r.updated_at_ms,
+            &r.serial,
+            &r.fault_code,
+            fault_kind,
+            r.is_open,
+        ],
+    )?;
+    upsert_repair_facts(db, order)
 }
 
 /// The rework lookup columns.
-fn upsert_repair_facts(tx: &Transaction<'_>, order: &WorkOrder) -> Result<(), StoreError> {
+fn upsert_repair_facts(db: &mut dyn Backend, order: &WorkOrder) -> Result<(), StoreError> {
     let kind = order.diagnosis.as_ref().map(|d| match d.kind {
         FaultKind::Software => "software",
         FaultKind::Hardware => "hardware",
     });
     let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
     let repaired = lifecycle::first_entered(order, Status::Repaired);
-    tx.prepare_cached(
+    db.execute(
         "UPDATE orders SET fault_kind = ?2, parts_replaced = ?3, repaired_at_ms = ?4 WHERE id = ?1",
-    )?
-    .execute(params![order.id, kind, parts_replaced, repaired])?;
+        params![&order.id, kind, parts_replaced, repaired],
+    )?;
     Ok(())
 }
 
 pub(super) fn replace_stock(
-    tx: &Transaction<'_>,
+    db: &mut dyn Backend,
     engineer: &str,
     levels: &BTreeMap<String, i64>,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM stock_levels WHERE engineer = ?1")?
-        .execute([engineer])?;
-    let mut ins =
-        tx.prepare_cached("INSERT INTO stock_levels (engineer, sku, on_hand) VALUES (?1, ?2, ?3)")?;
+    db.execute(
+        "DELETE FROM stock_levels WHERE engineer = ?1",
+        params![engineer],
+    )?;
     for (sku, on_hand) in levels {
-        ins.execute(params![engineer, sku, on_hand])?;
+        db.execute(
+            "INSERT INTO stock_levels (engineer, sku, on_hand) VALUES (?1, ?2, ?3)",
+            params![engineer, sku, *on_hand],
+        )?;
     }
     Ok(())
 }
 
 pub(super) fn stock_levels(
-    conn: &Connection,
+    db: &mut dyn Backend,
     engineer: &str,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT sku, on_hand FROM stock_levels WHERE engineer = ?1 ORDER BY sku")?;
-    let rows = stmt
-        .query_map([engineer], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    Ok(db
+        .query(
+            "SELECT sku, on_hand FROM stock_levels WHERE engineer = ?1 ORDER BY sku",
+            params![engineer],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.int(1)?)))
+        .collect::<Result<_, SqlError>>()?)
 }
 
 pub(super) fn prior_repairs(
-    conn: &Connection,
+    db: &mut dyn Backend,
     serial: &str,
     except_id: &str,
 ) -> Result<Vec<PriorRepair>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, serial, fault_code, fault_kind, parts_replaced, repaired_at_ms FROM orders
-         WHERE serial = ?1 AND id <> ?2 AND fault_code IS NOT NULL AND repaired_at_ms IS NOT NULL",
-    )?;
-    let rows = stmt
-        .query_map(params![serial, except_id], |r| {
-            let kind: Option<String> = r.get(3)?;
+    Ok(db
+        .query(
+            "SELECT id, serial, fault_code, fault_kind, parts_replaced, repaired_at_ms FROM orders
+             WHERE serial = ?1 AND id <> ?2 AND fault_code IS NOT NULL AND repaired_at_ms IS NOT NULL
+             ORDER BY repaired_at_ms, id",
+            params![serial, except_id],
+        )?
+        .iter()
+        .map(|r| {
+            let kind = r.opt_text(3)?;
             Ok(PriorRepair {
-                order_id: r.get(0)?,
-                serial: r.get(1)?,
-                fault_code: r.get(2)?,
+                order_id: r.text(0)?,
+                serial: r.text(1)?,
+                fault_code: r.text(2)?,
                 kind: if kind.as_deref() == Some("software") {
                     FaultKind::Software
                 } else {
                     FaultKind::Hardware
                 },
-                parts_replaced: r.get(4)?,
-                repaired_at_ms: r.get(5)?,
+                parts_replaced: r.bool(4)?,
+                repaired_at_ms: r.int(5)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+        })
+        .collect::<Result<_, SqlError>>()?)
 }
 
-fn row_of(r: &Row<'_>, now_ms: i64) -> rusqlite::Result<OrderRow> {
-    let status: String = r.get(1)?;
-    let next_due: Option<i64> = r.get(6)?;
-    let is_open: bool = r.get(11)?;
+fn row_of(r: &Row, now_ms: i64) -> Result<OrderRow, SqlError> {
+    let status = r.text(1)?;
+    let next_due = r.opt_int(6)?;
+    let is_open = r.bool(11)?;
     Ok(OrderRow {
-        id: r.get(0)?,
+        id: r.text(0)?,
         status: Status::parse(&status).unwrap_or(Status::Received),
-        urgent: r.get(2)?,
-        assignee: r.get(3)?,
-        customer_name: r.get(4)?,
-        created_at_ms: r.get(5)?,
+        urgent: r.bool(2)?,
+        assignee: r.opt_text(3)?,
+        customer_name: r.text(4)?,
+        created_at_ms: r.int(5)?,
         next_due_at_ms: next_due,
-        next_due_clock: r.get(7)?,
-        updated_at_ms: r.get(8)?,
-        serial: r.get(9)?,
-        fault_code: r.get(10)?,
+        next_due_clock: r.opt_text(7)?,
+        updated_at_ms: r.int(8)?,
+        serial: r.text(9)?,
+        fault_code: r.opt_text(10)?,
         is_open,
         breached: is_open && next_due.is_some_and(|d| d < now_ms),
     })
@@ -238,7 +245,7 @@ fn like_pattern(s: &str) -> String {
 }
 
 pub(super) fn list_orders(
-    conn: &Connection,
+    db: &mut dyn Backend,
     f: &OrderFilter,
     now_ms: i64,
 ) -> Result<Vec<OrderRow>, StoreError> {
@@ -247,7 +254,8 @@ pub(super) fn list_orders(
                 next_due_clock, updated_at_ms, serial, fault_code, is_open
          FROM orders WHERE 1 = 1",
     );
-    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    let like = f.customer.as_deref().map(like_pattern);
+    let mut args: Vec<Param<'_>> = Vec::new();
     if f.open_only {
         sql.push_str(" AND is_open = 1");
     }
@@ -260,28 +268,30 @@ pub(super) fn list_orders(
             if i > 0 {
                 sql.push(',');
             }
-            args.push(Box::new(s.as_str()));
+            args.push(Param::Text(s.as_str()));
             sql.push_str(&format!("?{}", args.len()));
         }
         sql.push(')');
     }
     if let Some(a) = &f.assignee {
-        args.push(Box::new(a.clone()));
+        args.push(Param::Text(a));
         sql.push_str(&format!(" AND assignee = ?{}", args.len()));
     }
-    if let Some(c) = &f.customer {
-        args.push(Box::new(like_pattern(c)));
+    if let Some(c) = &like {
+        // Lower-cased on both sides: SQLite's LIKE ignores ASCII case and
+        // PostgreSQL's does not; this way both match the same names.
+        args.push(Param::Text(c));
         sql.push_str(&format!(
-            " AND customer_name LIKE ?{} ESCAPE '\\'",
+            " AND lower(customer_name) LIKE lower(?{}) ESCAPE '\\'",
             args.len()
         ));
     }
     if let Some(d) = f.due_before_ms {
-        args.push(Box::new(d));
+        args.push(Param::Int(d));
         sql.push_str(&format!(" AND next_due_at_ms < ?{}", args.len()));
     }
     if f.breached_only {
-        args.push(Box::new(now_ms));
+        args.push(Param::Int(now_ms));
         sql.push_str(&format!(
             " AND is_open = 1 AND next_due_at_ms < ?{}",
             args.len()
@@ -297,14 +307,13 @@ pub(super) fn list_orders(
         0 => 50,
         n => n.min(OrderFilter::MAX_LIMIT),
     };
-    args.push(Box::new(limit));
+    args.push(Param::from(limit));
     sql.push_str(&format!(" LIMIT ?{}", args.len()));
-    args.push(Box::new(f.offset));
+    args.push(Param::from(f.offset));
     sql.push_str(&format!(" OFFSET ?{}", args.len()));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let refs: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
-    let rows = stmt
-        .query_map(refs.as_slice(), |r| row_of(r, now_ms))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    Ok(db
+        .query(&sql, &args)?
+        .iter()
+        .map(|r| row_of(r, now_ms))
+        .collect::<Result<_, _>>()?)
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::rules::testing::visited_order;
+use rusqlite::Connection;
 
 fn schema(conn: &Connection) -> Vec<(String, String, String)> {
     let mut stmt = conn
@@ -39,31 +40,31 @@ fn a_store_from_a_newer_release_is_refused_with_a_clear_error() {
 fn write_order_at(store: &mut Store, order: &WorkOrder, version: i64) {
     let mut doc = AutoCommit::new();
     autosurgeon::reconcile(&mut doc, order).unwrap();
-    let tx = store.conn.transaction().unwrap();
-    tx.execute(
-        "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, 'work_order', ?2, 0)",
-        params![order.id, doc.save()],
-    )
+    sql::in_transaction(store.db(), |db| -> Result<(), StoreError> {
+        db.execute(
+            "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, 'work_order', ?2, 0)",
+            params![&order.id, &doc.save()],
+        )?;
+        db.execute(
+            "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms, updated_at_ms)
+             VALUES (?1, 'signed_off', 0, 'eng', ?2, ?3, ?3)",
+            params![&order.id, &order.intake.customer.name, order.created_at_ms],
+        )?;
+        if version >= 2 {
+            // From schema 2 on, releases wrote the rework columns with the row.
+            rebuild_rows(db, &Policy::default())?;
+        }
+        Ok(())
+    })
     .unwrap();
-    tx.execute(
-        "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms, updated_at_ms)
-         VALUES (?1, 'signed_off', 0, 'eng', ?2, ?3, ?3)",
-        params![order.id, order.intake.customer.name, order.created_at_ms],
-    )
-    .unwrap();
-    if version >= 2 {
-        // From schema 2 on, releases wrote the rework columns with the row.
-        rebuild_rows(&tx, &Policy::default()).unwrap();
-    }
-    tx.commit().unwrap();
 }
 
 #[test]
 fn every_earlier_schema_upgrades_to_exactly_the_fresh_schema_with_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let fresh_path = dir.path().join("fresh.db");
-    let fresh = Store::open(&fresh_path, Policy::default()).unwrap();
-    let fresh_schema = schema(&fresh.conn);
+    let mut fresh = Store::open(&fresh_path, Policy::default()).unwrap();
+    let fresh_schema = schema(&Connection::open(&fresh_path).unwrap());
     assert_eq!(fresh.schema_version().unwrap(), SCHEMA_VERSION);
     const { assert!(SCHEMA_VERSION >= 2) };
     for old in 1..SCHEMA_VERSION {
@@ -74,18 +75,26 @@ fn every_earlier_schema_upgrades_to_exactly_the_fresh_schema_with_its_data() {
         write_order_at(&mut store, &order, old);
         drop(store);
 
-        let upgraded = Store::open(&path, Policy::default()).unwrap();
+        let mut upgraded = Store::open(&path, Policy::default()).unwrap();
         assert_eq!(upgraded.schema_version().unwrap(), SCHEMA_VERSION);
-        assert_eq!(schema(&upgraded.conn), fresh_schema, "upgraded from {old}");
+        assert_eq!(
+            schema(&Connection::open(&path).unwrap()),
+            fresh_schema,
+            "upgraded from {old}"
+        );
         // The new columns were filled from the document.
-        let (serial, code, repaired): (String, Option<String>, Option<i64>) = upgraded
-            .conn
-            .query_row(
-                "SELECT serial, fault_code, repaired_at_ms FROM orders WHERE id = ?1",
-                [&order.id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
+        let row = sql::query_opt(
+            upgraded.db(),
+            "SELECT serial, fault_code, repaired_at_ms FROM orders WHERE id = ?1",
+            params![&order.id],
+        )
+        .unwrap()
+        .unwrap();
+        let (serial, code, repaired) = (
+            row.text(0).unwrap(),
+            row.opt_text(1).unwrap(),
+            row.opt_int(2).unwrap(),
+        );
         assert_eq!(serial, "SN-1");
         assert_eq!(code.as_deref(), Some("E21"));
         assert!(repaired.is_some());
@@ -96,24 +105,18 @@ fn every_earlier_schema_upgrades_to_exactly_the_fresh_schema_with_its_data() {
 #[test]
 fn pragmas_are_durable_wal_with_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("p.db"), Policy::default()).unwrap();
-    let mode: String = store
-        .conn
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .unwrap();
-    let sync: i64 = store
-        .conn
-        .pragma_query_value(None, "synchronous", |r| r.get(0))
-        .unwrap();
-    let fk: i64 = store
-        .conn
-        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
-        .unwrap();
-    let temp: i64 = store
-        .conn
-        .pragma_query_value(None, "temp_store", |r| r.get(0))
-        .unwrap();
-    assert_eq!((mode.as_str(), sync, fk, temp), ("wal", 2, 1, 2));
+    let mut store = Store::open(&dir.path().join("p.db"), Policy::default()).unwrap();
+    let mut pragma =
+        |name: &str| store.db().query(&format!("PRAGMA {name}"), &[]).unwrap()[0].0[0].clone();
+    let mode = pragma("journal_mode");
+    let sync = pragma("synchronous");
+    let fk = pragma("foreign_keys");
+    let temp = pragma("temp_store");
+    use sql::Value::{Int, Text};
+    assert_eq!(
+        (mode, sync, fk, temp),
+        (Text("wal".into()), Int(2), Int(1), Int(2))
+    );
 }
 
 #[test]
@@ -148,14 +151,9 @@ fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
         });
         stage(&mut store, &order);
     }
-    let chunks: i64 = store
-        .conn
-        .query_row("SELECT COUNT(*) FROM doc_chunks", [], |r| r.get(0))
-        .unwrap();
-    let count: i64 = store
-        .conn
-        .query_row("SELECT chunk_count FROM documents", [], |r| r.get(0))
-        .unwrap();
+    let mut one = |sql: &str| store.db().query(sql, &[]).unwrap()[0].int(0).unwrap();
+    let chunks = one("SELECT COUNT(*) FROM doc_chunks");
+    let count = one("SELECT chunk_count FROM documents");
     assert_eq!(chunks, count);
     assert!(chunks < COMPACT_EVERY, "compacted: {chunks}");
     drop(store);
@@ -170,8 +168,8 @@ fn a_corrupt_document_is_reported_not_panicked() {
     let path = dir.path().join("x.db");
     let mut store = Store::open(&path, Policy::default()).unwrap();
     store
-        .conn
-        .execute("INSERT INTO documents (doc_id, kind, snapshot) VALUES ('wo-bad', 'work_order', x'00ff00')", [])
+        .db()
+        .execute("INSERT INTO documents (doc_id, kind, snapshot) VALUES ('wo-bad', 'work_order', x'00ff00')", &[])
         .unwrap();
     assert!(matches!(
         store.doc("wo-bad"),
