@@ -14,6 +14,7 @@ use crate::rules::signoff::{SignatureState, render_report, report_sha256, signat
 use crate::rules::sla::{SlaClock, clocks};
 use crate::rules::{RuleError, wrong_status};
 use crate::store::log::{self, LoggedChange, PullPlan};
+use crate::store::sql::Backend;
 use crate::store::{
     CATALOG_ID, DocKind, OrderFilter, OrderRow, Rows, Store, StoreError, Write, stock_doc_id,
 };
@@ -319,7 +320,25 @@ impl Fieldwork {
             .check()
             .map_err(|reason| validate::invalid("policy", reason))?;
         validate::required("user", &config.user, MAX_CODE_CHARS)?;
-        let mut store = Store::open(path.as_ref(), config.policy)?;
+        let store = Store::open(path.as_ref(), config.policy.clone())?;
+        Self::with_store(store, config)
+    }
+
+    /// Open or create a store on another SQL database (the server's
+    /// PostgreSQL), migrating it; the server's grants are kept.
+    pub fn open_server_on(db: Box<dyn Backend>, config: Config) -> Result<Fieldwork> {
+        config
+            .policy
+            .check()
+            .map_err(|reason| validate::invalid("policy", reason))?;
+        validate::required("user", &config.user, MAX_CODE_CHARS)?;
+        let store = Store::open_backend(db, config.policy.clone())?;
+        let fw = Self::with_store(store, config)?;
+        fw.local().store.keep_grants();
+        Ok(fw)
+    }
+
+    fn with_store(mut store: Store, config: Config) -> Result<Fieldwork> {
         let device_id = match store.meta(META_DEVICE)? {
             Some(d) => d,
             None => {

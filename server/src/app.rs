@@ -4,6 +4,7 @@
 //! and tokens; every handler runs its store work on the blocking pool.
 
 use crate::auth::{AuthError, Directory, Principal, Role};
+use crate::storage::{Embedded, Storage};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -25,13 +26,27 @@ pub const MAX_SYNC_BODY: usize = 8 * 1024 * 1024;
 /// Most logged changes sent in one pull.
 pub const PULL_LIMIT: usize = 5_000;
 
-#[derive(Debug)]
 pub struct AppState {
     pub directory: Directory,
-    data: PathBuf,
+    storage: Arc<dyn Storage>,
     tenants: Mutex<HashMap<String, Arc<Fieldwork>>>,
-    /// Orders that just changed, for the board's live updates.
+    /// Orders that just changed, for this process's boards' live updates.
     pub changed: tokio::sync::broadcast::Sender<Changed>,
+    /// The same, for the other processes sharing the storage.
+    outgoing: tokio::sync::mpsc::UnboundedSender<Changed>,
+    /// Taken by [`serve`], which relays it.
+    relay_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Changed>>>,
+    /// This process, in the notes it sends to others.
+    process: String,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("storage", &self.storage)
+            .field("process", &self.process)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Orders of a tenant that changed (a device synced, a dispatcher acted).
@@ -42,26 +57,48 @@ pub struct Changed {
 }
 
 impl AppState {
+    /// Embedded storage: SQLite files under `data`.
     pub fn open(data: PathBuf) -> Result<AppState, ApiError> {
-        std::fs::create_dir_all(data.join("tenants"))
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        let directory = Directory::open(&data.join("server.db"))?;
+        let storage = Embedded::new(data).map_err(|e| ApiError::internal(e.to_string()))?;
+        Self::open_storage(Arc::new(storage))
+    }
+
+    /// On any storage (PostgreSQL for several processes).
+    pub fn open_storage(storage: Arc<dyn Storage>) -> Result<AppState, ApiError> {
+        let directory = Directory::open(
+            storage
+                .directory()
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+        )?;
+        let (outgoing, relay_rx) = tokio::sync::mpsc::unbounded_channel();
         Ok(AppState {
             directory,
-            data,
+            storage,
             tenants: Mutex::new(HashMap::new()),
             changed: tokio::sync::broadcast::channel(1024).0,
+            outgoing,
+            relay_rx: Mutex::new(Some(relay_rx)),
+            process: uuid::Uuid::new_v4().simple().to_string(),
         })
     }
 
-    /// Tell the tenant's open boards that these orders changed.
+    /// `sqlite` or `postgres`.
+    pub fn storage_kind(&self) -> &'static str {
+        self.storage.kind()
+    }
+
+    /// Tell the tenant's open boards, on this process and every other one
+    /// sharing the storage, that these orders changed.
     pub fn publish(&self, tenant: &str, ids: Vec<String>) {
         if !ids.is_empty() {
-            // No board listening is not an error.
-            let _ = self.changed.send(Changed {
+            let changed = Changed {
                 tenant: tenant.to_string(),
                 ids,
-            });
+            };
+            // No board listening, or no relay running (an admin command),
+            // is not an error.
+            let _ = self.outgoing.send(changed.clone());
+            let _ = self.changed.send(changed);
         }
     }
 
@@ -71,8 +108,11 @@ impl AppState {
         if let Some(fw) = map.get(tenant) {
             return Ok(fw.clone());
         }
-        let path = self.data.join("tenants").join(format!("{tenant}.db"));
-        let fw = Arc::new(Fieldwork::open_server(path, Config::new("server"))?);
+        let db = self
+            .storage
+            .tenant(tenant)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let fw = Arc::new(Fieldwork::open_server_on(db, Config::new("server"))?);
         map.insert(tenant.to_string(), fw.clone());
         Ok(fw)
     }
@@ -116,7 +156,7 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> ApiError {
         match e {
             AuthError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
-            AuthError::Sqlite(e) => ApiError::internal(e.to_string()),
+            AuthError::Database(e) => ApiError::internal(e.to_string()),
         }
     }
 }
@@ -555,7 +595,22 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let relay_rx = state
+        .relay_rx
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let relay = relay_rx.and_then(|rx| {
+        state
+            .storage
+            .relay(state.process.clone(), rx, state.changed.clone())
+    });
+    let relay = relay.map(tokio::spawn);
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(r) = relay {
+        r.abort();
+    }
+    served
 }

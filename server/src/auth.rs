@@ -2,9 +2,8 @@
 //! devices. Bearer tokens and enrolment codes are random and stored only as
 //! SHA-256 hashes; a leaked database does not give anyone a working token.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use fieldwork_core::store::sql::{self, Backend, Dialect, SqlError, params, query_opt};
 use sha2::{Digest, Sha256};
-use std::path::Path;
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,50 +34,16 @@ pub struct Principal {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] SqlError),
     #[error("{0}")]
     Invalid(String),
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS people (
-    tenant TEXT NOT NULL REFERENCES tenants (id),
-    id     TEXT NOT NULL,
-    name   TEXT NOT NULL,
-    role   TEXT NOT NULL CHECK (role IN ('engineer', 'dispatcher')),
-    PRIMARY KEY (tenant, id)
-) STRICT;
-CREATE TABLE IF NOT EXISTS tokens (
-    hash      TEXT PRIMARY KEY,
-    tenant    TEXT NOT NULL,
-    person    TEXT NOT NULL,
-    role      TEXT NOT NULL,
-    device_id TEXT,
-    revoked   INTEGER NOT NULL DEFAULT 0
-) STRICT;
-CREATE TABLE IF NOT EXISTS board_logins (
-    tenant     TEXT NOT NULL,
-    person     TEXT NOT NULL,
-    password   TEXT NOT NULL,
-    supervisor INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant, person),
-    FOREIGN KEY (tenant, person) REFERENCES people (tenant, id)
-) STRICT;
-CREATE TABLE IF NOT EXISTS board_sessions (
-    hash       TEXT PRIMARY KEY,
-    tenant     TEXT NOT NULL,
-    person     TEXT NOT NULL,
-    csrf       TEXT NOT NULL,
-    expires_ms INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS enrolment_codes (
-    hash     TEXT PRIMARY KEY,
-    tenant   TEXT NOT NULL,
-    engineer TEXT NOT NULL,
-    used     INTEGER NOT NULL DEFAULT 0
-) STRICT;
-";
+/// The directory's migrations, numbered per dialect. SQLite's first one
+/// creates only what is missing: directories made before migrations were
+/// numbered have its tables already.
+const SQLITE_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/001_directory.sql")];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/001_directory.sql")];
 
 /// A well-formed Argon2 hash of nothing anyone knows, to verify against
 /// when the person does not exist.
@@ -156,18 +121,18 @@ fn password_matches(password: &str, stored: &str) -> bool {
 
 /// Refuse anyone but a dispatcher of `tenant`; `why` ends the message.
 fn require_dispatcher(
-    conn: &Connection,
+    db: &mut dyn Backend,
     tenant: &str,
     person: &str,
     why: &str,
 ) -> Result<(), AuthError> {
-    let role: Option<String> = conn
-        .query_row(
-            "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
-            params![tenant, person],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let role = query_opt(
+        db,
+        "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
+        params![tenant, person],
+    )?
+    .map(|r| r.text(0))
+    .transpose()?;
     if role.as_deref() == Some("dispatcher") {
         Ok(())
     } else {
@@ -177,33 +142,54 @@ fn require_dispatcher(
     }
 }
 
-/// The server's directory of tenants, people and tokens (`server.db`).
+/// The server's directory of tenants, people and tokens: `server.db`, or
+/// the `fw_directory` schema on PostgreSQL.
 #[derive(Debug)]
 pub struct Directory {
-    conn: Mutex<Connection>,
+    db: Mutex<Box<dyn Backend>>,
 }
 
 impl Directory {
-    pub fn open(path: &Path) -> Result<Directory, AuthError> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Directory {
-            conn: Mutex::new(conn),
-        })
+    /// Open on a connection from the server's storage and migrate.
+    pub fn open(mut db: Box<dyn Backend>) -> Result<Directory, AuthError> {
+        let all = match db.dialect() {
+            Dialect::Sqlite => SQLITE_MIGRATIONS,
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
+        };
+        // Processes starting together migrate one at a time.
+        db.lock_exclusive()?;
+        let migrated = Self::migrate(db.as_mut(), all);
+        db.unlock_exclusive()?;
+        migrated?;
+        Ok(Directory { db: Mutex::new(db) })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn migrate(db: &mut dyn Backend, all: &[&str]) -> Result<(), AuthError> {
+        let found = db.schema_version()?;
+        let supported = all.len() as i64;
+        if found > supported {
+            return Err(AuthError::Invalid(format!(
+                "the directory was written by a newer Fieldwork (schema {found}, this build knows up to {supported})"
+            )));
+        }
+        for (version, migration) in (1..).zip(all).skip(usize::try_from(found).unwrap_or(0)) {
+            sql::in_transaction(db, |db| -> Result<(), AuthError> {
+                db.execute_batch(migration)?;
+                db.set_schema_version(version)?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, Box<dyn Backend>> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn add_tenant(&self, id: &str, name: &str) -> Result<(), AuthError> {
         valid_id("tenant", id)?;
-        self.conn().execute(
-            "INSERT OR IGNORE INTO tenants (id, name) VALUES (?1, ?2)",
+        self.db().execute(
+            "INSERT INTO tenants (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
             params![id, name],
         )?;
         Ok(())
@@ -217,16 +203,17 @@ impl Directory {
         role: Role,
     ) -> Result<(), AuthError> {
         valid_id("person", id)?;
-        let conn = self.conn();
-        let known: Option<i64> = conn
-            .query_row("SELECT 1 FROM tenants WHERE id = ?1", [tenant], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if known.is_none() {
+        let mut db = self.db();
+        if query_opt(
+            db.as_mut(),
+            "SELECT 1 FROM tenants WHERE id = ?1",
+            params![tenant],
+        )?
+        .is_none()
+        {
             return Err(AuthError::Invalid(format!("no tenant {tenant}")));
         }
-        conn.execute(
+        db.execute(
             "INSERT INTO people (tenant, id, name, role) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, role = excluded.role",
             params![tenant, id, name, role.as_str()],
@@ -235,25 +222,22 @@ impl Directory {
     }
 
     pub fn is_engineer(&self, tenant: &str, id: &str) -> Result<bool, AuthError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'engineer'",
-                params![tenant, id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(query_opt(
+            self.db().as_mut(),
+            "SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'engineer'",
+            params![tenant, id],
+        )?
+        .is_some())
     }
 
     /// A bearer token for a dispatcher (shown once).
     pub fn issue_dispatcher_token(&self, tenant: &str, person: &str) -> Result<String, AuthError> {
-        let conn = self.conn();
-        require_dispatcher(&conn, tenant, person, "")?;
+        let mut db = self.db();
+        require_dispatcher(db.as_mut(), tenant, person, "")?;
         let token = secret();
-        conn.execute(
+        db.execute(
             "INSERT INTO tokens (hash, tenant, person, role) VALUES (?1, ?2, ?3, 'dispatcher')",
-            params![hash(&token), tenant, person],
+            params![&hash(&token), tenant, person],
         )?;
         Ok(token)
     }
@@ -266,42 +250,44 @@ impl Directory {
             )));
         }
         let code = secret();
-        self.conn().execute(
+        self.db().execute(
             "INSERT INTO enrolment_codes (hash, tenant, engineer) VALUES (?1, ?2, ?3)",
-            params![hash(&code), tenant, engineer],
+            params![&hash(&code), tenant, engineer],
         )?;
         Ok(code)
     }
 
-    /// Trade an unused enrolment code for a device token.
+    /// Trade an unused enrolment code for a device token. The code is
+    /// marked used by the same statement that reads it, so two servers
+    /// sharing a database never both accept it.
     pub fn enrol(&self, code: &str, device_id: &str) -> Result<(String, Principal), AuthError> {
         if fieldwork_core::api::device_actor(device_id).is_err() {
             return Err(AuthError::Invalid(
                 "device id must be the store's device id".into(),
             ));
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let row: Option<(String, String)> = tx
-            .query_row(
-                "SELECT tenant, engineer FROM enrolment_codes WHERE hash = ?1 AND used = 0",
-                [hash(code)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((tenant, engineer)) = row else {
-            return Err(AuthError::Invalid("unknown or used enrolment code".into()));
-        };
-        tx.execute(
-            "UPDATE enrolment_codes SET used = 1 WHERE hash = ?1",
-            [hash(code)],
-        )?;
         let token = secret();
-        tx.execute(
-            "INSERT INTO tokens (hash, tenant, person, role, device_id) VALUES (?1, ?2, ?3, 'engineer', ?4)",
-            params![hash(&token), tenant, engineer, device_id],
+        let mut db = self.db();
+        let (tenant, engineer) = sql::in_transaction(
+            db.as_mut(),
+            |db| -> Result<(String, String), AuthError> {
+                let row = query_opt(
+                    db,
+                    "UPDATE enrolment_codes SET used = 1 WHERE hash = ?1 AND used = 0
+                     RETURNING tenant, engineer",
+                    params![&hash(code)],
+                )?;
+                let Some(row) = row else {
+                    return Err(AuthError::Invalid("unknown or used enrolment code".into()));
+                };
+                let (tenant, engineer) = (row.text(0)?, row.text(1)?);
+                db.execute(
+                    "INSERT INTO tokens (hash, tenant, person, role, device_id) VALUES (?1, ?2, ?3, 'engineer', ?4)",
+                    params![&hash(&token), &tenant, &engineer, device_id],
+                )?;
+                Ok((tenant, engineer))
+            },
         )?;
-        tx.commit()?;
         Ok((
             token,
             Principal {
@@ -314,22 +300,24 @@ impl Directory {
     }
 
     pub fn authenticate(&self, token: &str) -> Result<Option<Principal>, AuthError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT tenant, person, role, device_id FROM tokens WHERE hash = ?1 AND revoked = 0",
-                [hash(token)],
-                |r| {
-                    let role: String = r.get(2)?;
-                    Ok(Principal {
-                        tenant: r.get(0)?,
-                        person: r.get(1)?,
-                        role: if role == "dispatcher" { Role::Dispatcher } else { Role::Engineer },
-                        device_id: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+        let row = query_opt(
+            self.db().as_mut(),
+            "SELECT tenant, person, role, device_id FROM tokens WHERE hash = ?1 AND revoked = 0",
+            params![&hash(token)],
+        )?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Principal {
+            tenant: r.text(0)?,
+            person: r.text(1)?,
+            role: if r.text(2)? == "dispatcher" {
+                Role::Dispatcher
+            } else {
+                Role::Engineer
+            },
+            device_id: r.opt_text(3)?,
+        }))
     }
 
     /// Let a dispatcher sign in to the board with `password`; `supervisor`
@@ -346,17 +334,18 @@ impl Directory {
                 "a board password has at least {MIN_PASSWORD_CHARS} characters"
             )));
         }
-        let conn = self.conn();
+        let hashed = hash_password(password)?;
+        let mut db = self.db();
         require_dispatcher(
-            &conn,
+            db.as_mut(),
             tenant,
             person,
             ": only dispatchers and supervisors use the board",
         )?;
-        conn.execute(
+        db.execute(
             "INSERT INTO board_logins (tenant, person, password, supervisor) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant, person) DO UPDATE SET password = excluded.password, supervisor = excluded.supervisor",
-            params![tenant, person, hash_password(password)?, supervisor],
+            params![tenant, person, &hashed, supervisor],
         )?;
         Ok(())
     }
@@ -368,14 +357,13 @@ impl Directory {
         person: &str,
         password: &str,
     ) -> Result<Option<String>, AuthError> {
-        let stored: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT password FROM board_logins WHERE tenant = ?1 AND person = ?2",
-                params![tenant, person],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let stored = query_opt(
+            self.db().as_mut(),
+            "SELECT password FROM board_logins WHERE tenant = ?1 AND person = ?2",
+            params![tenant, person],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?;
         // Unknown people cost as much as a wrong password: nothing to time.
         let ok = match &stored {
             Some(h) => password_matches(password, h),
@@ -388,67 +376,68 @@ impl Directory {
             return Ok(None);
         }
         let session = secret();
-        let conn = self.conn();
-        conn.execute(
+        let mut db = self.db();
+        db.execute(
             "DELETE FROM board_sessions WHERE expires_ms < ?1",
-            [now_ms()],
+            params![now_ms()],
         )?;
-        conn.execute(
+        db.execute(
             "INSERT INTO board_sessions (hash, tenant, person, csrf, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash(&session), tenant, person, secret(), now_ms() + SESSION_MS],
+            params![&hash(&session), tenant, person, &secret(), now_ms() + SESSION_MS],
         )?;
         Ok(Some(session))
     }
 
     /// The board user a session cookie belongs to, if it is live.
     pub fn board_session(&self, session: &str) -> Result<Option<BoardUser>, AuthError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT s.tenant, s.person, p.name, l.supervisor, s.csrf
-                 FROM board_sessions s
-                 JOIN board_logins l ON l.tenant = s.tenant AND l.person = s.person
-                 JOIN people p ON p.tenant = s.tenant AND p.id = s.person
-                 WHERE s.hash = ?1 AND s.expires_ms > ?2",
-                params![hash(session), now_ms()],
-                |r| {
-                    Ok(BoardUser {
-                        tenant: r.get(0)?,
-                        person: r.get(1)?,
-                        name: r.get(2)?,
-                        supervisor: r.get(3)?,
-                        csrf: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+        let row = query_opt(
+            self.db().as_mut(),
+            "SELECT s.tenant, s.person, p.name, l.supervisor, s.csrf
+             FROM board_sessions s
+             JOIN board_logins l ON l.tenant = s.tenant AND l.person = s.person
+             JOIN people p ON p.tenant = s.tenant AND p.id = s.person
+             WHERE s.hash = ?1 AND s.expires_ms > ?2",
+            params![&hash(session), now_ms()],
+        )?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        Ok(Some(BoardUser {
+            tenant: r.text(0)?,
+            person: r.text(1)?,
+            name: r.text(2)?,
+            supervisor: r.bool(3)?,
+            csrf: r.text(4)?,
+        }))
     }
 
     pub fn sign_out(&self, session: &str) -> Result<(), AuthError> {
-        self.conn().execute(
+        self.db().execute(
             "DELETE FROM board_sessions WHERE hash = ?1",
-            [hash(session)],
+            params![&hash(session)],
         )?;
         Ok(())
     }
 
     /// A tenant's engineers, `(id, name)`, by name.
     pub fn engineers(&self, tenant: &str) -> Result<Vec<(String, String)>, AuthError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, name FROM people WHERE tenant = ?1 AND role = 'engineer' ORDER BY name, id",
-        )?;
-        let rows = stmt
-            .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+        Ok(self
+            .db()
+            .query(
+                "SELECT id, name FROM people WHERE tenant = ?1 AND role = 'engineer' ORDER BY name, id",
+                params![tenant],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect::<Result<_, SqlError>>()?)
     }
 
     /// Revoke every token of a device. Returns how many were revoked.
     pub fn revoke_device(&self, tenant: &str, device_id: &str) -> Result<usize, AuthError> {
-        Ok(self.conn().execute(
+        let n = self.db().execute(
             "UPDATE tokens SET revoked = 1 WHERE tenant = ?1 AND device_id = ?2",
             params![tenant, device_id],
-        )?)
+        )?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }

@@ -3,14 +3,16 @@
 
 use crate::app::{AppState, serve};
 use crate::auth::Role;
+use crate::storage::{Embedded, Postgres, Storage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 const USAGE: &str = "usage:
   fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
+  fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
   fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
-  fieldwork admin --data DIR tenant ID NAME
+  fieldwork admin --data DIR tenant ID NAME              (admin takes --database instead of --data too)
   fieldwork admin --data DIR engineer TENANT ID NAME
   fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
   fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
@@ -27,6 +29,18 @@ pub fn main_with(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The server's state on `--data DIR` (embedded SQLite) or `--database URL`
+/// (PostgreSQL); exactly one of them.
+fn open_state(data: Option<PathBuf>, database: Option<String>) -> Result<AppState, String> {
+    let storage: Arc<dyn Storage> = match (data, database) {
+        (Some(dir), None) => Arc::new(Embedded::new(dir).map_err(|e| e.to_string())?),
+        (None, Some(url)) => Arc::new(Postgres::new(&url).map_err(|e| e.to_string())?),
+        (Some(_), Some(_)) => return Err("give --data or --database, not both".into()),
+        (None, None) => return Err(USAGE.into()),
+    };
+    AppState::open_storage(storage).map_err(|e| e.to_string())
 }
 
 /// Take `--name VALUE` out of `args`.
@@ -46,11 +60,11 @@ fn run(args: &[String]) -> Result<(), String> {
         return Err(USAGE.into());
     };
     let data = option(&mut args, "--data").map(PathBuf::from);
+    let database = option(&mut args, "--database");
     match cmd.as_str() {
         "serve" => {
-            let data = data.ok_or(USAGE)?;
             let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
-            let state = Arc::new(AppState::open(data).map_err(|e| e.to_string())?);
+            let state = Arc::new(open_state(data, database)?);
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
@@ -58,6 +72,7 @@ fn run(args: &[String]) -> Result<(), String> {
                     .map_err(|e| format!("listen on {listen}: {e}"))?;
                 let addr = listener.local_addr().map_err(|e| e.to_string())?;
                 println!("fieldwork: serving on http://{addr}");
+                eprintln!("fieldwork: storage {}", state.storage_kind());
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
@@ -67,8 +82,7 @@ fn run(args: &[String]) -> Result<(), String> {
             })
         }
         "admin" => {
-            let data = data.ok_or(USAGE)?;
-            let state = AppState::open(data).map_err(|e| e.to_string())?;
+            let state = open_state(data, database)?;
             let d = &state.directory;
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
             let err = |e: crate::auth::AuthError| e.to_string();

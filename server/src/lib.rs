@@ -9,3 +9,5 @@ mod board;
 pub mod cli;
 pub mod demo;
 pub mod device_cli;
+pub mod pg;
+pub mod storage;

@@ -1,0 +1,148 @@
+//! Where the server keeps its data: the one storage trait and its two
+//! implementations (decision 0009).
+//!
+//! - [`Embedded`]: SQLite files under `--data` (`server.db` for the
+//!   directory, `tenants/ID.db` for each service center). One process.
+//! - [`Postgres`]: one PostgreSQL database (`--database postgres://…`),
+//!   a schema for the directory and one per tenant. Several processes may
+//!   share it behind a load balancer; board updates travel between them with
+//!   LISTEN/NOTIFY.
+//!
+//! Both hand out the same [`Backend`] the core's store runs on, so the store,
+//! its migrations (numbered per dialect), the change log and the directory's
+//! queries are one code path.
+
+use crate::app::Changed;
+use fieldwork_core::store::sql::{Backend, SqlError, SqlErrorKind, SqliteBackend};
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+/// A task that runs as long as the server serves.
+pub type Relay = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+pub trait Storage: Send + Sync + fmt::Debug {
+    /// `sqlite` or `postgres`: for the startup line and the benchmarks.
+    fn kind(&self) -> &'static str;
+
+    /// A connection to the directory of tenants, people and tokens.
+    fn directory(&self) -> Result<Box<dyn Backend>, SqlError>;
+
+    /// A connection to one tenant's store (created on first use).
+    fn tenant(&self, tenant: &str) -> Result<Box<dyn Backend>, SqlError>;
+
+    /// Carry this process's board updates (`outgoing`) to the other
+    /// processes sharing the storage and deliver theirs to `local`. `None`
+    /// where no other process can share it.
+    fn relay(
+        &self,
+        process: String,
+        outgoing: tokio::sync::mpsc::UnboundedReceiver<Changed>,
+        local: tokio::sync::broadcast::Sender<Changed>,
+    ) -> Option<Relay>;
+}
+
+/// SQLite files under a data directory.
+#[derive(Debug)]
+pub struct Embedded {
+    data: PathBuf,
+}
+
+impl Embedded {
+    pub fn new(data: PathBuf) -> Result<Embedded, SqlError> {
+        std::fs::create_dir_all(data.join("tenants")).map_err(|e| {
+            SqlError::new(
+                SqlErrorKind::Connection,
+                format!("cannot create the data directory: {e}"),
+            )
+        })?;
+        Ok(Embedded { data })
+    }
+}
+
+impl Storage for Embedded {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn directory(&self) -> Result<Box<dyn Backend>, SqlError> {
+        Ok(Box::new(SqliteBackend::open(&self.data.join("server.db"))?))
+    }
+
+    fn tenant(&self, tenant: &str) -> Result<Box<dyn Backend>, SqlError> {
+        let path = self.data.join("tenants").join(format!("{tenant}.db"));
+        Ok(Box::new(SqliteBackend::open(&path)?))
+    }
+
+    fn relay(
+        &self,
+        _process: String,
+        _outgoing: tokio::sync::mpsc::UnboundedReceiver<Changed>,
+        _local: tokio::sync::broadcast::Sender<Changed>,
+    ) -> Option<Relay> {
+        None
+    }
+}
+
+/// One PostgreSQL database, shared by any number of server processes.
+pub struct Postgres {
+    url: String,
+}
+
+impl fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the URL: it may carry a password.
+        f.write_str("Postgres")
+    }
+}
+
+impl Postgres {
+    /// `url`: `postgres://user@host:port/db` or `host=… user=… dbname=…`.
+    /// Checked here, so a typo fails at startup rather than on first use.
+    pub fn new(url: &str) -> Result<Postgres, SqlError> {
+        url.parse::<postgres::Config>().map_err(|e| {
+            SqlError::new(
+                SqlErrorKind::Connection,
+                format!("not a PostgreSQL connection string: {e}"),
+            )
+        })?;
+        Ok(Postgres { url: url.into() })
+    }
+}
+
+impl Storage for Postgres {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn directory(&self) -> Result<Box<dyn Backend>, SqlError> {
+        Ok(Box::new(crate::pg::PgBackend::connect(
+            &self.url,
+            crate::pg::DIRECTORY_SCHEMA,
+            false,
+        )?))
+    }
+
+    fn tenant(&self, tenant: &str) -> Result<Box<dyn Backend>, SqlError> {
+        Ok(Box::new(crate::pg::PgBackend::connect(
+            &self.url,
+            &crate::pg::tenant_schema(tenant),
+            true,
+        )?))
+    }
+
+    fn relay(
+        &self,
+        process: String,
+        outgoing: tokio::sync::mpsc::UnboundedReceiver<Changed>,
+        local: tokio::sync::broadcast::Sender<Changed>,
+    ) -> Option<Relay> {
+        Some(Box::pin(crate::pg::relay(
+            self.url.clone(),
+            process,
+            outgoing,
+            local,
+        )))
+    }
+}
