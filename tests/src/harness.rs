@@ -28,6 +28,17 @@ impl Server {
     /// `eng-b`, and a dispatcher `desk`.
     pub fn start(data: &Path) -> Res<(Server, Desk)> {
         let state = Arc::new(AppState::open(data.to_path_buf()).map_err(|e| e.to_string())?);
+        Self::start_with(state)
+    }
+
+    /// The same on a conformance test's storage.
+    pub fn start_on(backend: &crate::backend::Backend) -> Res<(Server, Desk)> {
+        let state =
+            Arc::new(AppState::open_storage(backend.storage()?).map_err(|e| e.to_string())?);
+        Self::start_with(state)
+    }
+
+    fn start_with(state: Arc<AppState>) -> Res<(Server, Desk)> {
         let d = &state.directory;
         d.add_tenant(TENANT, "ACME Service")?;
         d.add_person(TENANT, "eng-a", "Zhang Wei", Role::Engineer)?;

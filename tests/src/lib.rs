@@ -4,6 +4,7 @@
 
 pub use fieldwork_core::scenario::{full_visit, intake, play_visit, relay, signature};
 
+pub mod backend;
 pub mod board;
 pub mod harness;
 pub mod process;

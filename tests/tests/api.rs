@@ -4,9 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldwork_server::auth::Role;
+use fieldwork_tests::backend::Backend;
 use fieldwork_tests::harness::{Desk, Device, Server};
 use fieldwork_tests::intake;
 use serde_json::json;
+
+fieldwork_tests::conformance!(
+    bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing,
+    tokens_open_only_their_own_doors_and_tenants_stay_apart,
+);
 
 fn count(desk: &Desk) -> usize {
     desk.ok("GET", "/api/orders?limit=500", None)
@@ -16,10 +22,8 @@ fn count(desk: &Desk) -> usize {
         .len()
 }
 
-#[test]
-fn bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_server, desk) = Server::start(&dir.path().join("s")).unwrap();
+fn bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing(b: &Backend) {
+    let (_server, desk) = Server::start_on(b).unwrap();
     let id = desk.dispatch(1, "eng-a").unwrap();
     let before = count(&desk);
 
@@ -82,10 +86,9 @@ fn bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing() {
     assert_eq!(v["order"]["assignee"], "eng-a");
 }
 
-#[test]
-fn tokens_open_only_their_own_doors_and_tenants_stay_apart() {
+fn tokens_open_only_their_own_doors_and_tenants_stay_apart(b: &Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (server, desk) = Server::start(&dir.path().join("s")).unwrap();
+    let (server, desk) = Server::start_on(b).unwrap();
     let id = desk.dispatch(1, "eng-a").unwrap();
     let phone_dir = dir.path().join("phone");
     std::fs::create_dir_all(&phone_dir).unwrap();

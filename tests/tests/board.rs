@@ -5,16 +5,30 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldwork_server::auth::Role;
+use fieldwork_tests::backend::Backend;
 use fieldwork_tests::board::BoardClient;
 use fieldwork_tests::harness::{Desk, Device, Server};
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
+fieldwork_tests::conformance!(
+    only_dispatchers_with_a_password_sign_in_and_sessions_end_at_sign_out,
+    the_intake_form_shows_every_problem_next_to_its_field_and_stores_nothing,
+    assignment_checks_its_token_and_the_engineer,
+    customer_text_is_shown_as_text_never_run,
+    one_tenant_never_sees_another_tenants_orders,
+    follow_up_calls_are_queued_recorded_and_validated,
+    complaints_move_through_the_workflow_and_only_a_supervisor_picks,
+    mail_in_repairs_list_their_milestones_and_record_them,
+    statistics_are_for_the_supervisor_with_charts_and_csv,
+    registering_a_complaint_needs_what_and_a_category,
+);
+
 const PASSWORD: &str = "correct horse battery";
 
-fn setup() -> (tempfile::TempDir, Server, Desk, BoardClient) {
+fn setup(b: &Backend) -> (tempfile::TempDir, Server, Desk, BoardClient) {
     let dir = tempfile::tempdir().unwrap();
-    let (server, desk) = Server::start(&dir.path().join("s")).unwrap();
+    let (server, desk) = Server::start_on(b).unwrap();
     server
         .state
         .directory
@@ -55,10 +69,9 @@ fn valid_intake<'a>(csrf: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-#[test]
-fn only_dispatchers_with_a_password_sign_in_and_sessions_end_at_sign_out() {
+fn only_dispatchers_with_a_password_sign_in_and_sessions_end_at_sign_out(b: &Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (server, desk) = Server::start(&dir.path().join("s")).unwrap();
+    let (server, desk) = Server::start_on(b).unwrap();
     let d = &server.state.directory;
     d.set_password("acme", "desk", PASSWORD, false).unwrap();
     let mut b = BoardClient::new(&server.url).unwrap();
@@ -162,9 +175,8 @@ fn only_dispatchers_with_a_password_sign_in_and_sessions_end_at_sign_out() {
     assert_eq!(b.get("/board").unwrap().status, 303);
 }
 
-#[test]
-fn the_intake_form_shows_every_problem_next_to_its_field_and_stores_nothing() {
-    let (_dir, _server, desk, mut b) = setup();
+fn the_intake_form_shows_every_problem_next_to_its_field_and_stores_nothing(b: &Backend) {
+    let (_dir, _server, desk, mut b) = setup(b);
     let csrf = b.csrf().unwrap();
     let before = order_count(&desk);
 
@@ -223,9 +235,8 @@ fn the_intake_form_shows_every_problem_next_to_its_field_and_stores_nothing() {
     assert_eq!(order_count(&desk), before + 1);
 }
 
-#[test]
-fn assignment_checks_its_token_and_the_engineer() {
-    let (_dir, _server, desk, mut b) = setup();
+fn assignment_checks_its_token_and_the_engineer(b: &Backend) {
+    let (_dir, _server, desk, mut b) = setup(b);
     let csrf = b.csrf().unwrap();
     let id = take_order(&mut b, &csrf, "A");
     let path = format!("/board/orders/{id}/assign");
@@ -269,9 +280,8 @@ fn assignment_checks_its_token_and_the_engineer() {
     assert!(page.body.contains("dispatched"));
 }
 
-#[test]
-fn customer_text_is_shown_as_text_never_run() {
-    let (_dir, _server, _desk, mut b) = setup();
+fn customer_text_is_shown_as_text_never_run(b: &Backend) {
+    let (_dir, _server, _desk, mut b) = setup(b);
     let csrf = b.csrf().unwrap();
     let evil = "<script>alert(1)</script>";
     let p = b.post("/board/intake", &valid_intake(&csrf, evil)).unwrap();
@@ -293,9 +303,8 @@ fn customer_text_is_shown_as_text_never_run() {
     assert!(csp.contains("default-src 'self'"), "{csp}");
 }
 
-#[test]
-fn one_tenant_never_sees_another_tenants_orders() {
-    let (_dir, server, desk, mut a) = setup();
+fn one_tenant_never_sees_another_tenants_orders(b: &Backend) {
+    let (_dir, server, desk, mut a) = setup(b);
     let d = &server.state.directory;
     d.add_tenant("other", "Other Service").unwrap();
     d.add_person("other", "desk2", "Desk 2", Role::Dispatcher)
@@ -401,9 +410,8 @@ fn chrono_now() -> i64 {
         .as_millis() as i64
 }
 
-#[test]
-fn follow_up_calls_are_queued_recorded_and_validated() {
-    let (dir, server, desk, mut b) = setup();
+fn follow_up_calls_are_queued_recorded_and_validated(b: &Backend) {
+    let (dir, server, desk, mut b) = setup(b);
     let id = serviced_order(&server, &desk, dir.path(), 1);
     let queue = b.get("/board/follow-ups").unwrap();
     assert!(
@@ -480,9 +488,8 @@ fn follow_up_calls_are_queued_recorded_and_validated() {
     );
 }
 
-#[test]
-fn complaints_move_through_the_workflow_and_only_a_supervisor_picks() {
-    let (dir, server, desk, mut b) = setup();
+fn complaints_move_through_the_workflow_and_only_a_supervisor_picks(b: &Backend) {
+    let (dir, server, desk, mut b) = setup(b);
     let id = serviced_order(&server, &desk, dir.path(), 1);
     // The follow-up call finds the customer unsatisfied: a complaint candidate.
     desk.ok(
@@ -583,9 +590,8 @@ fn complaints_move_through_the_workflow_and_only_a_supervisor_picks() {
     assert_eq!(c["category"], "timeliness");
 }
 
-#[test]
-fn mail_in_repairs_list_their_milestones_and_record_them() {
-    let (_dir, _server, _desk, mut b) = setup();
+fn mail_in_repairs_list_their_milestones_and_record_them(b: &Backend) {
+    let (_dir, _server, _desk, mut b) = setup(b);
     let csrf = b.csrf().unwrap();
     let mut form = valid_intake(&csrf, "Mail customer");
     form.retain(|(k, _)| *k != "channel");
@@ -614,9 +620,8 @@ fn mail_in_repairs_list_their_milestones_and_record_them() {
     );
 }
 
-#[test]
-fn statistics_are_for_the_supervisor_with_charts_and_csv() {
-    let (dir, server, desk, mut b) = setup();
+fn statistics_are_for_the_supervisor_with_charts_and_csv(b: &Backend) {
+    let (dir, server, desk, mut b) = setup(b);
     serviced_order(&server, &desk, dir.path(), 1);
     assert_eq!(
         b.get("/board/stats").unwrap().status,
@@ -654,9 +659,8 @@ fn statistics_are_for_the_supervisor_with_charts_and_csv() {
     assert!(value("arrival.on_time_pct.eng-a").is_some());
 }
 
-#[test]
-fn registering_a_complaint_needs_what_and_a_category() {
-    let (_dir, _server, desk, mut b) = setup();
+fn registering_a_complaint_needs_what_and_a_category(b: &Backend) {
+    let (_dir, _server, desk, mut b) = setup(b);
     let csrf = b.csrf().unwrap();
     let id = take_order(&mut b, &csrf, "C");
     let path = format!("/board/orders/{id}/complaints");

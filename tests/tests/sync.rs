@@ -4,15 +4,28 @@
 
 use fieldwork_core::model::*;
 use fieldwork_core::sync::client::{SyncError, SyncEvent};
+use fieldwork_tests::backend::Backend;
 use fieldwork_tests::harness::{Desk, Device, Server};
 use fieldwork_tests::relay;
 use serde_json::json;
 
+fieldwork_tests::conformance!(
+    an_offline_visit_reaches_the_dispatcher_when_the_device_is_back_online,
+    two_devices_and_the_desk_edit_apart_and_converge,
+    engineers_see_only_their_orders_and_revoked_tokens_are_refused,
+    a_reassigned_order_moves_to_the_new_engineer_and_old_edits_still_arrive,
+    bad_sync_requests_get_400_and_oversized_ones_413,
+    the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked,
+    a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest,
+    two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment,
+    a_device_cannot_change_what_only_the_desk_decides,
+);
+
 const T0: i64 = 1_795_000_000_000;
 
-fn setup() -> (tempfile::TempDir, Server, Desk) {
+fn setup(b: &Backend) -> (tempfile::TempDir, Server, Desk) {
     let dir = tempfile::tempdir().unwrap();
-    let (server, desk) = Server::start(&dir.path().join("server")).unwrap();
+    let (server, desk) = Server::start_on(b).unwrap();
     desk.ok(
         "POST",
         "/api/catalog",
@@ -86,9 +99,8 @@ fn visit_offline(d: &Device, id: &str) {
         .unwrap();
 }
 
-#[test]
-fn an_offline_visit_reaches_the_dispatcher_when_the_device_is_back_online() {
-    let (dir, server, desk) = setup();
+fn an_offline_visit_reaches_the_dispatcher_when_the_device_is_back_online(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let id = new_order(&desk, 1, "eng-a");
     let a = device(&dir, &server, &desk, "eng-a", "a");
     let primed = a.sync.sync_now().unwrap();
@@ -135,9 +147,8 @@ fn an_offline_visit_reaches_the_dispatcher_when_the_device_is_back_online() {
     assert!(idle.bytes_up + idle.bytes_down < 100, "{idle:?}");
 }
 
-#[test]
-fn two_devices_and_the_desk_edit_apart_and_converge() {
-    let (dir, server, desk) = setup();
+fn two_devices_and_the_desk_edit_apart_and_converge(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let id = new_order(&desk, 2, "eng-a");
     let a1 = device(&dir, &server, &desk, "eng-a", "a1");
     a1.sync.sync_now().unwrap();
@@ -208,9 +219,8 @@ fn two_devices_and_the_desk_edit_apart_and_converge() {
     }
 }
 
-#[test]
-fn engineers_see_only_their_orders_and_revoked_tokens_are_refused() {
-    let (dir, server, desk) = setup();
+fn engineers_see_only_their_orders_and_revoked_tokens_are_refused(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let for_a = new_order(&desk, 3, "eng-a");
     let for_b = new_order(&desk, 4, "eng-b");
     let a = device(&dir, &server, &desk, "eng-a", "a");
@@ -272,9 +282,8 @@ fn engineers_see_only_their_orders_and_revoked_tokens_are_refused() {
     assert!(matches!(a.sync.sync_now(), Err(SyncError::Unauthorized)));
 }
 
-#[test]
-fn a_reassigned_order_moves_to_the_new_engineer_and_old_edits_still_arrive() {
-    let (dir, server, desk) = setup();
+fn a_reassigned_order_moves_to_the_new_engineer_and_old_edits_still_arrive(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let id = new_order(&desk, 5, "eng-a");
     let a = device(&dir, &server, &desk, "eng-a", "a");
     let b = device(&dir, &server, &desk, "eng-b", "b");
@@ -300,9 +309,8 @@ fn a_reassigned_order_moves_to_the_new_engineer_and_old_edits_still_arrive() {
     );
 }
 
-#[test]
-fn bad_sync_requests_get_400_and_oversized_ones_413() {
-    let (dir, server, desk) = setup();
+fn bad_sync_requests_get_400_and_oversized_ones_413(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let a = device(&dir, &server, &desk, "eng-a", "a");
     let http = fieldwork_core::sync::client::http_client().unwrap();
     let post = |body: Vec<u8>| {
@@ -369,9 +377,8 @@ fn bad_sync_requests_get_400_and_oversized_ones_413() {
     assert!(a.sync.sync_now().is_ok());
 }
 
-#[test]
-fn the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked() {
-    let (dir, server, desk) = setup();
+fn the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let ids: Vec<String> = (0..30)
         .map(|n| new_order(&desk, 100 + n, "eng-a"))
         .collect();
@@ -442,9 +449,8 @@ fn the_sync_thread_primes_a_new_phone_with_progress_and_pushes_when_poked() {
     thread.join().unwrap();
 }
 
-#[test]
-fn a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest() {
-    let (dir, server, desk) = setup();
+fn a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let first = new_order(&desk, 20, "eng-a");
     let second = new_order(&desk, 21, "eng-a");
     let a = device(&dir, &server, &desk, "eng-a", "a");
@@ -476,9 +482,8 @@ fn a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest() {
     );
 }
 
-#[test]
-fn two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment() {
-    let (dir, server, desk) = setup();
+fn two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let a1 = device(&dir, &server, &desk, "eng-a", "a1");
     let a2 = device(&dir, &server, &desk, "eng-a", "a2");
     a1.sync.sync_now().unwrap();
@@ -510,9 +515,8 @@ fn two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment() {
     }
 }
 
-#[test]
-fn a_device_cannot_change_what_only_the_desk_decides() {
-    let (dir, server, desk) = setup();
+fn a_device_cannot_change_what_only_the_desk_decides(b: &Backend) {
+    let (dir, server, desk) = setup(b);
     let id = new_order(&desk, 1, "eng-a");
     let a = device(&dir, &server, &desk, "eng-a", "a");
     a.sync.sync_now().unwrap();
