@@ -2,16 +2,27 @@
 //! killed with SIGKILL and started again on the same data.
 
 use crate::harness::{Desk, Res};
-use std::io::{BufRead, BufReader};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// Run `fieldwork admin --data DIR ARGS…`; returns what it printed.
 pub fn admin(exe: &Path, data: &Path, args: &[&str]) -> Res<String> {
+    admin_on(exe, &data_args(data), args)
+}
+
+/// `--data DIR`: embedded storage.
+fn data_args(data: &Path) -> Vec<OsString> {
+    vec!["--data".into(), data.into()]
+}
+
+/// Run `fieldwork admin STORAGE ARGS…` on any storage (`--data DIR` or
+/// `--database URL`); returns what it printed.
+pub fn admin_on(exe: &Path, storage: &[OsString], args: &[&str]) -> Res<String> {
     let out = Command::new(exe)
         .arg("admin")
-        .arg("--data")
-        .arg(data)
+        .args(storage)
         .args(args)
         .output()?;
     if !out.status.success() {
@@ -30,9 +41,14 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Start it on a free loopback port and wait for it to say where.
     pub fn start(exe: &Path, data: &Path) -> Res<ServerProcess> {
+        Self::start_on(exe, &data_args(data))
+    }
+
+    /// The same on any storage (`--data DIR` or `--database URL`).
+    pub fn start_on(exe: &Path, storage: &[OsString]) -> Res<ServerProcess> {
         let mut child = Command::new(exe)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(storage)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -65,10 +81,35 @@ impl Drop for ServerProcess {
 /// A tenant `acme` with engineer `eng-a` and dispatcher `desk`, made with the
 /// admin commands; returns the desk's token.
 pub fn provision(exe: &Path, data: &Path) -> Res<String> {
-    admin(exe, data, &["tenant", "acme", "ACME Service"])?;
-    admin(exe, data, &["engineer", "acme", "eng-a", "Zhang Wei"])?;
-    admin(exe, data, &["engineer", "acme", "eng-b", "Li Na"])?;
-    admin(exe, data, &["dispatcher", "acme", "desk", "Desk"])
+    provision_on(exe, &data_args(data))
+}
+
+/// The same on any storage.
+pub fn provision_on(exe: &Path, storage: &[OsString]) -> Res<String> {
+    admin_on(exe, storage, &["tenant", "acme", "ACME Service"])?;
+    admin_on(exe, storage, &["engineer", "acme", "eng-a", "Zhang Wei"])?;
+    admin_on(exe, storage, &["engineer", "acme", "eng-b", "Li Na"])?;
+    admin_on(exe, storage, &["dispatcher", "acme", "desk", "Desk"])
+}
+
+/// `fieldwork admin … password TENANT PERSON`, the password on stdin.
+pub fn set_password(exe: &Path, storage: &[OsString], person: &str, password: &str) -> Res<()> {
+    let mut child = Command::new(exe)
+        .arg("admin")
+        .args(storage)
+        .args(["password", "acme", person])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(format!("{password}\n").as_bytes())?;
+    if !child.wait()?.success() {
+        return Err("admin password failed".into());
+    }
+    Ok(())
 }
 
 pub fn desk(url: &str, token: &str) -> Res<Desk> {
