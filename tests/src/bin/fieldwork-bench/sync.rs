@@ -9,6 +9,7 @@ use fieldwork_core::scenario::{intake, relay};
 use fieldwork_core::{Config, Fieldwork};
 use fieldwork_server::app::AppState;
 use fieldwork_server::auth::Role;
+use fieldwork_tests::backend::Backend;
 use fieldwork_tests::harness::{Device, Server, TENANT};
 use fieldwork_tests::process::ServerProcess;
 use std::path::Path;
@@ -208,16 +209,28 @@ fn rss_kb(pid: u32, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// What one fleet run measured.
+struct Fleet {
+    p99_ms: f64,
+    p50_ms: f64,
+    changes_per_s: f64,
+    solo_ms: f64,
+    rss_idle_kb: f64,
+    rss_peak_kb: f64,
+}
+
+const PHONES: usize = 200;
+const EDITS: usize = 50;
+
 /// 200 phones, one order each, 50 offline edits each, syncing at once
-/// against a `fieldwork serve` process; baseline: one phone doing the same alone.
-pub fn fleet(dir: &Path, server_exe: &Path) -> Res<Vec<Row>> {
-    const PHONES: usize = 200;
-    const EDITS: usize = 50;
-    let data = dir.join("fleet-server");
+/// against `processes` `fieldwork serve` processes on `backend` (phones
+/// spread evenly over them, as a load balancer would); the solo figure is
+/// one more phone doing the same alone just before.
+fn fleet_run(dir: &Path, server_exe: &Path, backend: &Backend, processes: usize) -> Res<Fleet> {
     let mut codes = Vec::new();
     let token;
     {
-        let state = AppState::open(data.clone()).map_err(|e| e.to_string())?;
+        let state = AppState::open_storage(backend.storage()?).map_err(|e| e.to_string())?;
         let d = &state.directory;
         d.add_tenant(TENANT, "Fleet")?;
         d.add_person(TENANT, "desk", "Desk", Role::Dispatcher)?;
@@ -229,18 +242,22 @@ pub fn fleet(dir: &Path, server_exe: &Path) -> Res<Vec<Row>> {
             d.add_person(TENANT, &eng, &eng, Role::Engineer)?;
             let id = tenant.create_order(intake(i as u32))?;
             tenant.assign(&id, &eng)?;
-            codes.push((eng.clone(), d.issue_enrolment_code(TENANT, &eng)?, id));
+            codes.push((eng.clone(), id));
         }
     }
-    let server = ServerProcess::start(server_exe, &data)?;
-    let pid = server.child.id();
-    let rss_idle = rss_kb(pid, "VmRSS:");
-    let desk = fieldwork_tests::harness::Desk::new(&server.url, &token)?;
+    let servers = (0..processes)
+        .map(|_| ServerProcess::start_on(server_exe, &backend.args()))
+        .collect::<Res<Vec<_>>>()?;
+    let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
+    let rss_idle_kb: f64 = pids.iter().map(|p| rss_kb(*p, "VmRSS:")).sum();
+    let run = dir.join(format!("fleet-{}-{processes}", backend.name()));
     let mut phones = Vec::new();
-    for (eng, _code, id) in &codes {
-        let folder = dir.join("fleet").join(eng);
+    for (n, (eng, id)) in codes.iter().enumerate() {
+        let url = &servers[n % processes].url;
+        let desk = fieldwork_tests::harness::Desk::new(url, &token)?;
+        let folder = run.join(eng);
         std::fs::create_dir_all(&folder)?;
-        let phone = Device::enrol_at(&server.url, &desk, eng, &folder, T0)?;
+        let phone = Device::enrol_at(url, &desk, eng, &folder, T0)?;
         phone.sync.sync_now()?;
         phone.fw.unsynchronised_for_fixtures()?;
         for k in 0..EDITS {
@@ -274,7 +291,7 @@ pub fn fleet(dir: &Path, server_exe: &Path) -> Res<Vec<Row>> {
         pushed += n;
     }
     let wall = start.elapsed().as_secs_f64();
-    let rss_peak = rss_kb(pid, "VmHWM:");
+    let rss_peak_kb: f64 = pids.iter().map(|p| rss_kb(*p, "VmHWM:")).sum();
     latencies.sort();
     let pct = |p: f64| {
         latencies[((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)].as_secs_f64()
@@ -283,35 +300,101 @@ pub fn fleet(dir: &Path, server_exe: &Path) -> Res<Vec<Row>> {
     if pushed != (PHONES * EDITS) as u64 {
         return Err(format!("fleet pushed {pushed} changes, expected {}", PHONES * EDITS).into());
     }
-    server.kill()?;
-    Ok(vec![
+    for s in servers {
+        s.kill()?;
+    }
+    Ok(Fleet {
+        p99_ms: pct(0.99),
+        p50_ms: pct(0.50),
+        changes_per_s: pushed as f64 / wall,
+        solo_ms,
+        rss_idle_kb,
+        rss_peak_kb,
+    })
+}
+
+/// The fleet on embedded SQLite (one process), then, when PostgreSQL is
+/// configured (`FIELDWORK_TEST_PG`), on PostgreSQL with one and with two
+/// processes, against the SQLite figures of the same run.
+pub fn fleet(dir: &Path, server_exe: &Path) -> Res<Vec<Row>> {
+    let sqlite = fleet_run(dir, server_exe, &Backend::sqlite()?, 1)?;
+    let mut rows = vec![
         Row {
             name: "sync.fleet200_p99_ms",
-            value: pct(0.99),
+            value: sqlite.p99_ms,
             unit: "ms",
-            baseline: Some(solo_ms),
-            what: "200 phones (50 offline edits each) syncing at once against one server process on loopback: p99 of sync_now, vs one phone doing the same alone",
+            baseline: Some(sqlite.solo_ms),
+            what: "200 phones (50 offline edits each) syncing at once against one server process on loopback (embedded SQLite): p99 of sync_now, vs one phone doing the same alone",
         },
         Row {
             name: "sync.fleet200_p50_ms",
-            value: pct(0.50),
+            value: sqlite.p50_ms,
             unit: "ms",
-            baseline: Some(solo_ms),
+            baseline: Some(sqlite.solo_ms),
             what: "the same, p50",
         },
         Row {
             name: "sync.fleet200_changes_per_s",
-            value: pushed as f64 / wall,
+            value: sqlite.changes_per_s,
             unit: "changes/s",
-            baseline: Some(EDITS as f64 / (solo_ms / 1e3)),
+            baseline: Some(EDITS as f64 / (sqlite.solo_ms / 1e3)),
             what: "changes accepted per second by the server during the fleet sync, vs one phone alone",
         },
         Row {
             name: "sync.fleet200_server_rss_mb",
-            value: rss_peak / 1024.0,
+            value: sqlite.rss_peak_kb / 1024.0,
             unit: "MB",
-            baseline: Some(rss_idle / 1024.0),
+            baseline: Some(sqlite.rss_idle_kb / 1024.0),
             what: "the server process's peak resident memory during the fleet sync, vs just after it started",
         },
-    ])
+    ];
+    let Some(pg1) = Backend::postgres()? else {
+        eprintln!("sync: FIELDWORK_TEST_PG is not set: no PostgreSQL fleet figures");
+        return Ok(rows);
+    };
+    eprintln!("sync: the fleet on PostgreSQL, one process…");
+    let one = fleet_run(dir, server_exe, &pg1, 1)?;
+    drop(pg1);
+    eprintln!("sync: the fleet on PostgreSQL, two processes…");
+    let pg2 = Backend::postgres()?.ok_or("FIELDWORK_TEST_PG went away")?;
+    let two = fleet_run(dir, server_exe, &pg2, 2)?;
+    drop(pg2);
+    rows.extend([
+        Row {
+            name: "sync.fleet200_p99_ms.postgres1",
+            value: one.p99_ms,
+            unit: "ms",
+            baseline: Some(sqlite.p99_ms),
+            what: "the fleet on PostgreSQL (same machine, loopback), one server process: p99 of sync_now, vs the embedded SQLite figure",
+        },
+        Row {
+            name: "sync.fleet200_p99_ms.postgres2",
+            value: two.p99_ms,
+            unit: "ms",
+            baseline: Some(sqlite.p99_ms),
+            what: "the fleet on PostgreSQL, two server processes (phones split evenly): p99 of sync_now, vs the embedded SQLite figure",
+        },
+        Row {
+            name: "sync.fleet200_changes_per_s.postgres1",
+            value: one.changes_per_s,
+            unit: "changes/s",
+            baseline: Some(sqlite.changes_per_s),
+            what: "changes accepted per second, PostgreSQL, one process, vs embedded SQLite",
+        },
+        Row {
+            name: "sync.fleet200_changes_per_s.postgres2",
+            value: two.changes_per_s,
+            unit: "changes/s",
+            baseline: Some(sqlite.changes_per_s),
+            what: "changes accepted per second, PostgreSQL, two processes, vs embedded SQLite",
+        },
+        Row {
+            name: "sync.fleet200_server_rss_mb.postgres2",
+            value: two.rss_peak_kb / 1024.0,
+            unit: "MB",
+            baseline: Some(sqlite.rss_peak_kb / 1024.0),
+            what: "peak resident memory of both server processes together on PostgreSQL, vs the one SQLite process",
+        },
+    ]);
+    Ok(rows)
 }
