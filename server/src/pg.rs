@@ -36,9 +36,13 @@ pub struct PgBackend {
     /// Whether calls take the lock (a tenant's store) or not (the directory,
     /// whose statements are each safe on their own).
     shared: bool,
-    client: Client,
+    /// Always set; an `Option` only so that dropping it can step off the
+    /// server's runtime first (its drop blocks).
+    client: Option<Client>,
     statements: HashMap<String, Statement>,
     in_transaction: bool,
+    /// This session holds the schema's advisory lock.
+    locked: bool,
 }
 
 impl fmt::Debug for PgBackend {
@@ -219,9 +223,10 @@ impl PgBackend {
             schema: schema.to_string(),
             lock_key: lock_key(schema),
             shared,
-            client,
+            client: Some(client),
             statements: HashMap::new(),
             in_transaction: false,
+            locked: false,
         };
         // Processes starting together create the schema one at a time.
         db.lock_exclusive()?;
@@ -252,33 +257,84 @@ impl PgBackend {
     /// connect again before the next statement; never inside a transaction,
     /// whose work is gone with the connection.
     fn ensure_connected(&mut self) -> Result<(), SqlError> {
-        if !self.client.is_closed() || self.in_transaction {
+        if !self.closed() || self.in_transaction {
             return Ok(());
         }
         let url = self.url.clone();
-        self.client = off_runtime(|| Self::client(&url)).map_err(pg_error)?;
+        let fresh = off_runtime(|| Self::client(&url)).map_err(pg_error)?;
+        let old = self.client.replace(fresh);
         self.statements.clear();
+        off_runtime(move || drop(old));
         let path = format!("SET search_path TO {}", quoted(&self.schema));
-        off_runtime(|| self.client.batch_execute(&path)).map_err(pg_error)
+        let c = self.conn()?;
+        off_runtime(|| c.batch_execute(&path)).map_err(pg_error)
+    }
+
+    fn closed(&self) -> bool {
+        self.client.as_ref().is_none_or(Client::is_closed)
+    }
+
+    fn conn(&mut self) -> Result<&mut Client, SqlError> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| SqlError::new(SqlErrorKind::Connection, "postgres: no connection"))
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
         self.ensure_connected()?;
-        off_runtime(|| self.client.batch_execute(sql)).map_err(pg_error)
+        let c = self.conn()?;
+        off_runtime(|| c.batch_execute(sql)).map_err(pg_error)
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, SqlError> {
-        self.ensure_connected()?;
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
         let translated = translate(sql);
-        let stmt = off_runtime(|| self.client.prepare(&translated)).map_err(pg_error)?;
+        let c = self.conn()?;
+        let stmt = off_runtime(|| c.prepare(&translated)).map_err(pg_error)?;
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
         self.statements.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
+    }
+
+    /// Prepare (cached) and run one statement. When the server turns out
+    /// to have dropped the connection and nothing depends on this session
+    /// (no transaction open, no lock held), connect again and retry once:
+    /// a PostgreSQL restart costs no request.
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        f: impl Fn(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+    ) -> Result<T, SqlError> {
+        self.ensure_connected()?;
+        let b = binds(params);
+        let r = refs(&b);
+        let first = self.statement(sql).and_then(|stmt| {
+            let c = self.conn()?;
+            off_runtime(|| f(c, &stmt, &r)).map_err(pg_error)
+        });
+        match first {
+            Err(_) if self.closed() && !self.in_transaction && !self.locked => {
+                self.ensure_connected()?;
+                let stmt = self.statement(sql)?;
+                let c = self.conn()?;
+                off_runtime(|| f(c, &stmt, &r)).map_err(pg_error)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for PgBackend {
+    fn drop(&mut self) {
+        // Closing the connection blocks on the client's own runtime.
+        let client = self.client.take();
+        self.statements.clear();
+        off_runtime(move || drop(client));
     }
 }
 
@@ -296,17 +352,11 @@ impl Backend for PgBackend {
     }
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, SqlError> {
-        let stmt = self.statement(sql)?;
-        let b = binds(params);
-        let r = refs(&b);
-        off_runtime(|| self.client.execute(&stmt, &r)).map_err(pg_error)
+        self.run(sql, params, |c, stmt, r| c.execute(stmt, r))
     }
 
     fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, SqlError> {
-        let stmt = self.statement(sql)?;
-        let b = binds(params);
-        let r = refs(&b);
-        let rows = off_runtime(|| self.client.query(&stmt, &r)).map_err(pg_error)?;
+        let rows = self.run(sql, params, |c, stmt, r| c.query(stmt, r))?;
         rows.iter().map(read_row).collect()
     }
 
@@ -327,7 +377,7 @@ impl Backend for PgBackend {
 
     fn rollback(&mut self) -> Result<(), SqlError> {
         self.in_transaction = false;
-        if self.client.is_closed() {
+        if self.closed() {
             // The server already rolled it back with the connection.
             return Ok(());
         }
@@ -355,12 +405,14 @@ impl Backend for PgBackend {
     fn lock_exclusive(&mut self) -> Result<(), SqlError> {
         let key = self.lock_key;
         self.execute("SELECT pg_advisory_lock(?1)", &[Param::Int(key)])?;
+        self.locked = true;
         Ok(())
     }
 
     fn unlock_exclusive(&mut self) -> Result<(), SqlError> {
-        if self.client.is_closed() {
-            // The lock went with the connection.
+        let held = std::mem::replace(&mut self.locked, false);
+        if self.closed() || !held {
+            // The lock went with the connection, or was never taken.
             return Ok(());
         }
         let key = self.lock_key;

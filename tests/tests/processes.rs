@@ -340,3 +340,37 @@ fn a_process_killed_mid_sync_loses_nothing_acknowledged_and_the_other_serves_on(
     );
     drop(d1);
 }
+
+#[test]
+fn postgres_dropping_the_servers_connections_costs_no_request() {
+    let Some(b) = postgres_or_skip() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let (p1, _p2, d1, _d2) = two_processes(&b);
+    let id = d1.dispatch(1, "eng-a").unwrap();
+    let a = phone(root.path(), "a", &p1.url, &d1, "eng-a");
+    a.sync.sync_now().unwrap();
+
+    // As a PostgreSQL restart or failover would: every server connection cut.
+    let Backend::Postgres(db) = &b else {
+        unreachable!("PostgreSQL only")
+    };
+    let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let cut: i64 = admin
+        .query_one(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'fieldwork'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(cut >= 2, "the servers' connections were cut ({cut})");
+
+    a.fw.accept(&id).unwrap();
+    let s = a.sync.sync_now().unwrap();
+    assert!(s.pushed_changes > 0);
+    assert_eq!(a.fw.pending_changes().unwrap(), 0);
+    let v = d1.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
+    assert_eq!(v["status"], "accepted");
+}
