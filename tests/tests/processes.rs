@@ -7,7 +7,7 @@
 //!
 //! PostgreSQL only (there is nothing to share on embedded SQLite): skipped
 //! with a line saying so where `FIELDWORK_TEST_PG` is unset.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fieldwork_core::store::log::LoggedChange;
 use fieldwork_core::sync::wire::{DocResult, PushDoc, SyncRequest, SyncResponse};

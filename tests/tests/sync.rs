@@ -1,6 +1,6 @@
 //! Sync end to end: a real server on loopback, real HTTP, devices with their
 //! own stores. The scenarios of the sync issue that are built so far.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fieldwork_core::model::*;
 use fieldwork_core::sync::client::{SyncError, SyncEvent};
