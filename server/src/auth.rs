@@ -441,3 +441,51 @@ impl Directory {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fieldwork_core::store::sql::SqliteBackend;
+
+    #[test]
+    fn a_directory_made_before_numbered_migrations_keeps_everyone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        {
+            // What earlier servers wrote: the tables, no schema version.
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(SQLITE_MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO tenants VALUES ('acme', 'ACME');
+                 INSERT INTO people VALUES ('acme', 'eng-a', 'Zhang Wei', 'engineer');",
+            )
+            .unwrap();
+        }
+        let d = Directory::open(Box::new(SqliteBackend::open(&path).unwrap())).unwrap();
+        assert!(d.is_engineer("acme", "eng-a").unwrap());
+        assert_eq!(d.db().schema_version().unwrap(), 1);
+        // And it opens again without migrating twice.
+        drop(d);
+        let d = Directory::open(Box::new(SqliteBackend::open(&path).unwrap())).unwrap();
+        assert_eq!(d.engineers("acme").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_enrolment_code_is_spent_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let d = Directory::open(Box::new(SqliteBackend::open(&path).unwrap())).unwrap();
+        d.add_tenant("acme", "ACME").unwrap();
+        d.add_person("acme", "eng-a", "Zhang Wei", Role::Engineer)
+            .unwrap();
+        let code = d.issue_enrolment_code("acme", "eng-a").unwrap();
+        let device = uuid::Uuid::new_v4().simple().to_string();
+        let (token, p) = d.enrol(&code, &device).unwrap();
+        assert_eq!(p.person, "eng-a");
+        assert_eq!(d.authenticate(&token).unwrap(), Some(p));
+        assert!(matches!(
+            d.enrol(&code, &device),
+            Err(AuthError::Invalid(m)) if m == "unknown or used enrolment code"
+        ));
+    }
+}
