@@ -69,12 +69,20 @@ fn pg_error(e: postgres::Error) -> SqlError {
         };
         return SqlError::new(kind, format!("postgres {}: {}", code.code(), db.message()));
     }
-    let kind = if e.is_closed() {
+    let kind = if e.is_closed() || e.to_string().starts_with("error connecting") {
         SqlErrorKind::Connection
     } else {
         SqlErrorKind::Other
     };
-    SqlError::new(kind, format!("postgres: {e}"))
+    // The causes say why ("Connection refused", "password authentication
+    // failed"); they never carry bound values.
+    let mut message = format!("postgres: {e}");
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    SqlError::new(kind, message)
 }
 
 /// Run blocking database work from wherever the server calls it: the

@@ -374,3 +374,28 @@ fn postgres_dropping_the_servers_connections_costs_no_request() {
     let v = d1.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
     assert_eq!(v["status"], "accepted");
 }
+
+#[test]
+fn a_bad_or_unreachable_database_stops_startup_with_the_reason() {
+    let run = |url: &str| {
+        let out = std::process::Command::new(exe())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let typo = run("postgress//nobody");
+    assert!(
+        typo.contains("not a PostgreSQL connection string"),
+        "{typo}"
+    );
+    // Nothing listens on port 1 of loopback.
+    let down = run("postgres://postgres:secret-word@127.0.0.1:1/test");
+    assert!(down.contains("Connection refused"), "{down}");
+    assert!(
+        !down.contains("secret-word"),
+        "the password stays out: {down}"
+    );
+    assert!(!down.contains("panicked"), "{down}");
+}
