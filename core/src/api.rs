@@ -305,6 +305,16 @@ pub enum PushRefusal {
     Store(#[from] StoreError),
 }
 
+/// Refuse a bad configuration before any file or database is touched.
+fn check_config(config: &Config) -> Result<()> {
+    config
+        .policy
+        .check()
+        .map_err(|reason| validate::invalid("policy", reason))?;
+    validate::required("user", &config.user, MAX_CODE_CHARS)?;
+    Ok(())
+}
+
 /// A device's Automerge actor: its device id's bytes.
 pub fn device_actor(device_id: &str) -> std::result::Result<ActorId, uuid::Error> {
     Ok(ActorId::from(
@@ -315,27 +325,18 @@ pub fn device_actor(device_id: &str) -> std::result::Result<ActorId, uuid::Error
 impl Fieldwork {
     /// Open or create the store at `path`.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
-        config
-            .policy
-            .check()
-            .map_err(|reason| validate::invalid("policy", reason))?;
-        validate::required("user", &config.user, MAX_CODE_CHARS)?;
+        check_config(&config)?;
         let store = Store::open(path.as_ref(), config.policy.clone())?;
         Self::with_store(store, config)
     }
 
-    /// Open or create a store on another SQL database (the server's
-    /// PostgreSQL), migrating it; the server's grants are kept.
+    /// Open or create a server's store on another SQL database (the
+    /// server's PostgreSQL), migrating it: as [`Fieldwork::open_server`].
     pub fn open_server_on(db: Box<dyn Backend>, config: Config) -> Result<Fieldwork> {
-        config
-            .policy
-            .check()
-            .map_err(|reason| validate::invalid("policy", reason))?;
-        validate::required("user", &config.user, MAX_CODE_CHARS)?;
-        let store = Store::open_backend(db, config.policy.clone())?;
-        let fw = Self::with_store(store, config)?;
-        fw.local().store.keep_grants();
-        Ok(fw)
+        check_config(&config)?;
+        let mut store = Store::open_backend(db, config.policy.clone())?;
+        store.keep_grants();
+        Self::with_store(store, config)
     }
 
     fn with_store(mut store: Store, config: Config) -> Result<Fieldwork> {
@@ -1529,9 +1530,10 @@ impl Fieldwork {
     /// Open the server's store for a tenant: as [`Fieldwork::open`], and it
     /// records which engineer may see which order.
     pub fn open_server(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
-        let fw = Fieldwork::open(path, config)?;
-        fw.local().store.keep_grants();
-        Ok(fw)
+        check_config(&config)?;
+        let mut store = Store::open(path.as_ref(), config.policy.clone())?;
+        store.keep_grants();
+        Self::with_store(store, config)
     }
 
     /// Apply a device's push of one document, all or nothing. The device

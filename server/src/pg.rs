@@ -9,7 +9,7 @@
 //! in order, and a retried push is stored once whichever process receives it.
 
 use crate::app::Changed;
-use fieldwork_core::store::sql::{Backend, Dialect, Param, Row, SqlError, SqlErrorKind, Value};
+use fieldwork_core::store::sql::{Backend, Dialect, Param, Row, SqlError, Value};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, NoTls, Statement};
 use sha2::{Digest, Sha256};
@@ -59,21 +59,8 @@ impl fmt::Debug for PgBackend {
 /// never the statement's values or the server's detail (it can quote them).
 fn pg_error(e: postgres::Error) -> SqlError {
     if let Some(db) = e.as_db_error() {
-        let code = db.code();
-        let kind = if code.code().starts_with("23") {
-            SqlErrorKind::Constraint
-        } else if code.code().starts_with("08") || code.code().starts_with("57") {
-            SqlErrorKind::Connection
-        } else {
-            SqlErrorKind::Other
-        };
-        return SqlError::new(kind, format!("postgres {}: {}", code.code(), db.message()));
+        return SqlError::new(format!("postgres {}: {}", db.code().code(), db.message()));
     }
-    let kind = if e.is_closed() || e.to_string().starts_with("error connecting") {
-        SqlErrorKind::Connection
-    } else {
-        SqlErrorKind::Other
-    };
     // The causes say why ("Connection refused", "password authentication
     // failed"); they never carry bound values.
     let mut message = format!("postgres: {e}");
@@ -82,7 +69,7 @@ fn pg_error(e: postgres::Error) -> SqlError {
         message.push_str(&format!(": {c}"));
         cause = c.source();
     }
-    SqlError::new(kind, message)
+    SqlError::new(message)
 }
 
 /// Run blocking database work from wherever the server calls it: the
@@ -177,7 +164,7 @@ impl ToSql for Bind<'_> {
 }
 
 fn read_row(row: &postgres::Row) -> Result<Row, SqlError> {
-    let bad = |e: postgres::Error| SqlError::new(SqlErrorKind::Type, format!("postgres: {e}"));
+    let bad = |e: postgres::Error| SqlError::new(format!("postgres: {e}"));
     let mut values = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
         let v = match *col.type_() {
@@ -210,10 +197,9 @@ fn read_row(row: &postgres::Row) -> Result<Row, SqlError> {
                 .map_err(bad)?
                 .map_or(Value::Null, Value::Text),
             ref other => {
-                return Err(SqlError::new(
-                    SqlErrorKind::Type,
-                    format!("column {i} has type {other}, which the store does not read"),
-                ));
+                return Err(SqlError::new(format!(
+                    "column {i} has type {other}, which the store does not read"
+                )));
             }
         };
         values.push(v);
@@ -285,7 +271,7 @@ impl PgBackend {
     fn conn(&mut self) -> Result<&mut Client, SqlError> {
         self.client
             .as_mut()
-            .ok_or_else(|| SqlError::new(SqlErrorKind::Connection, "postgres: no connection"))
+            .ok_or_else(|| SqlError::new("postgres: no connection"))
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), SqlError> {

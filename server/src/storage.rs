@@ -13,7 +13,7 @@
 //! queries are one code path.
 
 use crate::app::Changed;
-use fieldwork_core::store::sql::{Backend, SqlError, SqlErrorKind, SqliteBackend};
+use fieldwork_core::store::sql::{Backend, SqlError, SqliteBackend};
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
@@ -51,12 +51,8 @@ pub struct Embedded {
 
 impl Embedded {
     pub fn new(data: PathBuf) -> Result<Embedded, SqlError> {
-        std::fs::create_dir_all(data.join("tenants")).map_err(|e| {
-            SqlError::new(
-                SqlErrorKind::Connection,
-                format!("cannot create the data directory: {e}"),
-            )
-        })?;
+        std::fs::create_dir_all(data.join("tenants"))
+            .map_err(|e| SqlError::new(format!("cannot create the data directory: {e}")))?;
         Ok(Embedded { data })
     }
 }
@@ -101,12 +97,8 @@ impl Postgres {
     /// `url`: `postgres://user@host:port/db` or `host=… user=… dbname=…`.
     /// Checked here, so a typo fails at startup rather than on first use.
     pub fn new(url: &str) -> Result<Postgres, SqlError> {
-        url.parse::<postgres::Config>().map_err(|e| {
-            SqlError::new(
-                SqlErrorKind::Connection,
-                format!("not a PostgreSQL connection string: {e}"),
-            )
-        })?;
+        url.parse::<postgres::Config>()
+            .map_err(|e| SqlError::new(format!("not a PostgreSQL connection string: {e}")))?;
         Ok(Postgres { url: url.into() })
     }
 }

@@ -241,7 +241,6 @@ fn devices_on_two_processes_see_one_service_center() {
     for id in &assigned {
         assert!(bp.fw.order(id).is_ok(), "{id} reached B's phone");
     }
-    drop((p1, p2));
 }
 
 #[test]
@@ -338,7 +337,6 @@ fn a_process_killed_mid_sync_loses_nothing_acknowledged_and_the_other_serves_on(
         v["order"]["repair_notes"].as_array().unwrap().len(),
         other_written
     );
-    drop(d1);
 }
 
 #[test]

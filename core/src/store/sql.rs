@@ -104,11 +104,11 @@ impl Row {
     fn at(&self, i: usize) -> Result<&Value, SqlError> {
         self.0
             .get(i)
-            .ok_or_else(|| SqlError::new(SqlErrorKind::Type, format!("no column {i}")))
+            .ok_or_else(|| SqlError::new(format!("no column {i}")))
     }
 
     fn mismatch(&self, i: usize, want: &str) -> SqlError {
-        SqlError::new(SqlErrorKind::Type, format!("column {i} is not {want}"))
+        SqlError::new(format!("column {i} is not {want}"))
     }
 
     pub fn int(&self, i: usize) -> Result<i64, SqlError> {
@@ -140,13 +140,6 @@ impl Row {
         }
     }
 
-    pub fn blob(&self, i: usize) -> Result<Vec<u8>, SqlError> {
-        match self.at(i)? {
-            Value::Blob(v) => Ok(v.clone()),
-            _ => Err(self.mismatch(i, "bytes")),
-        }
-    }
-
     /// Take the bytes out of a column without copying them.
     pub fn take_blob(&mut self, i: usize) -> Result<Vec<u8>, SqlError> {
         match self.0.get_mut(i) {
@@ -156,29 +149,16 @@ impl Row {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqlErrorKind {
-    /// The database could not be reached or the connection broke.
-    Connection,
-    /// A uniqueness or other constraint refused the write.
-    Constraint,
-    /// A value was not of the type the store expected.
-    Type,
-    Other,
-}
-
 /// A database error. Its message names what failed, never the values bound
 /// (they may be customers' data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlError {
-    pub kind: SqlErrorKind,
     pub message: String,
 }
 
 impl SqlError {
-    pub fn new(kind: SqlErrorKind, message: impl Into<String>) -> SqlError {
+    pub fn new(message: impl Into<String>) -> SqlError {
         SqlError {
-            kind,
             message: message.into(),
         }
     }
@@ -291,13 +271,7 @@ impl fmt::Debug for SqliteBackend {
 }
 
 fn sqlite_error(e: rusqlite::Error) -> SqlError {
-    use rusqlite::ErrorCode;
-    let kind = match e.sqlite_error_code() {
-        Some(ErrorCode::ConstraintViolation) => SqlErrorKind::Constraint,
-        Some(ErrorCode::CannotOpen | ErrorCode::NotADatabase) => SqlErrorKind::Connection,
-        _ => SqlErrorKind::Other,
-    };
-    SqlError::new(kind, format!("sqlite: {e}"))
+    SqlError::new(format!("sqlite: {e}"))
 }
 
 impl SqliteBackend {
