@@ -18,6 +18,7 @@ use crate::store::sql::Backend;
 use crate::store::{
     CATALOG_ID, DocKind, OrderFilter, OrderRow, Rows, Store, StoreError, Write, stock_doc_id,
 };
+use crate::sync::chunks;
 use crate::validate::{self, Invalid, MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc, transaction::CommitOptions};
 use autosurgeon::{
@@ -28,6 +29,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+mod quarantine;
+pub use crate::store::quarantine::{QuarantinedChange, Refusal};
+pub use quarantine::MissingOutcome;
 
 /// Everything a call can fail with. Messages are safe to log: they name
 /// fields, ids and rules, never customer data.
@@ -223,12 +228,15 @@ pub struct StockLevel {
 }
 
 /// What an import brought.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportOutcome {
     /// Whether the document changed (false: every change was known already).
     pub changed: bool,
     /// Changes held back because changes they depend on have not arrived.
     pub waiting_for_deps: bool,
+    /// On the server: the changes a push depends on that it does not hold.
+    /// Then nothing of the push was stored and nothing of it is kept.
+    pub missing: Vec<ChangeHash>,
 }
 
 /// The Fieldwork core. Cheap to share (`Arc`), safe to call from many threads:
@@ -301,6 +309,11 @@ pub enum PushRefusal {
     /// The bytes or the resulting document broke a rule; nothing was stored.
     #[error("refused: {0}")]
     Refused(String),
+    /// Changes that depend on changes the server does not hold (hashes in
+    /// hex); nothing was stored and nothing waits: the device resends them
+    /// with what they depend on.
+    #[error("missing {} change(s) these depend on", .0.len())]
+    MissingDependencies(Vec<String>),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
@@ -1490,10 +1503,11 @@ impl Fieldwork {
             doc_id: doc_id.to_string(),
             reason,
         };
-        check_chunks(bytes).map_err(malformed)?;
+        let read = chunks::read_any(bytes, &chunks::Limits::DEFAULT)
+            .map_err(|e| malformed(e.to_string()))?;
         let mut probe = AutoCommit::new();
         probe
-            .load_incremental(bytes)
+            .load_incremental(&read.plain)
             .map_err(|e| malformed(e.to_string()))?;
         check_kind(&probe, DocKind::WorkOrder).map_err(malformed)?;
         let replaced = {
@@ -1548,7 +1562,10 @@ impl Fieldwork {
         let kind = self.check_push(device_id, engineer, doc_id, bytes)?;
         let mut g = self.lock()?;
         match g.import(doc_id, kind, bytes, Some(device_id)) {
-            Ok(_) => Ok(()),
+            Ok(outcome) if outcome.missing.is_empty() => Ok(()),
+            Ok(outcome) => Err(PushRefusal::MissingDependencies(
+                outcome.missing.iter().map(ToString::to_string).collect(),
+            )),
             Err(Error::Store(e)) => Err(PushRefusal::Store(e)),
             Err(e) => Err(PushRefusal::Refused(e.to_string())),
         }
@@ -1565,15 +1582,11 @@ impl Fieldwork {
     ) -> Result<DocKind, PushRefusal> {
         let kind = DocKind::of_id(doc_id)
             .ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
-        let summary = check_chunks(bytes).map_err(PushRefusal::Refused)?;
-        if summary.whole_documents > 0 {
-            return Err(PushRefusal::Refused(
-                "a device pushes changes, not whole documents".into(),
-            ));
-        }
+        let read = chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
+            .map_err(|e| PushRefusal::Refused(e.to_string()))?;
         let actor =
             device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
-        if summary.actors.iter().any(|a| *a != actor) {
+        if read.changes.iter().any(|c| *c.change.actor_id() != actor) {
             return Err(PushRefusal::Refused(
                 "a change was not made by this device".into(),
             ));
@@ -1602,7 +1615,7 @@ impl Fieldwork {
             // A new order made on the device must be assigned to its engineer.
             let mut probe = AutoCommit::new();
             probe
-                .load_incremental(bytes)
+                .load_incremental(&read.plain)
                 .map_err(|e| PushRefusal::Refused(e.to_string()))?;
             let order: WorkOrder = hydrate(&probe)
                 .map_err(|e| PushRefusal::Refused(format!("not a work order: {e}")))?;
@@ -2063,9 +2076,16 @@ impl Inner {
             doc_id: doc_id.to_string(),
             reason,
         };
-        // Automerge's incremental load skips what it cannot parse; check every
-        // chunk first so truncated or foreign bytes are refused, not ignored.
-        check_chunks(bytes).map_err(malformed)?;
+        // Automerge's incremental load skips what it cannot parse, and
+        // inflates compressed changes without a limit: read every chunk first,
+        // bounded, so truncated, foreign or hostile bytes are refused, and
+        // hand Automerge only what passed, uncompressed. A device pushes
+        // changes; whole documents come only from the server.
+        let read = match origin {
+            Some(_) => chunks::read_changes(bytes, &chunks::Limits::DEFAULT),
+            None => chunks::read_any(bytes, &chunks::Limits::DEFAULT),
+        }
+        .map_err(|e| malformed(e.to_string()))?;
         let cached = self.orders.remove(doc_id);
         let exists = self.store.contains(doc_id)?;
         // A device's push may not touch what only the desk decides: the
@@ -2086,8 +2106,19 @@ impl Inner {
         }
         let doc = self.store.doc(doc_id)?;
         let before = doc.get_heads();
-        let loaded = doc.load_incremental(bytes);
-        let waiting = !doc.get_missing_deps(&[]).is_empty();
+        let loaded = doc.load_incremental(&read.plain);
+        let missing = doc.get_missing_deps(&[]);
+        let waiting = !missing.is_empty();
+        if waiting && origin.is_some() {
+            // The server acknowledges only what it stores, and keeps nothing
+            // waiting in memory: drop the queued changes with the copy.
+            self.store.evict(doc_id);
+            return Ok(ImportOutcome {
+                changed: false,
+                waiting_for_deps: true,
+                missing,
+            });
+        }
         let after = doc.get_heads();
         let result: Result<Rows2> = match loaded {
             Err(e) => Err(malformed(e.to_string())),
@@ -2106,6 +2137,7 @@ impl Inner {
                 return Ok(ImportOutcome {
                     changed: false,
                     waiting_for_deps: waiting,
+                    missing: Vec::new(),
                 });
             }
             Ok(r) => r,
@@ -2148,9 +2180,19 @@ impl Inner {
             }],
             &[(META_HLC, &hlc)],
         )?;
+        // Acknowledged means stored: every pushed change is in the
+        // document just committed.
+        let doc = self.store.doc(doc_id)?;
+        let absent: Vec<ChangeHash> = read
+            .changes
+            .iter()
+            .map(chunks::VerifiedChange::hash)
+            .filter(|h| doc.get_change_by_hash(h).is_none())
+            .collect();
         Ok(ImportOutcome {
             changed: true,
             waiting_for_deps: waiting,
+            missing: if origin.is_some() { absent } else { Vec::new() },
         })
     }
 }
@@ -2250,74 +2292,12 @@ fn reconcile_changed_fields(
     Ok(())
 }
 
-/// Check that `bytes` are well-formed Automerge chunks (what a push carries),
-/// with the reason if not.
+/// Check that `bytes` are well-formed Automerge changes within the bounds
+/// (what a push carries), with the reason if not.
 pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<(), String> {
-    check_chunks(bytes).map(|_| ())
-}
-
-/// What a run of chunks holds: the actor of each change, and how many
-/// whole-document chunks.
-#[derive(Debug, Default)]
-struct ChunkSummary {
-    actors: Vec<ActorId>,
-    whole_documents: usize,
-}
-
-const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-
-/// Split `bytes` into Automerge storage chunks (magic, checksum, type, LEB128
-/// length, data) and verify each one: change chunks parse with their checksum,
-/// document chunks load on their own. Every byte must belong to a chunk.
-fn check_chunks(mut bytes: &[u8]) -> std::result::Result<ChunkSummary, String> {
-    let mut summary = ChunkSummary::default();
-    let mut n = 0;
-    while !bytes.is_empty() {
-        n += 1;
-        if bytes.len() < 9 || bytes[..4] != CHUNK_MAGIC {
-            return Err(format!("chunk {n}: not an Automerge chunk"));
-        }
-        let kind = bytes[8];
-        let (mut len, mut shift, mut i) = (0u64, 0u32, 9usize);
-        loop {
-            let b = *bytes
-                .get(i)
-                .ok_or_else(|| format!("chunk {n}: truncated header"))?;
-            if shift > 56 {
-                return Err(format!("chunk {n}: length out of range"));
-            }
-            len |= u64::from(b & 0x7f) << shift;
-            shift += 7;
-            i += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        let end = usize::try_from(len)
-            .ok()
-            .and_then(|l| i.checked_add(l))
-            .filter(|&e| e <= bytes.len())
-            .ok_or_else(|| format!("chunk {n}: truncated"))?;
-        let chunk = &bytes[..end];
-        match kind {
-            1 | 2 => {
-                let change =
-                    automerge::Change::try_from(chunk).map_err(|e| format!("chunk {n}: {e}"))?;
-                summary.actors.push(change.actor_id().clone());
-            }
-            0 => {
-                let strict = automerge::LoadOptions::new()
-                    .on_partial_load(automerge::OnPartialLoad::Error)
-                    .verification_mode(automerge::VerificationMode::Check);
-                automerge::Automerge::load_with_options(chunk, strict)
-                    .map_err(|e| format!("chunk {n}: {e}"))?;
-                summary.whole_documents += 1;
-            }
-            other => return Err(format!("chunk {n}: unsupported chunk type {other}")),
-        }
-        bytes = &bytes[end..];
-    }
-    Ok(summary)
+    chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 enum Rows2 {

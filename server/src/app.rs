@@ -296,6 +296,7 @@ async fn sync(
         // nothing of the request is stored.
         for d in &request.push {
             if let Err(reason) = fieldwork_core::api::check_change_bytes(&d.changes) {
+                fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
                 let body = serde_json::json!({
                     "error": format!("malformed changes for {}: {reason}", d.doc_id),
                     "doc_id": d.doc_id,
@@ -310,6 +311,7 @@ async fn sync(
             if let Err(PushRefusal::Forbidden(reason)) =
                 fw.check_push(&device, engineer, &d.doc_id, &d.changes)
             {
+                fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
                 forbidden.push(PushResult {
                     doc_id: d.doc_id.clone(),
                     result: DocResult::Refused(reason),
@@ -329,7 +331,16 @@ async fn sync(
             let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes) {
                 Ok(()) => DocResult::Accepted,
                 Err(PushRefusal::Store(e)) => return Err(ApiError::internal(e.to_string())),
-                Err(e) => DocResult::Refused(e.to_string()),
+                // Not stored and not kept: the device sends them again with
+                // what they depend on.
+                Err(PushRefusal::MissingDependencies(hashes)) => {
+                    DocResult::MissingDependencies(hashes)
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
+                    DocResult::Refused(reason)
+                }
             };
             results.push(PushResult {
                 doc_id: d.doc_id.clone(),

@@ -29,6 +29,23 @@ pub(super) fn append(
     Ok(())
 }
 
+/// Queue a change again (the server lacks it and a later change depends
+/// on it). Already queued: nothing happens.
+pub fn requeue(
+    db: &mut dyn Backend,
+    doc_id: &str,
+    hash: &[u8],
+    bytes: &[u8],
+    origin: &str,
+) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO changes (doc_id, hash, bytes, origin) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (doc_id, hash) DO NOTHING",
+        params![doc_id, hash, bytes, origin],
+    )?;
+    Ok(())
+}
+
 /// Move the grant of `doc_id` to `assignee` at the current log position.
 pub(super) fn regrant(
     db: &mut dyn Backend,

@@ -9,6 +9,7 @@
 //! the database's lock and first drops what other processes have changed.
 
 pub mod log;
+pub mod quarantine;
 mod rows;
 pub mod sql;
 
@@ -41,15 +42,25 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/003_change_log.sql"),
         rebuild: false,
     },
+    Migration {
+        sql: include_str!("migrations/004_quarantine_and_refusals.sql"),
+        rebuild: false,
+    },
 ];
 
 /// PostgreSQL's migrations, numbered on their own: the same tables in
 /// PostgreSQL's types, plus what processes sharing them need (the write
 /// generation).
-const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    sql: include_str!("migrations/postgres/001_store.sql"),
-    rebuild: false,
-}];
+const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: include_str!("migrations/postgres/001_store.sql"),
+        rebuild: false,
+    },
+    Migration {
+        sql: include_str!("migrations/postgres/002_quarantine_and_refusals.sql"),
+        rebuild: false,
+    },
+];
 
 fn migrations(dialect: Dialect) -> &'static [Migration] {
     match dialect {
@@ -568,13 +579,23 @@ fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, St
         doc_id: doc_id.into(),
         reason: e.to_string(),
     };
-    let mut doc = AutoCommit::load(&snapshot).map_err(corrupt)?;
+    // Read with the same bounds as anything from outside: a stored document
+    // that would unpack past them is refused as corrupt, not loaded.
+    let bounded = |bytes: &[u8]| {
+        crate::sync::chunks::read_any(bytes, &crate::sync::chunks::Limits::DEFAULT)
+            .map(|read| read.plain)
+            .map_err(|e| StoreError::Corrupt {
+                doc_id: doc_id.into(),
+                reason: e.to_string(),
+            })
+    };
+    let mut doc = AutoCommit::load(&bounded(&snapshot)?).map_err(corrupt)?;
     let chunks = db.query(
         "SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
         params![doc_id],
     )?;
     for mut chunk in chunks {
-        doc.load_incremental(&chunk.take_blob(0)?)
+        doc.load_incremental(&bounded(&chunk.take_blob(0)?)?)
             .map_err(corrupt)?;
     }
     Ok(Some(doc))

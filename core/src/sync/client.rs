@@ -11,6 +11,7 @@
 
 use super::wire::{DocResult, PushDoc, SyncRequest, SyncResponse, WireError};
 use crate::api::{Error as CoreError, Fieldwork};
+use crate::store::log::LoggedChange;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -43,7 +44,8 @@ pub enum SyncEvent {
         done: u64,
         total: u64,
     },
-    /// The server refused a document's changes; they were taken out of the outbox.
+    /// The server refused a document's changes; they left the outbox for the
+    /// quarantine ([`crate::Fieldwork::quarantined`]).
     Refused {
         doc_id: String,
         reason: String,
@@ -402,11 +404,11 @@ impl SyncClient {
     /// One request and its response. Returns whether the server has more.
     fn round_trip(&self, summary: &mut SyncSummary) -> Result<bool, SyncError> {
         let outbox = self.fw.outbox(PUSH_BYTES)?;
-        let mut by_doc: BTreeMap<String, (Vec<u8>, Vec<i64>)> = BTreeMap::new();
-        for c in &outbox {
+        let mut by_doc: BTreeMap<String, (Vec<u8>, Vec<LoggedChange>)> = BTreeMap::new();
+        for c in outbox {
             let e = by_doc.entry(c.doc_id.clone()).or_default();
             e.0.extend_from_slice(&c.bytes);
-            e.1.push(c.seq);
+            e.1.push(c);
         }
         let cursor = self.fw.sync_cursor()?;
         let request = SyncRequest {
@@ -451,12 +453,9 @@ impl SyncClient {
                         ))
                     });
                 if let Some((doc_id, reason)) = named
-                    && let Some((_, seqs)) = by_doc.get(&doc_id)
+                    && let Some((_, entries)) = by_doc.get(&doc_id)
                 {
-                    self.fw.acknowledge(seqs)?;
-                    summary.refused_docs += 1;
-                    self.listener
-                        .on_event(SyncEvent::Refused { doc_id, reason });
+                    self.refused(&doc_id, entries, &reason, summary)?;
                     return Ok(true);
                 }
                 return Err(SyncError::Server { status });
@@ -464,27 +463,33 @@ impl SyncClient {
             _ => return Err(SyncError::Server { status }),
         }
         let resp = SyncResponse::decode(&bytes)?;
-        // Acknowledged or finally refused: out of the outbox either way.
+        // Acknowledged: out of the outbox. Refused: into the quarantine.
+        // Missing what they depend on: sent again with it, or quarantined
+        // if it was refused or is held nowhere.
         let mut done = Vec::new();
         for r in &resp.results {
-            let Some((_, seqs)) = by_doc.get(&r.doc_id) else {
+            let Some((_, entries)) = by_doc.get(&r.doc_id) else {
                 continue;
             };
-            done.extend_from_slice(seqs);
             match &r.result {
-                DocResult::Accepted => summary.pushed_changes += seqs.len() as u64,
-                DocResult::Refused(reason) => {
-                    summary.refused_docs += 1;
-                    // This copy holds what the server refused: fetch the server's.
-                    if crate::store::DocKind::of_id(&r.doc_id)
-                        == Some(crate::store::DocKind::WorkOrder)
-                    {
-                        self.fw.set_refetch(&r.doc_id, true)?;
+                DocResult::Accepted => {
+                    done.extend(entries.iter().map(|e| e.seq));
+                    summary.pushed_changes += entries.len() as u64;
+                }
+                DocResult::Refused(reason) => self.refused(&r.doc_id, entries, reason, summary)?,
+                DocResult::MissingDependencies(missing) => {
+                    let outcome = self.fw.resolve_missing(&r.doc_id, entries, missing)?;
+                    if outcome.quarantined > 0 {
+                        summary.refused_docs += 1;
+                        self.after_refusal(&r.doc_id)?;
+                        self.listener.on_event(SyncEvent::Refused {
+                            doc_id: r.doc_id.clone(),
+                            reason: format!(
+                                "{} change(s) depend on changes the server does not hold and this device cannot send",
+                                outcome.quarantined
+                            ),
+                        });
                     }
-                    self.listener.on_event(SyncEvent::Refused {
-                        doc_id: r.doc_id.clone(),
-                        reason: reason.clone(),
-                    });
                 }
             }
         }
@@ -529,6 +534,33 @@ impl SyncClient {
 }
 
 impl SyncClient {
+    /// The server refused `entries` of `doc_id`: they move to the
+    /// quarantine, the app is told, and the copy is re-fetched.
+    fn refused(
+        &self,
+        doc_id: &str,
+        entries: &[LoggedChange],
+        reason: &str,
+        summary: &mut SyncSummary,
+    ) -> Result<(), SyncError> {
+        self.fw.quarantine_outbox(entries, reason)?;
+        summary.refused_docs += 1;
+        self.after_refusal(doc_id)?;
+        self.listener.on_event(SyncEvent::Refused {
+            doc_id: doc_id.to_string(),
+            reason: reason.to_string(),
+        });
+        Ok(())
+    }
+
+    /// This copy holds what the server refused: fetch the server's.
+    fn after_refusal(&self, doc_id: &str) -> Result<(), SyncError> {
+        if crate::store::DocKind::of_id(doc_id) == Some(crate::store::DocKind::WorkOrder) {
+            self.fw.set_refetch(doc_id, true)?;
+        }
+        Ok(())
+    }
+
     /// Replace the copies marked after a refusal with the server's; returns
     /// the orders that changed. An order the server no longer gives this
     /// engineer is left to the pull's removals.

@@ -48,6 +48,9 @@ pub enum DocResult {
     Accepted,
     /// Refused as a whole (nothing of it stored), with the reason.
     Refused(String),
+    /// Not stored, and not kept: the changes depend on these changes (hashes
+    /// in hex), which the server does not hold. The device sends them too.
+    MissingDependencies(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +221,13 @@ impl SyncResponse {
                     o.u8(1);
                     o.str(reason);
                 }
+                DocResult::MissingDependencies(hashes) => {
+                    o.u8(2);
+                    o.u32(hashes.len());
+                    for h in hashes {
+                        o.str(h);
+                    }
+                }
             }
         }
         o.u32(self.pulled.len());
@@ -245,6 +255,14 @@ impl SyncResponse {
             let result = match i.u8()? {
                 0 => DocResult::Accepted,
                 1 => DocResult::Refused(i.str()?),
+                2 => {
+                    let n = i.count(4)?;
+                    let mut hashes = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        hashes.push(i.str()?);
+                    }
+                    DocResult::MissingDependencies(hashes)
+                }
                 _ => return Err(WireError::Malformed("unknown result")),
             };
             results.push(PushResult { doc_id, result });
@@ -298,6 +316,10 @@ mod tests {
                 PushResult {
                     doc_id: "wo-2".into(),
                     result: DocResult::Refused("field caps".into()),
+                },
+                PushResult {
+                    doc_id: "wo-3".into(),
+                    result: DocResult::MissingDependencies(vec!["ab".repeat(32)]),
                 },
             ],
             pulled: vec![PulledDoc {
