@@ -38,6 +38,8 @@ pub struct AppState {
     relay_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Changed>>>,
     /// This process, in the notes it sends to others.
     process: String,
+    /// How requests reach the server (HTTPS behind a proxy, or not).
+    pub reached: Arc<crate::https::Reached>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -79,6 +81,7 @@ impl AppState {
             outgoing,
             relay_rx: Mutex::new(Some(relay_rx)),
             process: uuid::Uuid::new_v4().simple().to_string(),
+            reached: Arc::new(crate::https::Reached::default()),
         })
     }
 
@@ -220,6 +223,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap, role: Role) -> ApiResult<
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
+    let reached = state.reached.clone();
     Router::new()
         .route("/v1/enrol", post(enrol))
         .route(
@@ -237,6 +241,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/devices/{id}/revoke", post(revoke_device))
         .merge(crate::board::router())
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            reached,
+            crate::https::secure_cookies,
+        ))
         .with_state(state)
 }
 
@@ -617,9 +625,12 @@ pub async fn serve(
             .relay(state.process.clone(), rx, state.changed.clone())
     });
     let relay = relay.map(tokio::spawn);
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     if let Some(r) = relay {
         r.abort();
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage:
   fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
+        [--public-url https://…] [--trusted-proxy IP,…]   (board cookies get Secure when reached over HTTPS)
   fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
   fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
   fieldwork admin --data DIR tenant ID NAME              (admin takes --database instead of --data too)
@@ -64,7 +65,13 @@ fn run(args: &[String]) -> Result<(), String> {
     match cmd.as_str() {
         "serve" => {
             let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
-            let state = Arc::new(open_state(data, database)?);
+            let reached = crate::https::Reached::new(
+                option(&mut args, "--public-url").as_deref(),
+                option(&mut args, "--trusted-proxy").as_deref(),
+            )?;
+            let mut state = open_state(data, database)?;
+            state.reached = Arc::new(reached);
+            let state = Arc::new(state);
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)

@@ -32,7 +32,10 @@ pub const USAGE: &str = "usage: fieldwork device --store DIR [--json] COMMAND
   note ID TEXT
   qc ID pass|fail
   sign ID NAME
-  rate ID satisfied|neutral|unsatisfied [SCORE]";
+  rate ID satisfied|neutral|unsatisfied [SCORE]
+  quarantine                            changes the server refused, kept here
+  quarantine export FILE                write them for support (JSON, with the changes)
+  quarantine discard N                  discard entry N for good";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct DeviceFile {
@@ -317,6 +320,44 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 .map(|()| done("rate"))
                 .map_err(e)?
         }
+        ["quarantine"] => {
+            let q = fw.quarantined().map_err(e)?;
+            let text = if q.is_empty() {
+                "nothing quarantined".to_string()
+            } else {
+                q.iter()
+                    .map(|c| {
+                        let when = chrono::DateTime::from_timestamp_millis(c.refused_at_ms)
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_default();
+                        format!(
+                            "{:>4} {} {} refused {when}: {}\n     touched {}; {}",
+                            c.id,
+                            c.doc_id,
+                            c.intent,
+                            c.reason,
+                            if c.touched.is_empty() {
+                                "nothing known".to_string()
+                            } else {
+                                c.touched.join(", ")
+                            },
+                            c.hash
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            out(text, serde_json::to_value(&q).map_err(|e| e.to_string())?)
+        }
+        ["quarantine", "export", file] => {
+            let export = fw.export_quarantine().map_err(e)?;
+            std::fs::write(file, export).map_err(|err| format!("{file}: {err}"))?;
+            done("export")
+        }
+        ["quarantine", "discard", n] => fw
+            .discard_quarantined(num("entry", n)?)
+            .map(|()| done("discard"))
+            .map_err(e)?,
         _ => return Err(USAGE.into()),
     })
 }

@@ -9,5 +9,6 @@ mod board;
 pub mod cli;
 pub mod demo;
 pub mod device_cli;
+pub mod https;
 pub mod pg;
 pub mod storage;

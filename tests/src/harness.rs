@@ -38,6 +38,16 @@ impl Server {
         Self::start_with(state)
     }
 
+    /// The same, reached as `reached` says (HTTPS behind a proxy…).
+    pub fn start_reached(
+        backend: &crate::backend::Backend,
+        reached: fieldwork_server::https::Reached,
+    ) -> Res<(Server, Desk)> {
+        let mut state = AppState::open_storage(backend.storage()?).map_err(|e| e.to_string())?;
+        state.reached = Arc::new(reached);
+        Self::start_with(Arc::new(state))
+    }
+
     fn start_with(state: Arc<AppState>) -> Res<(Server, Desk)> {
         let d = &state.directory;
         d.add_tenant(TENANT, "ACME Service")?;

@@ -251,8 +251,48 @@ fn work_that_depends_on_refused_work_is_quarantined_and_the_rest_flows(b: &Backe
     a.sync.sync_now().unwrap();
     assert_eq!(notes_on_server(&desk, &id), ["done after all"]);
 
+    // The device CLI shows the same, exports it and discards deliberately.
+    let home = dir.path().join("a");
+    std::fs::write(
+        home.join("device.json"),
+        serde_json::json!({ "engineer": "eng-a", "server": server.url, "token": a.token })
+            .to_string(),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldwork-e2e"))
+            .args(["device", "--store", home.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = cli(&["quarantine"]);
+    assert!(
+        text.contains("assign") && text.contains("the desk assigns orders"),
+        "{text}"
+    );
+    assert!(
+        text.contains("depends on a change the server refused"),
+        "{text}"
+    );
+    assert!(text.contains("touched repair_notes"), "{text}");
+    let listed: serde_json::Value = serde_json::from_str(&cli(&["--json", "quarantine"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let file = dir.path().join("support.json");
+    cli(&["quarantine", "export", file.to_str().unwrap()]);
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(exported.as_array().unwrap().len(), 2);
+    cli(&["quarantine", "discard", &q[0].id.to_string()]);
+    assert!(!cli(&["quarantine"]).contains("the desk assigns orders"));
+
     // Discarded deliberately, one by one; an unknown entry is NotFound.
-    a.fw.discard_quarantined(q[0].id).unwrap();
     assert!(matches!(
         a.fw.discard_quarantined(q[0].id),
         Err(fieldwork_core::Error::NotFound { .. })

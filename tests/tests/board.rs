@@ -22,6 +22,8 @@ fieldwork_tests::conformance!(
     mail_in_repairs_list_their_milestones_and_record_them,
     statistics_are_for_the_supervisor_with_charts_and_csv,
     registering_a_complaint_needs_what_and_a_category,
+    right_to_left_overrides_in_customer_text_stay_in_their_own_run,
+    work_refused_from_a_phone_shows_on_the_order_page,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -714,4 +716,132 @@ fn registering_a_complaint_needs_what_and_a_category(b: &Backend) {
         (c["stage"].as_str(), c["major"].as_bool(), c["by"].as_str()),
         (Some("registered"), Some(true), Some("desk"))
     );
+}
+
+fn right_to_left_overrides_in_customer_text_stay_in_their_own_run(b: &Backend) {
+    let (_dir, _server, _desk, mut b) = setup(b);
+    let csrf = b.csrf().unwrap();
+    // U+202E RIGHT-TO-LEFT OVERRIDE: unisolated, it would reverse the rest
+    // of the row (the status, the clock) as well as the name.
+    let name = "\u{202e}Ahmed 9 - refund";
+    let order_path = b
+        .post("/board/intake", &valid_intake(&csrf, name))
+        .unwrap()
+        .location
+        .unwrap();
+    for path in ["/board", order_path.as_str(), "/board?part=rows"] {
+        let page = b.get(path).unwrap();
+        assert!(
+            page.body.contains(&format!("<bdi>{name}</bdi>")),
+            "{path} isolates the name"
+        );
+    }
+}
+
+fn work_refused_from_a_phone_shows_on_the_order_page(b: &Backend) {
+    let (dir, server, desk, mut b) = setup(b);
+    let id = desk.dispatch(1, "eng-a").unwrap();
+    let home = dir.path().join("phone");
+    std::fs::create_dir_all(&home).unwrap();
+    let phone = Device::enrol(&server, &desk, "eng-a", &home, chrono_now()).unwrap();
+    phone.sync.sync_now().unwrap();
+    let page = b.get(&format!("/board/orders/{id}")).unwrap();
+    assert!(!page.body.contains("Refused from phones"));
+    // Only the desk assigns: the server refuses the phone's reassignment.
+    phone.fw.assign(&id, "eng-b").unwrap();
+    phone.sync.sync_now().unwrap();
+    assert_eq!(phone.fw.quarantined().unwrap().len(), 1);
+    let page = b.get(&format!("/board/orders/{id}")).unwrap();
+    assert!(page.body.contains("Refused from phones"), "{}", page.body);
+    assert!(page.body.contains("the desk assigns orders"));
+    assert!(page.body.contains(&phone.fw.device_id()));
+}
+
+/// How the server is reached does not depend on its storage: SQLite only.
+#[test]
+fn the_session_cookie_is_secure_when_the_board_is_reached_over_https() {
+    use fieldwork_server::https::Reached;
+    let start = |reached: Reached| {
+        let b = Backend::sqlite().unwrap();
+        let (server, _desk) = Server::start_reached(&b, reached).unwrap();
+        (b, server)
+    };
+    let sign_in = |server: &Server, headers: &[(&str, &str)]| {
+        server
+            .state
+            .directory
+            .set_password("acme", "desk", PASSWORD, false)
+            .unwrap();
+        let form = BoardClient::new(&server.url)
+            .unwrap()
+            .get_with("/board/sign-in", headers)
+            .unwrap();
+        let csrf = form.csrf().unwrap();
+        // The post carries the same headers as a proxy would add.
+        let http = fieldwork_core::sync::client::http_client_builder()
+            .unwrap()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let cookie = form
+            .set_cookie
+            .iter()
+            .find_map(|c| c.split(';').next())
+            .unwrap()
+            .to_string();
+        let mut req = http
+            .post(format!("{}/board/sign-in", server.url))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "csrf={csrf}&tenant=acme&person=desk&password={}",
+                fieldwork_tests::board::encode(PASSWORD)
+            ));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        (
+            form,
+            cookies
+                .into_iter()
+                .find(|c| c.starts_with("fw_session="))
+                .unwrap_or_default(),
+        )
+    };
+    let https = [("x-forwarded-proto", "https")];
+
+    // Plain HTTP, and a forwarded header from a peer nobody said to trust.
+    let (_b, plain) = start(Reached::default());
+    let (form, cookie) = sign_in(&plain, &https);
+    assert!(!cookie.is_empty());
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(form.set_cookie.iter().all(|c| !c.contains("Secure")));
+
+    // Behind a trusted proxy that says HTTPS.
+    let proxy = Reached::new(None, Some("127.0.0.1")).unwrap();
+    let (_b, behind) = start(proxy);
+    let (form, cookie) = sign_in(&behind, &https);
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert!(form.set_cookie.iter().all(|c| c.ends_with("; Secure")));
+    let (_, cookie) = sign_in(&behind, &[]);
+    assert!(
+        !cookie.contains("Secure"),
+        "the proxy said plain HTTP: {cookie}"
+    );
+
+    // A public https URL: always.
+    let public = Reached::new(Some("https://board.example.com"), None).unwrap();
+    let (_b, public) = start(public);
+    let (_, cookie) = sign_in(&public, &[]);
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert!(Reached::new(Some("ftp://x"), None).is_err());
+    assert!(Reached::new(None, Some("not-an-ip")).is_err());
 }

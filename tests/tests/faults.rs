@@ -1,6 +1,7 @@
 //! Devices sync through a proxy that drops, delays, duplicates and truncates
 //! messages and resets connections, for many rounds. Once the faults stop,
-//! everything converges and nothing is stored twice.
+//! everything converges and nothing is stored twice. The faults come from
+//! a seed: set `FIELDWORK_FAULT_SEED` to replay a failure's (it prints it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldwork_core::sync::client::SyncClient;
@@ -11,15 +12,32 @@ use std::time::SystemTime;
 const T0: i64 = 1_795_000_000_000;
 const ROUNDS: usize = 40;
 
+/// On failure, says how to run the same faults again.
+struct Replay(u64);
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "the faults came from seed {0}: replay them with FIELDWORK_FAULT_SEED={0} cargo test -p fieldwork-tests --test faults",
+                self.0
+            );
+        }
+    }
+}
+
 #[test]
 fn sync_through_a_faulty_network_converges_without_duplicates() {
     let root = tempfile::tempdir().unwrap();
     let (server, desk) = Server::start(&root.path().join("server")).unwrap();
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    println!("seed {seed}");
+    let seed = match std::env::var("FIELDWORK_FAULT_SEED") {
+        Ok(s) => s.trim().parse().expect("FIELDWORK_FAULT_SEED is a number"),
+        Err(_) => SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    };
+    let _replay = Replay(seed);
     let proxy = FaultyProxy::start(&server.url, seed, 60, 45).unwrap();
     let mut phones = Vec::new();
     let mut orders = Vec::new();

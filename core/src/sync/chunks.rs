@@ -31,8 +31,8 @@ pub struct Limits {
 
 impl Limits {
     pub const DEFAULT: Limits = Limits {
-        change_bytes: 4 * 1024 * 1024,
-        change_ops: 500_000,
+        change_bytes: 8 * 1024 * 1024,
+        change_ops: 200_000,
         document_bytes: 64 * 1024 * 1024,
         document_ops: 4_000_000,
     };

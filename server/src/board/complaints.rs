@@ -69,7 +69,7 @@ fn render(
             section.card.complaint data-complaint=(c.id) {
                 h2 {
                     @if c.major { span.badge.urgent { "MAJOR" } " " }
-                    a href={ "/board/orders/" (o.id) } { (o.intake.customer.name) }
+                    a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } }
                     " " span.badge.stage { (complaint_stage_name(c.stage)) }
                 }
                 p { (c.what) }

@@ -92,9 +92,9 @@ fn render_follow_ups(
                     @let err = errors.get(&o.id);
                     tr data-order=(o.id) {
                         td {
-                            a href={ "/board/orders/" (o.id) } { (o.intake.customer.name) }
+                            a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } }
                             @if o.intake.customer.member { " " span.badge { "member" } }
-                            br; (o.intake.customer.phone.clone().unwrap_or_default())
+                            br; bdi { (o.intake.customer.phone.clone().unwrap_or_default()) }
                             br; small { (o.intake.product.model) " · " (o.assignee.clone().unwrap_or_default()) }
                         }
                         td { span.badge data-due=(at) { (left(at - now)) } br; small { (when(*at)) } }
@@ -250,7 +250,7 @@ fn render_mail_in(
             tbody { @for v in &orders {
                 @let o = &v.order;
                 tr data-order=(o.id) .breached[v.mail_in.iter().any(|m| m.overdue && m.done_at_ms.is_none())] {
-                    td { a href={ "/board/orders/" (o.id) } { (o.intake.customer.name) } br; small { "received " (when(o.created_at_ms)) } }
+                    td { a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } } br; small { "received " (when(o.created_at_ms)) } }
                     td { ul { @for m in &v.mail_in {
                         li {
                             (m.name) ": "

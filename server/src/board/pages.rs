@@ -6,7 +6,7 @@ use crate::auth::BoardUser;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use fieldwork_core::api::OrderView;
+use fieldwork_core::api::{OrderView, Refusal};
 use fieldwork_core::model::*;
 use fieldwork_core::rules::signoff::SignatureState;
 use fieldwork_core::{Error as CoreError, Fieldwork, OrderFilter, OrderRow, Policy};
@@ -152,7 +152,7 @@ fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response
             @let state = urgency(r, now, &policy);
             tr.(state) .urgent[r.urgent] data-order=(r.id) {
                 td { @if r.urgent { span.badge.urgent { "URGENT" } } }
-                td { a href={ "/board/orders/" (r.id) } { (r.customer_name) } br; small { (r.serial) @if let Some(f) = &r.fault_code { " · " (f) } } }
+                td { a href={ "/board/orders/" (r.id) } { bdi { (r.customer_name) } } br; small { bdi { (r.serial) } @if let Some(f) = &r.fault_code { " · " (f) } } }
                 td.status { (words(r.status.as_str())) }
                 td {
                     @match &r.assignee { Some(a) => { (names.get(a.as_str()).copied().unwrap_or(a)) }, None => { em { "unassigned" } } }
@@ -244,7 +244,8 @@ fn render_order(st: &AppState, u: &BoardUser, id: &str, part: &str) -> Result<Re
     };
     let report = fw.service_report(id).map_err(internal)?;
     let engineers = st.directory.engineers(&u.tenant)?;
-    let main = order_main(u, &view, &report, &engineers);
+    let refusals = fw.refusals_of(id).map_err(internal)?;
+    let main = order_main(u, &view, &report, &engineers, &refusals);
     if part == "main" {
         return Ok(page(StatusCode::OK, main));
     }
@@ -292,6 +293,7 @@ fn order_main(
     v: &OrderView,
     report: &str,
     engineers: &[(String, String)],
+    refusals: &[Refusal],
 ) -> Markup {
     let o = &v.order;
     let i = &o.intake;
@@ -299,18 +301,18 @@ fn order_main(
     html! {
         h1 {
             @if i.priority == Priority::Urgent { span.badge.urgent { "URGENT" } " " }
-            (i.customer.name) " "
+            bdi { (i.customer.name) } " "
             span.badge #status { (words(v.status.as_str())) }
         }
         p { small { "Order " (o.id) " · taken " (when(o.created_at_ms)) " by " (o.created_by) " · " (label(&i.channel)) } }
         div.grid {
             section.card {
                 h2 { "Customer and unit" }
-                p { (i.customer.address) br; @if let Some(p) = &i.customer.phone { (p) " " } @if let Some(e) = &i.customer.email { (e) } @if i.customer.member { " · member" } }
+                p { bdi { (i.customer.address) } br; @if let Some(p) = &i.customer.phone { bdi { (p) } " " } @if let Some(e) = &i.customer.email { bdi { (e) } } @if i.customer.member { " · member" } }
                 p { (i.product.model) " · serial " (i.product.serial)
                     @if let Some(d) = &i.product.purchase_date { br; "bought " (d) }
                     @if let Some(p) = &i.product.proof_of_purchase { " · proof " (p) } }
-                p { strong { "Fault: " } (i.fault.symptoms) }
+                p { strong { "Fault: " } bdi { (i.fault.symptoms) } }
                 p { small { (label(&i.category)) } }
             }
             section.card {
@@ -334,6 +336,18 @@ fn order_main(
                         } }
                     }
                 } }
+            }
+        }
+        @if !refusals.is_empty() {
+            section.card.conflicts #refusals {
+                h2 { "Refused from phones" }
+                p { small { "Work a phone sent that the server did not take. The phone keeps it in its quarantine, where the engineer and support can see it." } }
+                table {
+                    thead { tr { th { "When" } th { "Engineer" } th { "Device" } th { "Why" } } }
+                    tbody { @for r in refusals {
+                        tr { td { (when(r.at_ms)) } td { (r.engineer) } td { small { (r.device_id) } } td { (r.reason) } }
+                    } }
+                }
             }
         }
         @if !v.conflicts.is_empty() {
@@ -371,7 +385,7 @@ fn order_main(
                 @if !o.consents.is_empty() {
                     h3 { "Consents" }
                     @for c in &o.consents {
-                        p { (label(&c.kind)) ": " @if c.accepted { "accepted" } @else { "refused" } " by " (c.signer_name) " — " (c.scope) }
+                        p { (label(&c.kind)) ": " @if c.accepted { "accepted" } @else { "refused" } " by " bdi { (c.signer_name) } " — " bdi { (c.scope) } }
                         (svg::signature(&c.strokes, "consent signature"))
                     }
                 }
@@ -390,8 +404,8 @@ fn order_main(
                 h2 { "Service report " (signature_badge(v.signature)) }
                 pre.report { (report) }
                 @match &o.sign_off {
-                    Some(SignOff::Signed(sig)) => { p { "Signed by " (sig.signer_name) " at " (when(sig.signed_at_ms)) } (svg::signature(&sig.strokes, "customer signature")) },
-                    Some(SignOff::Refused { signer_name, reason, .. }) => { p { (signer_name) " refused to sign: " (reason) } },
+                    Some(SignOff::Signed(sig)) => { p { "Signed by " bdi { (sig.signer_name) } " at " (when(sig.signed_at_ms)) } (svg::signature(&sig.strokes, "customer signature")) },
+                    Some(SignOff::Refused { signer_name, reason, .. }) => { p { bdi { (signer_name) } " refused to sign: " bdi { (reason) } } },
                     None => {},
                 }
             }
