@@ -4,8 +4,8 @@
 
 use crate::error::{FieldworkError, guard};
 use crate::types::OrderDetail;
-use fieldwork_core::api::StockLevel;
 use fieldwork_core::api::{ConsentInput, DiagnosisInput, FollowUpInput, MailInMilestone};
+use fieldwork_core::api::{QuarantinedChange, StockLevel};
 use fieldwork_core::model::{
     CatalogPart, ComplaintCategory, FeeKind, Intake, Location, QcItem, Rating, StockMovement,
     Stroke, WarrantyDecision,
@@ -245,5 +245,25 @@ impl Fieldwork {
     /// Changes made here that the server has not acknowledged yet.
     pub fn pending_changes(&self) -> Result<i64> {
         self.call(|c| c.pending_changes())
+    }
+
+    // ---- Refused work --------------------------------------------------------
+
+    /// Changes the server refused, kept here (never dropped): which order,
+    /// when, why, and what they touched. Oldest first.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedChange>> {
+        self.call(|c| c.quarantined())
+    }
+
+    /// The quarantine as JSON for support, with the changes themselves. It
+    /// holds what the engineer entered: send it to support only.
+    pub fn export_quarantine(&self) -> Result<String> {
+        self.call(|c| c.export_quarantine())
+    }
+
+    /// Discard one quarantined change for good (the engineer or support
+    /// decided it is not needed).
+    pub fn discard_quarantined(&self, id: i64) -> Result<()> {
+        self.call(|c| c.discard_quarantined(id))
     }
 }

@@ -7,7 +7,8 @@
 //! are defined here with a `From` from the core's type.
 
 use fieldwork_core::api::{
-    ConsentInput, DiagnosisInput, FollowUpInput, MailInMilestone, OrderView, StockLevel,
+    ConsentInput, DiagnosisInput, FollowUpInput, MailInMilestone, OrderView, QuarantinedChange,
+    StockLevel,
 };
 use fieldwork_core::model::{
     CatalogPart, Category, Channel, Complaint, ComplaintCategory, ComplaintStage, Consent,
@@ -663,4 +664,17 @@ pub enum SyncStatus {
     Syncing,
     Retrying { attempt: u32, in_ms: u64 },
     Unauthorized,
+}
+
+/// A change the server refused, kept on the phone until discarded.
+#[uniffi::remote(Record)]
+pub struct QuarantinedChange {
+    pub id: i64,
+    pub doc_id: String,
+    pub hash: String,
+    pub reason: String,
+    pub intent: String,
+    pub touched: Vec<String>,
+    pub made_at_ms: i64,
+    pub refused_at_ms: i64,
 }

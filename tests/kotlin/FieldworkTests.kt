@@ -1,6 +1,7 @@
 package app.fieldwork.test
 
 import app.fieldwork.ClockKind
+import app.fieldwork.ComplaintCategory
 import app.fieldwork.ConsentInput
 import app.fieldwork.ConsentKind
 import app.fieldwork.DiagnosisInput
@@ -321,6 +322,39 @@ fun listenerReceivesEvents() {
     }
 }
 
+fun refusedWorkIsKeptInTheQuarantine() {
+    Server(exe).use { server ->
+        val desk = server.desk
+        val mine = desk.dispatch(1, "eng-a")
+        val other = desk.dispatch(2, "eng-a")
+        val phone = Phone(server, "phone-q", "eng-a")
+        val fw = phone.fw
+        FieldworkSync(fw, server.url, phone.token).use { sync ->
+            sync.setOnline(true)
+            sync.syncNow()
+            // Registering a complaint is the desk's: the server refuses it.
+            fw.registerComplaint(mine, "the customer is unhappy", ComplaintCategory.SERVICE_ATTITUDE, false)
+            fw.addNote(other, "fan cleaned")
+            val summary = sync.syncNow()
+            assertEquals(1uL, summary.refusedDocs, "$summary")
+            assertEquals(0L, fw.pendingChanges(), "the outbox keeps flowing")
+            assertEquals(1, desk.order(other)["order"]["repair_notes"].list().size, "the other order's note arrived")
+
+            val q = fw.quarantined()
+            assertEquals(1, q.size, "$q")
+            assertEquals(mine, q[0].docId)
+            assertEquals("complaint", q[0].intent)
+            assertTrue(q[0].reason.contains("complaints are handled by the desk"), q[0].reason)
+            assertTrue(q[0].touched.contains("complaints"), "${q[0].touched}")
+            assertTrue(fw.exportQuarantine().contains(q[0].hash), "the export names the change")
+
+            fw.discardQuarantined(q[0].id)
+            assertTrue(fw.quarantined().isEmpty())
+            assertFailsWith<FieldworkException.NotFound> { fw.discardQuarantined(q[0].id) }
+        }
+    }
+}
+
 private object Quiet : SyncListener {
     override fun onEvent(event: SyncEvent) {}
 }
@@ -332,6 +366,7 @@ fun main() {
             "every error is a Kotlin exception" to ::everyErrorIsAKotlinException,
             "many threads at once" to ::manyThreadsAtOnce,
             "the listener receives events" to ::listenerReceivesEvents,
+            "refused work is kept in the quarantine" to ::refusedWorkIsKeptInTheQuarantine,
         )
     var failed = 0
     for ((name, test) in tests) {

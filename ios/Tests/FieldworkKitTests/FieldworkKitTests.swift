@@ -251,4 +251,31 @@ final class FieldworkKitTests: XCTestCase {
         }
         wait(for: [announced], timeout: 15)
     }
+
+    func testRefusedWorkIsKeptInTheQuarantine() throws {
+        let server = try Server()
+        let mine = try server.desk.dispatch(1, to: "eng-a")
+        let other = try server.desk.dispatch(2, to: "eng-a")
+        let fw = try Fieldwork.open(path: server.phoneStore("phone-q"), user: "eng-a")
+        let token = try enrol(fieldwork: fw, serverUrl: server.url, code: server.desk.enrolmentCode("eng-a")).token
+        let sync = try FieldworkSync(fieldwork: fw, serverUrl: server.url, token: token)
+        sync.setOnline(true)
+        _ = try sync.syncNow()
+        // Registering a complaint is the desk's: the server refuses it.
+        _ = try fw.registerComplaint(id: mine, what: "the customer is unhappy", category: .serviceAttitude, major: false)
+        try fw.addNote(id: other, text: "fan cleaned")
+        let summary = try sync.syncNow()
+        XCTAssertEqual(summary.refusedDocs, 1)
+        XCTAssertEqual(try fw.pendingChanges(), 0)
+        let quarantined = try fw.quarantined()
+        XCTAssertEqual(quarantined.count, 1)
+        XCTAssertEqual(quarantined[0].docId, mine)
+        XCTAssertEqual(quarantined[0].intent, "complaint")
+        XCTAssertTrue(quarantined[0].reason.contains("complaints are handled by the desk"))
+        XCTAssertTrue(quarantined[0].touched.contains("complaints"))
+        XCTAssertTrue(try fw.exportQuarantine().contains(quarantined[0].hash))
+        try fw.discardQuarantined(id: quarantined[0].id)
+        XCTAssertTrue(try fw.quarantined().isEmpty)
+        XCTAssertThrowsError(try fw.discardQuarantined(id: quarantined[0].id))
+    }
 }
