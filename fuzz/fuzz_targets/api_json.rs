@@ -1,0 +1,95 @@
+//! The dispatcher API's JSON bodies, decoded into the core's inputs the way
+//! the server's handlers do and applied to a server store: intake, assign,
+//! follow-up call, complaint, catalog part. The first byte picks the body.
+//! A refusal is a typed error; never a panic, and a refused intake stores
+//! nothing.
+#![no_main]
+
+use fieldwork_core::api::FollowUpInput;
+use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake};
+use fieldwork_core::{Fieldwork, OrderFilter};
+use libfuzzer_sys::fuzz_target;
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+struct Desk {
+    _dir: tempfile::TempDir,
+    fw: Fieldwork,
+    order: String,
+}
+
+fn desk() -> &'static Desk {
+    static D: OnceLock<Desk> = OnceLock::new();
+    D.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let fw = fieldwork_fuzz::store(dir.path(), true);
+        let order = fw
+            .create_order(fieldwork_core::scenario::intake(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        Desk {
+            _dir: dir,
+            fw,
+            order,
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct AssignBody {
+    engineer: String,
+}
+
+#[derive(Deserialize)]
+struct ComplaintBody {
+    what: String,
+    category: ComplaintCategory,
+    #[serde(default)]
+    major: bool,
+}
+
+fn count(fw: &Fieldwork) -> usize {
+    fw.list_orders(&OrderFilter {
+        limit: OrderFilter::MAX_LIMIT,
+        ..OrderFilter::default()
+    })
+    .map(|r| r.len())
+    .unwrap_or(0)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    let d = desk();
+    match which % 5 {
+        0 => {
+            if let Ok(intake) = serde_json::from_slice::<Intake>(body) {
+                let before = count(&d.fw);
+                let made = d.fw.create_order(intake);
+                let after = count(&d.fw);
+                assert_eq!(after, before + usize::from(made.is_ok()), "{made:?}");
+            }
+        }
+        1 => {
+            if let Ok(b) = serde_json::from_slice::<AssignBody>(body) {
+                let _ = d.fw.assign(&d.order, &b.engineer);
+            }
+        }
+        2 => {
+            if let Ok(call) = serde_json::from_slice::<FollowUpInput>(body) {
+                let _ = d.fw.record_follow_up(&d.order, call);
+            }
+        }
+        3 => {
+            if let Ok(b) = serde_json::from_slice::<ComplaintBody>(body) {
+                let _ =
+                    d.fw.register_complaint(&d.order, &b.what, b.category, b.major);
+            }
+        }
+        _ => {
+            if let Ok(part) = serde_json::from_slice::<CatalogPart>(body) {
+                let _ = d.fw.upsert_catalog_part(part);
+            }
+        }
+    }
+});

@@ -1,0 +1,77 @@
+//! The server's check and apply of a device's push (`Fieldwork::check_push`
+//! and `apply_push`) on any bytes for any document, against one server store
+//! that lives for the run. Never a panic; and "acknowledged means stored":
+//! when a push is accepted, every change in it is in the stored document.
+#![no_main]
+
+use fieldwork_core::Fieldwork;
+use fieldwork_core::sync::chunks::{self, Limits};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+struct Server {
+    _dir: tempfile::TempDir,
+    fw: Fieldwork,
+}
+
+fn server() -> &'static Server {
+    static S: OnceLock<Server> = OnceLock::new();
+    S.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let fw = fieldwork_fuzz::store(dir.path(), true);
+        Server { _dir: dir, fw }
+    })
+}
+
+/// The device a push claims to come from: the actor of its first change
+/// (so the actor check passes and the target reaches what lies behind it).
+fn device_of(bytes: &[u8]) -> String {
+    const FALLBACK: &str = "00000000-0000-4000-8000-000000000001";
+    chunks::read_changes(bytes, &Limits::DEFAULT)
+        .ok()
+        .and_then(|r| {
+            r.changes
+                .first()
+                .map(|c| c.change.actor_id().to_hex_string())
+        })
+        .and_then(|hex| uuid_of(&hex))
+        .unwrap_or_else(|| FALLBACK.to_string())
+}
+
+fn uuid_of(hex: &str) -> Option<String> {
+    (hex.len() == 32).then(|| {
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((doc_id, bytes)) = fieldwork_fuzz::split(data) else {
+        return;
+    };
+    let s = server();
+    let device = device_of(bytes);
+    let _ = s.fw.check_push(&device, "eng-a", doc_id, bytes);
+    if s.fw.apply_push(&device, "eng-a", doc_id, bytes).is_ok() {
+        let pushed = chunks::read_changes(bytes, &Limits::DEFAULT)
+            .unwrap_or_else(|e| panic!("accepted bytes that do not read: {e}"));
+        let stored =
+            s.fw.export_changes(doc_id, &[])
+                .unwrap_or_else(|e| panic!("accepted, but the document does not export: {e}"));
+        let stored = chunks::read_any(&stored, &Limits::DEFAULT)
+            .unwrap_or_else(|e| panic!("the stored document does not read: {e}"));
+        for c in &pushed.changes {
+            assert!(
+                stored.changes.iter().any(|s| s.hash() == c.hash()),
+                "acknowledged change {} is not stored",
+                c.hash()
+            );
+        }
+    }
+});
