@@ -9,3 +9,27 @@ pub mod board;
 pub mod harness;
 pub mod process;
 pub mod proxy;
+
+/// One compressed change chunk whose payload inflates to `unpacked` zero
+/// bytes: a few hundred kilobytes on the wire.
+pub fn chunk_bomb(unpacked: usize) -> std::io::Result<Vec<u8>> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..unpacked / block.len() {
+        std::io::Write::write_all(&mut e, &block)?;
+    }
+    let payload = e.finish()?;
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 2];
+    let mut len = payload.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            chunk.push(byte);
+            break;
+        }
+        chunk.push(byte | 0x80);
+    }
+    chunk.extend_from_slice(&payload);
+    Ok(chunk)
+}

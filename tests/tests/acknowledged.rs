@@ -10,7 +10,6 @@ use fieldwork_core::sync::client::SyncEvent;
 use fieldwork_core::sync::wire::{DocResult, PushDoc, SyncRequest, SyncResponse};
 use fieldwork_tests::backend::Backend;
 use fieldwork_tests::harness::{Desk, Device, Server};
-use std::io::Write;
 
 fieldwork_tests::conformance!(
     a_change_with_a_corrupted_checksum_is_refused_not_acknowledged,
@@ -128,33 +127,9 @@ fn a_change_whose_dependency_the_server_lacks_is_neither_acknowledged_nor_kept(b
     assert_eq!(notes_on_server(&desk, &id), ["first", "second"]);
 }
 
-/// One compressed change chunk whose payload inflates to `unpacked` zero
-/// bytes: a few hundred kilobytes on the wire.
-pub fn chunk_bomb(unpacked: usize) -> Vec<u8> {
-    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    let block = vec![0u8; 1 << 20];
-    for _ in 0..unpacked / block.len() {
-        e.write_all(&block).unwrap();
-    }
-    let payload = e.finish().unwrap();
-    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 2];
-    let mut len = payload.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            chunk.push(byte);
-            break;
-        }
-        chunk.push(byte | 0x80);
-    }
-    chunk.extend_from_slice(&payload);
-    chunk
-}
-
 fn a_compressed_chunk_bomb_is_refused_at_its_bound(b: &Backend) {
     let (_dir, server, desk, a, id) = setup(b);
-    let bomb = chunk_bomb(256 << 20);
+    let bomb = fieldwork_tests::chunk_bomb(256 << 20).unwrap();
     assert!(bomb.len() < 512 * 1024, "{} bytes", bomb.len());
     let (status, body) = push(&server, &a, &id, bomb);
     assert_eq!(status, 400);

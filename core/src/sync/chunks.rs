@@ -158,18 +158,26 @@ fn read(mut bytes: &[u8], limits: &Limits, documents: bool) -> Result<Chunks, Ch
     Ok(out)
 }
 
-/// Inflate at most `limit` bytes; more is an error, found before it is held.
+/// Inflate at most `limit` bytes; more is an error, found before anything
+/// is held: a first pass only counts (into a sink, with deflate's 32 KiB
+/// window), and only what fits is inflated again into a buffer of exactly
+/// its size.
 fn inflate(data: &[u8], limit: usize, n: usize) -> Result<Vec<u8>, ChunkError> {
-    let mut out = Vec::new();
-    let mut d = flate2::read::DeflateDecoder::new(data).take(limit as u64 + 1);
-    d.read_to_end(&mut out)
-        .map_err(|_| ChunkError::Unparsable {
-            n,
-            reason: "compressed data is not valid deflate".into(),
-        })?;
-    if out.len() > limit {
+    let not_deflate = || ChunkError::Unparsable {
+        n,
+        reason: "compressed data is not valid deflate".into(),
+    };
+    let mut counting = flate2::read::DeflateDecoder::new(data).take(limit as u64 + 1);
+    let size = std::io::copy(&mut counting, &mut std::io::sink()).map_err(|_| not_deflate())?;
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if size > limit {
         return Err(ChunkError::TooLarge { n, limit });
     }
+    let mut out = Vec::with_capacity(size);
+    flate2::read::DeflateDecoder::new(data)
+        .take(size as u64)
+        .read_to_end(&mut out)
+        .map_err(|_| not_deflate())?;
     Ok(out)
 }
 

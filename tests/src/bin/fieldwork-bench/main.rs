@@ -4,6 +4,7 @@
 //! given with `--markdown PATH`. Run through `scripts/bench`.
 
 mod ffi;
+mod hostile;
 mod sync;
 
 use fieldwork_core::model::Status;
@@ -45,8 +46,19 @@ fn run() -> Res<()> {
         .cloned();
     let only_edit = args.iter().any(|a| a == "--only-edit");
     let only_sync = args.iter().any(|a| a == "--only-sync");
+    let only_hostile = args.iter().any(|a| a == "--only-hostile");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
+    let server_exe = std::env::current_exe()?
+        .parent()
+        .ok_or("no folder for the benchmark binary")?
+        .join("fieldwork-e2e");
+    if only_hostile {
+        for r in hostile::rows(dir.path(), &server_exe)? {
+            println!("{}", json(&r));
+        }
+        return Ok(());
+    }
     if !only_sync {
         rows.push(edit_durable_vs_upsert(dir.path())?);
     }
@@ -70,11 +82,9 @@ fn run() -> Res<()> {
     rows.extend(sync::catchup(dir.path())?);
     rows.extend(sync::reconnect_and_prime(dir.path())?);
     eprintln!("sync: a fleet of 200 phones…");
-    let server_exe = std::env::current_exe()?
-        .parent()
-        .ok_or("no folder for the benchmark binary")?
-        .join("fieldwork-e2e");
     rows.extend(sync::fleet(dir.path(), &server_exe)?);
+    eprintln!("server: hostile pushes…");
+    rows.extend(hostile::rows(dir.path(), &server_exe)?);
     for r in &rows {
         println!("{}", json(r));
     }
