@@ -239,6 +239,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/catalog", post(catalog_part))
         .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
         .route("/api/devices/{id}/revoke", post(revoke_device))
+        .route("/api/devices/{id}/refusals", get(device_refusals))
         .merge(crate::board::router())
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(
@@ -606,6 +607,17 @@ async fn revoke_device(
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+/// What the server refused from one device, newest first: for support,
+/// beside the quarantine on the phone.
+async fn device_refusals(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(device): Path<String>,
+) -> ApiResult<Json<Vec<fieldwork_core::api::Refusal>>> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || Ok(Json(st.tenant(&p.tenant)?.refusals_from(&device)?))).await
 }
 
 /// Serve until `shutdown` resolves.

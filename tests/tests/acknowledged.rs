@@ -290,4 +290,16 @@ fn work_that_depends_on_refused_work_is_quarantined_and_the_rest_flows(b: &Backe
         .unwrap();
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert!(refusals[0].reason.contains("the desk assigns orders"));
+    // And per device, through the dispatcher API.
+    let device = again.device_id();
+    let v = desk
+        .ok("GET", &format!("/api/devices/{device}/refusals"), None)
+        .unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["doc_id"], id.as_str());
+    assert_eq!(v[0]["engineer"], "eng-a");
+    let none = desk
+        .ok("GET", "/api/devices/no-such-device/refusals", None)
+        .unwrap();
+    assert_eq!(none.as_array().unwrap().len(), 0);
 }

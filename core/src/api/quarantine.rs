@@ -183,7 +183,20 @@ impl Fieldwork {
 
     /// The refused pushes of `doc_id`, newest first (at most 100).
     pub fn refusals_of(&self, doc_id: &str) -> Result<Vec<q::Refusal>> {
-        Ok(q::refusals_of(self.lock()?.store.db(), doc_id, 100)?)
+        Ok(q::refusals(
+            self.lock()?.store.db(),
+            q::RefusalsOf::Document(doc_id),
+            100,
+        )?)
+    }
+
+    /// The refused pushes from `device_id`, newest first (at most 500).
+    pub fn refusals_from(&self, device_id: &str) -> Result<Vec<q::Refusal>> {
+        Ok(q::refusals(
+            self.lock()?.store.db(),
+            q::RefusalsOf::Device(device_id),
+            500,
+        )?)
     }
 }
 

@@ -150,17 +150,31 @@ pub fn log_refusal(db: &mut dyn Backend, r: &Refusal) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Refusals of pushes to `doc_id`, newest first, at most `limit`.
-pub fn refusals_of(
+/// Whose refusals to list.
+#[derive(Debug, Clone, Copy)]
+pub enum RefusalsOf<'a> {
+    Document(&'a str),
+    Device(&'a str),
+}
+
+/// Refusals of pushes to a document or from a device, newest first, at
+/// most `limit`.
+pub fn refusals(
     db: &mut dyn Backend,
-    doc_id: &str,
+    of: RefusalsOf<'_>,
     limit: i64,
 ) -> Result<Vec<Refusal>, StoreError> {
+    let (column, key) = match of {
+        RefusalsOf::Document(d) => ("doc_id", d),
+        RefusalsOf::Device(d) => ("device_id", d),
+    };
     Ok(db
         .query(
-            "SELECT device_id, engineer, doc_id, reason, bytes, at_ms FROM refusals
-              WHERE doc_id = ?1 ORDER BY id DESC LIMIT ?2",
-            params![doc_id, limit],
+            &format!(
+                "SELECT device_id, engineer, doc_id, reason, bytes, at_ms FROM refusals
+                  WHERE {column} = ?1 ORDER BY id DESC LIMIT ?2"
+            ),
+            params![key, limit],
         )?
         .iter()
         .map(|r| {
