@@ -30,7 +30,8 @@ pub(super) fn append(
 }
 
 /// Queue a change again (the server lacks it and a later change depends
-/// on it). Already queued: nothing happens.
+/// on it), ahead of everything queued, so it goes before its dependents
+/// even when they fill a round. Already queued: nothing happens.
 pub fn requeue(
     db: &mut dyn Backend,
     doc_id: &str,
@@ -38,11 +39,19 @@ pub fn requeue(
     bytes: &[u8],
     origin: &str,
 ) -> Result<(), StoreError> {
-    db.execute(
-        "INSERT INTO changes (doc_id, hash, bytes, origin) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (doc_id, hash) DO NOTHING",
-        params![doc_id, hash, bytes, origin],
-    )?;
+    let sql = match db.dialect() {
+        // A device's store: SQLite takes a sequence number below the oldest.
+        super::sql::Dialect::Sqlite => {
+            "INSERT INTO changes (seq, doc_id, hash, bytes, origin)
+             SELECT COALESCE(MIN(seq), 1) - 1, ?1, ?2, ?3, ?4 FROM changes WHERE true
+             ON CONFLICT (doc_id, hash) DO NOTHING"
+        }
+        super::sql::Dialect::Postgres => {
+            "INSERT INTO changes (doc_id, hash, bytes, origin) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (doc_id, hash) DO NOTHING"
+        }
+    };
+    db.execute(sql, params![doc_id, hash, bytes, origin])?;
     Ok(())
 }
 
