@@ -8,29 +8,25 @@
 use fieldwork_core::api::FollowUpInput;
 use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake};
 use fieldwork_core::{Fieldwork, OrderFilter};
+use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
 struct Desk {
-    _dir: tempfile::TempDir,
-    fw: Fieldwork,
+    held: Held,
     order: String,
 }
 
 fn desk() -> &'static Desk {
     static D: OnceLock<Desk> = OnceLock::new();
     D.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let fw = fieldwork_fuzz::store(dir.path(), true);
-        let order = fw
+        let held = Held::open(true);
+        let order = held
+            .fw
             .create_order(fieldwork_core::scenario::intake(1))
             .unwrap_or_else(|e| panic!("{e}"));
-        Desk {
-            _dir: dir,
-            fw,
-            order,
-        }
+        Desk { held, order }
     })
 }
 
@@ -61,34 +57,34 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let d = desk();
+    let fw = &d.held.fw;
     match which % 5 {
         0 => {
             if let Ok(intake) = serde_json::from_slice::<Intake>(body) {
-                let before = count(&d.fw);
-                let made = d.fw.create_order(intake);
-                let after = count(&d.fw);
+                let before = count(fw);
+                let made = fw.create_order(intake);
+                let after = count(fw);
                 assert_eq!(after, before + usize::from(made.is_ok()), "{made:?}");
             }
         }
         1 => {
             if let Ok(b) = serde_json::from_slice::<AssignBody>(body) {
-                let _ = d.fw.assign(&d.order, &b.engineer);
+                let _ = fw.assign(&d.order, &b.engineer);
             }
         }
         2 => {
             if let Ok(call) = serde_json::from_slice::<FollowUpInput>(body) {
-                let _ = d.fw.record_follow_up(&d.order, call);
+                let _ = fw.record_follow_up(&d.order, call);
             }
         }
         3 => {
             if let Ok(b) = serde_json::from_slice::<ComplaintBody>(body) {
-                let _ =
-                    d.fw.register_complaint(&d.order, &b.what, b.category, b.major);
+                let _ = fw.register_complaint(&d.order, &b.what, b.category, b.major);
             }
         }
         _ => {
             if let Ok(part) = serde_json::from_slice::<CatalogPart>(body) {
-                let _ = d.fw.upsert_catalog_part(part);
+                let _ = fw.upsert_catalog_part(part);
             }
         }
     }

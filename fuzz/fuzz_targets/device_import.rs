@@ -3,22 +3,13 @@
 //! on any bytes: a typed error or a valid document, never a panic.
 #![no_main]
 
-use fieldwork_core::Fieldwork;
+use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-struct Device {
-    _dir: tempfile::TempDir,
-    fw: Fieldwork,
-}
-
-fn device() -> &'static Device {
-    static D: OnceLock<Device> = OnceLock::new();
-    D.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let fw = fieldwork_fuzz::store(dir.path(), false);
-        Device { _dir: dir, fw }
-    })
+fn device() -> &'static Held {
+    static D: OnceLock<Held> = OnceLock::new();
+    D.get_or_init(|| Held::open(false))
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -4,23 +4,14 @@
 //! when a push is accepted, every change in it is in the stored document.
 #![no_main]
 
-use fieldwork_core::Fieldwork;
 use fieldwork_core::sync::chunks::{self, Limits};
+use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-struct Server {
-    _dir: tempfile::TempDir,
-    fw: Fieldwork,
-}
-
-fn server() -> &'static Server {
-    static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let fw = fieldwork_fuzz::store(dir.path(), true);
-        Server { _dir: dir, fw }
-    })
+fn server() -> &'static Held {
+    static S: OnceLock<Held> = OnceLock::new();
+    S.get_or_init(|| Held::open(true))
 }
 
 /// The device a push claims to come from: the actor of its first change

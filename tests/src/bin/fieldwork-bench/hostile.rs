@@ -3,6 +3,7 @@
 //! random bodies from an enrolled device's token, and its peak resident
 //! memory is read against its idle memory in the same run.
 
+use super::sync::rss_kb;
 use super::{Res, Row};
 use fieldwork_core::sync::wire::{PushDoc, SyncRequest};
 use fieldwork_tests::harness::Device;
@@ -12,17 +13,6 @@ use std::path::Path;
 const BOMBS: usize = 20;
 const RANDOM_BODIES: usize = 1_000;
 const T0: i64 = 1_795_000_000_000;
-
-fn rss_kb(pid: u32, field: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0.0)
-}
 
 /// xorshift64*: reproducible noise without a dependency.
 struct Noise(u64);

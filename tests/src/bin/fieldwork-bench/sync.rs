@@ -198,7 +198,8 @@ pub fn reconnect_and_prime(dir: &Path) -> Res<Vec<Row>> {
     ])
 }
 
-fn rss_kb(pid: u32, field: &str) -> f64 {
+/// A field of a process's /proc status, in kB (`VmRSS:`, `VmHWM:`).
+pub(crate) fn rss_kb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
