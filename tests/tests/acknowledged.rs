@@ -58,6 +58,16 @@ fn result_of(body: &[u8]) -> DocResult {
     resp.results[0].result.clone()
 }
 
+/// What the server logged as refused from phones for this order.
+fn refusals_on_server(server: &Server, id: &str) -> Vec<fieldwork_core::api::Refusal> {
+    server
+        .state
+        .tenant("acme")
+        .unwrap()
+        .refusals_of(id)
+        .unwrap()
+}
+
 fn notes_on_server(desk: &Desk, id: &str) -> Vec<String> {
     let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
     v["order"]["repair_notes"]
@@ -82,12 +92,7 @@ fn a_change_with_a_corrupted_checksum_is_refused_not_acknowledged(b: &Backend) {
     assert!(v["error"].as_str().unwrap().contains("checksum"), "{v}");
     assert!(notes_on_server(&desk, &id).is_empty());
     // The desk sees the refusal on the order.
-    let refusals = server
-        .state
-        .tenant("acme")
-        .unwrap()
-        .refusals_of(&id)
-        .unwrap();
+    let refusals = refusals_on_server(&server, &id);
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].device_id, a.fw.device_id());
     assert!(refusals[0].reason.contains("checksum"));
@@ -290,12 +295,7 @@ fn work_that_depends_on_refused_work_is_quarantined_and_the_rest_flows(b: &Backe
     assert_eq!(again.quarantined().unwrap().len(), 1);
 
     // The server logged its refusal of the assignment for the desk.
-    let refusals = server
-        .state
-        .tenant("acme")
-        .unwrap()
-        .refusals_of(&id)
-        .unwrap();
+    let refusals = refusals_on_server(&server, &id);
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert!(refusals[0].reason.contains("the desk assigns orders"));
     // And per device, through the dispatcher API.
