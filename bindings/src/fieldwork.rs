@@ -68,7 +68,7 @@ impl Fieldwork {
 
     /// A walk-in order taken by the engineer; returns its id.
     pub fn create_order(&self, intake: Intake) -> Result<String> {
-        self.call(|c| c.create_order(intake))
+        self.call(|c| c.desk().create_order(intake))
     }
 
     pub fn accept(&self, id: String) -> Result<()> {
@@ -196,7 +196,7 @@ impl Fieldwork {
     }
 
     pub fn record_follow_up(&self, id: String, call: FollowUpInput) -> Result<()> {
-        self.call(|c| c.record_follow_up(&id, call))
+        self.call(|c| c.desk().record_follow_up(&id, call))
     }
 
     pub fn register_complaint(
@@ -206,12 +206,12 @@ impl Fieldwork {
         category: ComplaintCategory,
         major: bool,
     ) -> Result<String> {
-        self.call(|c| c.register_complaint(&id, &what, category, major))
+        self.call(|c| c.desk().register_complaint(&id, &what, category, major))
     }
 
     /// A mail-in milestone reached at `at_ms` (Unix milliseconds).
     pub fn record_mail_in(&self, id: String, milestone: MailInMilestone, at_ms: i64) -> Result<()> {
-        self.call(|c| c.record_mail_in(&id, milestone, at_ms))
+        self.call(|c| c.desk().record_mail_in(&id, milestone, at_ms))
     }
 
     // ---- Van stock and catalog ---------------------------------------------

@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fw = Fieldwork::open(&path, config)?;
     println!("store: {} (device {})", path.display(), fw.device_id());
 
-    fw.upsert_catalog_part(CatalogPart {
+    fw.desk().upsert_catalog_part(CatalogPart {
         sku: "RLY-24V".into(),
         name: "Compressor relay 24 V".into(),
         unit_price_minor: 4_500,
@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fw.receive_stock("RLY-24V", 2)?;
 
     let today = chrono::Utc::now().date_naive();
-    let id = fw.create_order(Intake {
+    let id = fw.desk().create_order(Intake {
         channel: Channel::Phone,
         customer: Customer {
             name: "王小明".into(),
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let step = |what: &str| println!("  {what}");
     println!("order {id}");
-    fw.assign(&id, "eng-zhang")?;
+    fw.desk().assign(&id, "eng-zhang")?;
     step("dispatched to eng-zhang");
     clock.advance_ms(60_000);
     fw.accept(&id)?;
@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fw.capture_signature(&id, "王小明", vec![stroke(0.0), stroke(20.0)])?;
     fw.rate(&id, Rating::Satisfied, Some(5), Some("快速专业".into()))?;
     clock.advance_ms(24 * 3_600_000);
-    fw.record_follow_up(
+    fw.desk().record_follow_up(
         &id,
         FollowUpInput {
             reached: true,

@@ -2,18 +2,37 @@
 //! van stock and the parts catalog as Automerge documents in a local SQLite
 //! store; the service-center rules as pure functions; one facade, [`Fieldwork`],
 //! that the bindings and the server wrap.
+//!
+//! The layers, each importing only from those below it (docs/architecture.md):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | sync: the device's client and outbox, the server's half | [`sync`] |
+//! | the facade: one method per intent, the unit of work | [`api`] |
+//! | storage: SQLite (or the server's PostgreSQL), rows, the change log | [`store`] |
+//! | the service-center rules, input checks | [`rules`], [`validate`] |
+//! | the documents and the policy | [`model`], [`doc_ids`], [`policy`], [`hlc`], [`samples`] |
+//!
+//! [`scenario`] plays a whole visit through the facade for the example, the
+//! demo, the tests and the benchmarks.
 
+pub mod doc_ids;
 pub mod hlc;
 pub mod model;
 pub mod policy;
 pub mod rules;
-
-pub use policy::Policy;
-pub mod api;
-pub mod scenario;
-pub mod store;
-pub mod sync;
+pub mod samples;
 pub mod validate;
 
+pub mod store;
+
+pub mod api;
+
+pub mod sync;
+
+pub mod scenario;
+
 pub use api::{Config, Error, Fieldwork, ManualClock, SystemClock};
+pub use policy::Policy;
 pub use store::{OrderFilter, OrderRow, OrderSort};
+pub use sync::server::ServerStore;

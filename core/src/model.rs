@@ -90,7 +90,7 @@ pub struct Intake {
     pub site_zone: SiteZone,
 }
 
-/// The lifecycle of DOMAIN.md.
+/// The lifecycle of docs/domain.md.
 #[derive(
     Debug,
     Clone,

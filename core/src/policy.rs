@@ -1,4 +1,4 @@
-//! The service-center policy: every limit DOMAIN.md names, with its numbers as
+//! The service-center policy: every limit docs/domain.md names, with its numbers as
 //! the defaults. A tenant may change any of them; the rules only read this.
 
 use serde::{Deserialize, Serialize};

@@ -6,81 +6,7 @@
 use crate::Fieldwork;
 use crate::api::{DiagnosisInput, ManualClock, Result};
 use crate::model::*;
-
-/// A plausible intake; `n` varies the customer, unit and urgency.
-pub fn intake(n: u32) -> Intake {
-    Intake {
-        channel: Channel::Phone,
-        customer: Customer {
-            name: format!("客户 {n} Customer"),
-            phone: Some(format!("+86 21 5555 {:04}", n % 10_000)),
-            email: None,
-            address: format!("上海市 {n} 号"),
-            member: n.is_multiple_of(3),
-        },
-        product: Product {
-            model: "AC-900".into(),
-            serial: format!("SN-{n:06}"),
-            // Bought a few weeks before T0: still in warranty after the
-            // benchmark's 5,000 visits (about 250 simulated days).
-            purchase_date: Some("2026-10-01".into()),
-            proof_of_purchase: Some(format!("INV-{n}")),
-        },
-        fault: Fault {
-            symptoms: "开机后不制冷 no cooling after start".into(),
-            frequency: Some("every start".into()),
-            since: Some("two days".into()),
-            environment: None,
-            already_tried: None,
-        },
-        category: Category::ProductQuality,
-        priority: if n.is_multiple_of(7) {
-            Priority::Urgent
-        } else {
-            Priority::Normal
-        },
-        promised_by_ms: None,
-        site_zone: SiteZone::Urban,
-    }
-}
-
-/// The catalog part the fixtures use.
-pub fn relay() -> CatalogPart {
-    CatalogPart {
-        sku: "RLY".into(),
-        name: "Relay".into(),
-        unit_price_minor: 4_500,
-        low_stock_threshold: 2,
-    }
-}
-
-/// A signature of `strokes` strokes of 20 points.
-pub fn signature(strokes: usize) -> Vec<Stroke> {
-    (0..strokes)
-        .map(|s| Stroke {
-            points: (0..20)
-                .map(|i| StrokePoint {
-                    x: f64::from(i) * 7.5,
-                    y: s as f64 * 30.0 + f64::from(i % 4),
-                    t_ms: i64::from(i) * 16,
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// The QC checklist of DOMAIN.md: appearance, function, performance. A
-/// failing inspection fails on function.
-pub fn qc_checklist(pass: bool) -> Vec<QcItem> {
-    ["appearance", "function", "performance"]
-        .into_iter()
-        .map(|n| QcItem {
-            name: n.into(),
-            passed: pass || n != "function",
-            note: None,
-        })
-        .collect()
-}
+pub use crate::samples::{intake, qc_checklist, relay, signature};
 
 /// The script's diagnosis: hardware fault E21, a burnt relay, one relay planned.
 pub fn relay_diagnosis() -> DiagnosisInput {
@@ -97,8 +23,8 @@ pub fn relay_diagnosis() -> DiagnosisInput {
 /// One full visit, intake to signed and rated, as the signed-in engineer.
 /// The van needs one relay in stock.
 pub fn full_visit(fw: &Fieldwork, clock: &ManualClock, n: u32) -> Result<String> {
-    let id = fw.create_order(intake(n))?;
-    fw.assign(&id, &fw.user())?;
+    let id = fw.desk().create_order(intake(n))?;
+    fw.desk().assign(&id, &fw.user())?;
     play_visit(fw, &id, &|ms| clock.advance_ms(ms))?;
     Ok(id)
 }

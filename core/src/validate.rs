@@ -123,73 +123,106 @@ pub fn strokes(field: &str, strokes: &[Stroke], required: bool) -> Result<(), In
     Ok(())
 }
 
-/// An intake as the desk or the engineer enters it, at time `now_ms`.
+/// An intake as the desk or the engineer enters it, at time `now_ms`: the
+/// first error of [`intake_all`].
 pub fn intake(i: &Intake, now_ms: i64) -> Result<(), Invalid> {
+    match intake_all(i, now_ms).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Every error of an intake at once, at most one per field, in the order of
+/// the form: a desk sees all it must fix in one go.
+pub fn intake_all(i: &Intake, now_ms: i64) -> Vec<Invalid> {
+    let mut errors: Vec<Invalid> = Vec::new();
+    let mut check = |r: Result<(), Invalid>| {
+        if let Err(e) = r
+            && !errors.iter().any(|x| x.field == e.field)
+        {
+            errors.push(e);
+        }
+    };
     let c = &i.customer;
-    required("customer.name", &c.name, MAX_NAME_CHARS)?;
-    required("customer.address", &c.address, MAX_ADDRESS_CHARS)?;
-    optional("customer.phone", c.phone.as_deref(), MAX_CODE_CHARS)?;
-    optional("customer.email", c.email.as_deref(), MAX_ADDRESS_CHARS)?;
+    check(required("customer.name", &c.name, MAX_NAME_CHARS));
+    check(required("customer.address", &c.address, MAX_ADDRESS_CHARS));
+    check(optional(
+        "customer.phone",
+        c.phone.as_deref(),
+        MAX_CODE_CHARS,
+    ));
+    check(optional(
+        "customer.email",
+        c.email.as_deref(),
+        MAX_ADDRESS_CHARS,
+    ));
     if c.phone.as_deref().is_none_or(|p| p.trim().is_empty())
         && c.email.as_deref().is_none_or(|e| e.trim().is_empty())
     {
-        return Err(invalid(
+        check(Err(invalid(
             "customer.phone",
             "a phone number or an email is required",
-        ));
+        )));
     }
     if let Some(e) = c.email.as_deref().filter(|e| !e.is_empty())
         && !e.contains('@')
     {
-        return Err(invalid("customer.email", "is not an email address"));
+        check(Err(invalid("customer.email", "is not an email address")));
     }
     let p = &i.product;
-    required("product.model", &p.model, MAX_NAME_CHARS)?;
-    required("product.serial", &p.serial, MAX_CODE_CHARS)?;
-    optional(
+    check(required("product.model", &p.model, MAX_NAME_CHARS));
+    check(required("product.serial", &p.serial, MAX_CODE_CHARS));
+    check(optional(
         "product.proof_of_purchase",
         p.proof_of_purchase.as_deref(),
         MAX_CODE_CHARS,
-    )?;
+    ));
     if let Some(d) = &p.purchase_date {
-        let bought = date("product.purchase_date", d)?;
-        let today = chrono::DateTime::from_timestamp_millis(now_ms)
-            .map(|t| t.date_naive())
-            .unwrap_or(NaiveDate::MAX);
-        if bought > today {
-            return Err(invalid("product.purchase_date", "is in the future"));
-        }
+        check(date("product.purchase_date", d).and_then(|bought| {
+            let today = chrono::DateTime::from_timestamp_millis(now_ms)
+                .map(|t| t.date_naive())
+                .unwrap_or(NaiveDate::MAX);
+            if bought > today {
+                Err(invalid("product.purchase_date", "is in the future"))
+            } else {
+                Ok(())
+            }
+        }));
     }
     let f = &i.fault;
-    required("fault.symptoms", &f.symptoms, MAX_TEXT_CHARS)?;
-    optional("fault.frequency", f.frequency.as_deref(), MAX_TEXT_CHARS)?;
-    optional("fault.since", f.since.as_deref(), MAX_TEXT_CHARS)?;
-    optional(
+    check(required("fault.symptoms", &f.symptoms, MAX_TEXT_CHARS));
+    check(optional(
+        "fault.frequency",
+        f.frequency.as_deref(),
+        MAX_TEXT_CHARS,
+    ));
+    check(optional("fault.since", f.since.as_deref(), MAX_TEXT_CHARS));
+    check(optional(
         "fault.environment",
         f.environment.as_deref(),
         MAX_TEXT_CHARS,
-    )?;
-    optional(
+    ));
+    check(optional(
         "fault.already_tried",
         f.already_tried.as_deref(),
         MAX_TEXT_CHARS,
-    )?;
+    ));
     if let Some(promised) = i.promised_by_ms
         && promised <= now_ms
     {
-        return Err(invalid("promised_by", "must be after the intake time"));
+        check(Err(invalid("promised_by", "must be after the intake time")));
     }
     if let SiteZone::OutsideUrban {
         travel_allowance_min,
     } = i.site_zone
         && !(0..=24 * 60).contains(&travel_allowance_min)
     {
-        return Err(invalid(
+        check(Err(invalid(
             "site_zone.travel_allowance_min",
             "must be between 0 and 1440 minutes",
-        ));
+        )));
     }
-    Ok(())
+    errors
 }
 
 /// Caps over a whole order: what a received document must respect too.

@@ -142,48 +142,71 @@ fn unknown_skus_and_short_stock_are_refused() {
 }
 
 #[test]
+fn an_intake_reports_every_error_at_once_in_the_order_of_the_form() {
+    let mut i = intake("", "SN-2");
+    i.customer.phone = None;
+    i.customer.email = Some("not an address".into());
+    i.fault.symptoms = " ".into();
+    i.product.purchase_date = Some("2099-01-01".into());
+    let all = fieldwork_core::validate::intake_all(&i, T0);
+    let fields: Vec<&str> = all.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "customer.name",
+            "customer.email",
+            "product.purchase_date",
+            "fault.symptoms"
+        ]
+    );
+    // The facade refuses with the first of them.
+    let e = fieldwork_core::validate::intake(&i, T0).unwrap_err();
+    assert_eq!(e, all[0]);
+}
+
+#[test]
 fn required_fields_and_caps_counted_in_characters() {
     let (d, id) = setup();
     let mut i = intake("  ", "SN-2");
     refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("customer.name"),
     );
     i.customer.name = "王".repeat(201);
     let msg = refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("customer.name"),
     );
     assert_eq!(msg, "invalid customer.name: longer than 200 characters");
     assert!(!msg.contains('王'), "no customer data in messages");
     // 200 Chinese characters (600 bytes) fit: the cap counts characters.
     i.customer.name = "王".repeat(200);
-    d.fw.create_order(i.clone()).unwrap();
+    d.fw.desk().create_order(i.clone()).unwrap();
     i.customer.name = "Li\u{0}Wei".into();
     refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("customer.name"),
     );
     let mut i = intake("Li Wei", "");
     refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("product.serial"),
     );
     i.product.serial = "SN".into();
     i.customer.phone = None;
     refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("customer.phone"),
     );
     i.customer.email = Some("not-an-email".into());
     refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("customer.email"),
     );
     refused(&d, |fw| fw.add_note(&id, ""), invalid("text"));
@@ -199,7 +222,7 @@ fn required_fields_and_caps_counted_in_characters() {
         |fw| fw.rate(&id, Rating::Satisfied, Some(6), None),
         invalid("score"),
     );
-    refused(&d, |fw| fw.assign(&id, ""), invalid("engineer"));
+    refused(&d, |fw| fw.desk().assign(&id, ""), invalid("engineer"));
 }
 
 #[test]
@@ -209,35 +232,45 @@ fn dates_in_an_impossible_order_are_refused() {
     i.product.purchase_date = Some("2099-01-01".into());
     let msg = refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("product.purchase_date"),
     );
     assert_eq!(msg, "invalid product.purchase_date: is in the future");
     i.product.purchase_date = Some("2026-02-30".into());
     refused(
         &d,
-        |fw| fw.create_order(i.clone()),
+        |fw| fw.desk().create_order(i.clone()),
         invalid("product.purchase_date"),
     );
     i.product.purchase_date = None;
     i.promised_by_ms = Some(T0 - 1);
-    refused(&d, |fw| fw.create_order(i.clone()), invalid("promised_by"));
+    refused(
+        &d,
+        |fw| fw.desk().create_order(i.clone()),
+        invalid("promised_by"),
+    );
     let mut mail = intake("Li Wei", "SN-4");
     mail.channel = Channel::MailIn;
-    let m = d.fw.create_order(mail).unwrap();
+    let m = d.fw.desk().create_order(mail).unwrap();
     refused(
         &d,
-        |fw| fw.record_mail_in(&m, MailInMilestone::Shipped, T0 - 10),
+        |fw| {
+            fw.desk()
+                .record_mail_in(&m, MailInMilestone::Shipped, T0 - 10)
+        },
         invalid("at"),
     );
     refused(
         &d,
-        |fw| fw.record_mail_in(&m, MailInMilestone::Shipped, i64::MAX),
+        |fw| {
+            fw.desk()
+                .record_mail_in(&m, MailInMilestone::Shipped, i64::MAX)
+        },
         invalid("at"),
     );
     refused(
         &d,
-        |fw| fw.record_mail_in(&id, MailInMilestone::Shipped, T0),
+        |fw| fw.desk().record_mail_in(&id, MailInMilestone::Shipped, T0),
         |e| matches!(e, Error::Rule(_)),
     );
 }

@@ -9,7 +9,7 @@ mod common;
 
 use fieldwork_core::api::ConsentInput;
 use fieldwork_core::model::*;
-use fieldwork_core::sync::chunks::{self, Limits};
+use fieldwork_core::store::chunks::{self, Limits};
 use fieldwork_core::validate::{MAX_STROKE_POINTS, MAX_TEXT_CHARS};
 
 /// The most points a signature may have, spread over strokes, with the
@@ -33,13 +33,15 @@ fn largest_signature() -> Vec<Stroke> {
 fn the_bounds_hold_the_largest_legitimate_visit_with_a_wide_margin() {
     let d = common::device("eng-a");
     let fw = &d.fw;
-    fw.upsert_catalog_part(fieldwork_core::scenario::relay())
+    fw.desk()
+        .upsert_catalog_part(fieldwork_core::scenario::relay())
         .unwrap();
     fw.receive_stock("RLY", 5).unwrap();
     let id = fw
+        .desk()
         .create_order(fieldwork_core::scenario::intake(1))
         .unwrap();
-    fw.assign(&id, "eng-a").unwrap();
+    fw.desk().assign(&id, "eng-a").unwrap();
     fw.accept(&id).unwrap();
     fw.en_route(&id).unwrap();
     fw.arrive(&id, None).unwrap();

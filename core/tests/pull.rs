@@ -4,14 +4,14 @@
 
 mod common;
 use common::*;
-use fieldwork_core::{Config, Fieldwork, ManualClock};
+use fieldwork_core::{Config, ManualClock, ServerStore};
 use std::collections::BTreeSet;
 
 #[test]
 fn many_new_orders_arrive_whole_over_several_pulls_each_once() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);
-    let server = Fieldwork::open_server(
+    let server = ServerStore::open(
         dir.path().join("server.db"),
         Config {
             clock: clock.clone(),
@@ -22,13 +22,14 @@ fn many_new_orders_arrive_whole_over_several_pulls_each_once() {
     let mut ids = BTreeSet::new();
     for n in 0..25 {
         let id = server
+            .desk()
             .create_order(intake(&format!("C{n}"), &format!("S{n}")))
             .unwrap();
-        server.assign(&id, "eng").unwrap();
+        server.desk().assign(&id, "eng").unwrap();
         ids.insert(id);
     }
-    let other = server.create_order(intake("Other", "SX")).unwrap();
-    server.assign(&other, "someone-else").unwrap();
+    let other = server.desk().create_order(intake("Other", "SX")).unwrap();
+    server.desk().assign(&other, "someone-else").unwrap();
     let device = "00000000000000000000000000000001";
     let (mut cursor, mut seen, mut pulls) = (0, Vec::new(), 0);
     loop {

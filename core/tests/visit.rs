@@ -7,6 +7,7 @@ use fieldwork_core::api::{ConsentInput, FollowUpInput, MailInMilestone};
 use fieldwork_core::model::*;
 use fieldwork_core::rules::RuleError;
 use fieldwork_core::rules::conflicts::Conflict;
+use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::rules::signoff::SignatureState;
 use fieldwork_core::rules::sla::{ClockKind, ClockState};
 use fieldwork_core::{Config, Error, Fieldwork, OrderFilter, OrderSort};
@@ -76,16 +77,17 @@ fn a_full_visit_ends_signed_with_clocks_met_and_stock_used() {
     );
 
     d.clock.advance_ms(24 * HOUR);
-    d.fw.record_follow_up(
-        &id,
-        FollowUpInput {
-            reached: true,
-            rating: Some(Rating::Satisfied),
-            aspect: None,
-            comment: None,
-        },
-    )
-    .unwrap();
+    d.fw.desk()
+        .record_follow_up(
+            &id,
+            FollowUpInput {
+                reached: true,
+                rating: Some(Rating::Satisfied),
+                aspect: None,
+                comment: None,
+            },
+        )
+        .unwrap();
     d.fw.transition(&id, Status::Closed, None).unwrap();
     let v = d.fw.order(&id).unwrap();
     assert_eq!(v.status, Status::Closed);
@@ -139,8 +141,8 @@ fn paid_repair_needs_acceptance_then_cannot_be_cancelled_once_parts_are_in() {
     let d = device("eng-1");
     catalog(&d.fw);
     d.fw.receive_stock("RLY", 1).unwrap();
-    let id = d.fw.create_order(intake("Li Wei", "SN-2")).unwrap();
-    d.fw.assign(&id, "eng-1").unwrap();
+    let id = d.fw.desk().create_order(intake("Li Wei", "SN-2")).unwrap();
+    d.fw.desk().assign(&id, "eng-1").unwrap();
     d.fw.accept(&id).unwrap();
     d.fw.en_route(&id).unwrap();
     d.fw.arrive(
@@ -331,7 +333,7 @@ fn unsatisfied_customers_open_complaint_candidates() {
     finish(&d, &id);
     d.fw.rate(&id, Rating::Unsatisfied, Some(1), Some("late".into()))
         .unwrap();
-    let err = d.fw.record_follow_up(
+    let err = d.fw.desk().record_follow_up(
         &id,
         FollowUpInput {
             reached: true,
@@ -341,31 +343,33 @@ fn unsatisfied_customers_open_complaint_candidates() {
         },
     );
     assert!(matches!(err, Err(Error::Invalid(_))));
-    d.fw.record_follow_up(
-        &id,
-        FollowUpInput {
-            reached: false,
-            rating: None,
-            aspect: None,
-            comment: None,
-        },
-    )
-    .unwrap();
+    d.fw.desk()
+        .record_follow_up(
+            &id,
+            FollowUpInput {
+                reached: false,
+                rating: None,
+                aspect: None,
+                comment: None,
+            },
+        )
+        .unwrap();
     assert_eq!(
         d.fw.order(&id).unwrap().status,
         Status::SignedOff,
         "an unreached call does not complete the follow-up"
     );
-    d.fw.record_follow_up(
-        &id,
-        FollowUpInput {
-            reached: true,
-            rating: Some(Rating::Unsatisfied),
-            aspect: Some("waiting time".into()),
-            comment: None,
-        },
-    )
-    .unwrap();
+    d.fw.desk()
+        .record_follow_up(
+            &id,
+            FollowUpInput {
+                reached: true,
+                rating: Some(Rating::Unsatisfied),
+                aspect: Some("waiting time".into()),
+                comment: None,
+            },
+        )
+        .unwrap();
     let v = d.fw.order(&id).unwrap();
     assert_eq!(v.status, Status::FollowedUp);
     assert_eq!(v.order.follow_ups.len(), 2);
@@ -377,13 +381,14 @@ fn unsatisfied_customers_open_complaint_candidates() {
             .count(),
         2
     );
-    d.fw.register_complaint(
-        &id,
-        "engineer arrived late",
-        ComplaintCategory::Timeliness,
-        false,
-    )
-    .unwrap();
+    d.fw.desk()
+        .register_complaint(
+            &id,
+            "engineer arrived late",
+            ComplaintCategory::Timeliness,
+            false,
+        )
+        .unwrap();
     assert_eq!(d.fw.order(&id).unwrap().order.complaints.len(), 3);
 }
 
@@ -403,7 +408,7 @@ fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
     )
     .unwrap();
     let cid = d.fw.order(&id).unwrap().order.complaints[0].id.clone();
-    let step = |s: Step| d.fw.advance_complaint(&id, &cid, s);
+    let step = |s: Step| d.fw.desk().advance_complaint(&id, &cid, s);
     let stage = || d.fw.order(&id).unwrap().order.complaints[0].stage;
 
     // Out of order: refused with the reason, nothing written.
@@ -432,7 +437,8 @@ fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
-        d.fw.advance_complaint(&id, "cp-none", Step::Register),
+        d.fw.desk()
+            .advance_complaint(&id, "cp-none", Step::Register),
         Err(Error::NotFound { .. })
     ));
     assert_eq!(fingerprint(&d.fw), before, "refused steps change nothing");
@@ -504,14 +510,15 @@ fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
 
     // One that does not stand is explained and closed; a major one needs a team.
     let other =
-        d.fw.register_complaint(
-            &id,
-            "wants a new unit for a scratch",
-            ComplaintCategory::Other,
-            true,
-        )
-        .unwrap();
-    let step2 = |s: Step| d.fw.advance_complaint(&id, &other, s);
+        d.fw.desk()
+            .register_complaint(
+                &id,
+                "wants a new unit for a scratch",
+                ComplaintCategory::Other,
+                true,
+            )
+            .unwrap();
+    let step2 = |s: Step| d.fw.desk().advance_complaint(&id, &other, s);
     assert!(matches!(
         step2(Step::Judge {
             stands: false,
@@ -520,24 +527,26 @@ fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
         Err(Error::Invalid(_))
     ));
     let major =
-        d.fw.register_complaint(
+        d.fw.desk()
+            .register_complaint(
+                &id,
+                "rude on the phone",
+                ComplaintCategory::ServiceAttitude,
+                true,
+            )
+            .unwrap();
+    d.fw.desk()
+        .advance_complaint(
             &id,
-            "rude on the phone",
-            ComplaintCategory::ServiceAttitude,
-            true,
+            &major,
+            Step::Judge {
+                stands: true,
+                explanation: None,
+            },
         )
         .unwrap();
-    d.fw.advance_complaint(
-        &id,
-        &major,
-        Step::Judge {
-            stands: true,
-            explanation: None,
-        },
-    )
-    .unwrap();
     assert!(matches!(
-        d.fw.advance_complaint(
+        d.fw.desk().advance_complaint(
             &id,
             &major,
             Step::Responsible {
@@ -558,17 +567,57 @@ fn complaints_follow_the_workflow_step_by_step_and_refuse_skipped_steps() {
 }
 
 #[test]
-fn acting_as_names_the_person_for_that_call_only() {
-    let d = device("server");
-    let id =
-        d.fw.acting_as("desk-lin", |fw| fw.create_order(intake("A", "SN-9")))
+fn only_a_supervisor_picks_a_complaints_resolution() {
+    use fieldwork_core::api::ComplaintStep as Step;
+    let d = device("desk");
+    let id = d.fw.desk().create_order(intake("Li Wei", "SN-11")).unwrap();
+    let cid =
+        d.fw.desk()
+            .register_complaint(&id, "late", ComplaintCategory::Timeliness, false)
             .unwrap();
-    d.fw.acting_as("desk-lin", |fw| fw.assign(&id, "eng-1"))
+    let lin = d.fw.as_desk("desk-lin", DeskRole::Dispatcher);
+    for s in [
+        Step::Judge {
+            stands: true,
+            explanation: None,
+        },
+        Step::Responsible {
+            party: "eng-1".into(),
+            team: vec![],
+        },
+        Step::Investigate {
+            findings: "40 minutes late".into(),
+        },
+        Step::Propose {
+            resolutions: vec!["apology".into(), "free maintenance".into()],
+        },
+    ] {
+        lin.advance_complaint(&id, &cid, s).unwrap();
+    }
+    let before = fingerprint(&d.fw);
+    let err = lin
+        .advance_complaint(&id, &cid, Step::Pick { index: 1 })
+        .unwrap_err();
+    assert_eq!(err.to_string(), "only a supervisor picks the resolution");
+    assert!(matches!(err, Error::Rule(RuleError::RoleRequired { .. })));
+    assert_eq!(fingerprint(&d.fw), before, "nothing written");
+    d.fw.as_desk("sup-wu", DeskRole::Supervisor)
+        .advance_complaint(&id, &cid, Step::Pick { index: 1 })
         .unwrap();
+    let c = &d.fw.order(&id).unwrap().order.complaints[0];
+    assert_eq!(c.resolution.as_deref(), Some("free maintenance"));
+}
+
+#[test]
+fn as_desk_names_the_person_for_those_calls_only() {
+    let d = device("server");
+    let lin = d.fw.as_desk("desk-lin", DeskRole::Dispatcher);
+    let id = lin.create_order(intake("A", "SN-9")).unwrap();
+    lin.assign(&id, "eng-1").unwrap();
     let o = d.fw.order(&id).unwrap().order;
     assert_eq!(o.created_by, "desk-lin");
     assert_eq!(o.events[0].by, "desk-lin");
-    let other = d.fw.create_order(intake("B", "SN-10")).unwrap();
+    let other = d.fw.desk().create_order(intake("B", "SN-10")).unwrap();
     assert_eq!(
         d.fw.order(&other).unwrap().order.created_by,
         "server",
@@ -581,9 +630,10 @@ fn mail_in_milestones_are_tracked_against_the_policy() {
     let d = device("desk-1");
     let mut i = intake("Li Wei", "SN-8");
     i.channel = Channel::MailIn;
-    let id = d.fw.create_order(i).unwrap();
+    let id = d.fw.desk().create_order(i).unwrap();
     d.clock.advance_ms(2 * HOUR);
-    d.fw.record_mail_in(&id, MailInMilestone::Shipped, T0 + HOUR)
+    d.fw.desk()
+        .record_mail_in(&id, MailInMilestone::Shipped, T0 + HOUR)
         .unwrap();
     d.clock.advance_ms(8 * 24 * HOUR);
     let v = d.fw.order(&id).unwrap();
@@ -598,7 +648,8 @@ fn mail_in_milestones_are_tracked_against_the_policy() {
         vec!["confirm receipt and fault", "progress update to customer"]
     );
     assert!(
-        d.fw.record_mail_in(&id, MailInMilestone::Returned, T0 - 1)
+        d.fw.desk()
+            .record_mail_in(&id, MailInMilestone::Returned, T0 - 1)
             .is_err()
     );
 }
@@ -606,14 +657,17 @@ fn mail_in_milestones_are_tracked_against_the_policy() {
 #[test]
 fn lists_filter_and_sort_from_rows() {
     let d = device("desk-1");
-    let a = d.fw.create_order(intake("王小明", "S-A")).unwrap();
+    let a = d.fw.desk().create_order(intake("王小明", "S-A")).unwrap();
     d.clock.advance_ms(MIN);
     let mut urgent = intake("Zhao Lei", "S-B");
     urgent.priority = Priority::Urgent;
-    let b = d.fw.create_order(urgent).unwrap();
+    let b = d.fw.desk().create_order(urgent).unwrap();
     d.clock.advance_ms(MIN);
-    let c = d.fw.create_order(intake("Anna 100%_", "S-C")).unwrap();
-    d.fw.assign(&c, "eng-2").unwrap();
+    let c =
+        d.fw.desk()
+            .create_order(intake("Anna 100%_", "S-C"))
+            .unwrap();
+    d.fw.desk().assign(&c, "eng-2").unwrap();
 
     let all = d.fw.list_orders(&OrderFilter::default()).unwrap();
     let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
@@ -708,9 +762,10 @@ fn one_store_is_safe_to_call_from_many_threads() {
                 let mut ids = Vec::new();
                 for i in 0..5 {
                     let id = fw
+                        .desk()
                         .create_order(intake(&format!("T{t} C{i}"), &format!("SN-{t}-{i}")))
                         .unwrap();
-                    fw.assign(&id, "eng-1").unwrap();
+                    fw.desk().assign(&id, "eng-1").unwrap();
                     fw.add_note(&id, "from a thread").unwrap();
                     ids.push(id);
                 }

@@ -7,24 +7,24 @@
 
 use fieldwork_core::api::FollowUpInput;
 use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake};
-use fieldwork_core::{Fieldwork, OrderFilter};
+use fieldwork_core::{Fieldwork, OrderFilter, ServerStore};
 use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
 struct Desk {
-    held: Held,
+    held: Held<ServerStore>,
     order: String,
 }
 
 fn desk() -> &'static Desk {
     static D: OnceLock<Desk> = OnceLock::new();
     D.get_or_init(|| {
-        let held = Held::open(true);
+        let held = Held::server();
         let order = held
             .fw
-            .create_order(fieldwork_core::scenario::intake(1))
+            .desk().create_order(fieldwork_core::scenario::intake(1))
             .unwrap_or_else(|e| panic!("{e}"));
         Desk { held, order }
     })
@@ -62,29 +62,29 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             if let Ok(intake) = serde_json::from_slice::<Intake>(body) {
                 let before = count(fw);
-                let made = fw.create_order(intake);
+                let made = fw.desk().create_order(intake);
                 let after = count(fw);
                 assert_eq!(after, before + usize::from(made.is_ok()), "{made:?}");
             }
         }
         1 => {
             if let Ok(b) = serde_json::from_slice::<AssignBody>(body) {
-                let _ = fw.assign(&d.order, &b.engineer);
+                let _ = fw.desk().assign(&d.order, &b.engineer);
             }
         }
         2 => {
             if let Ok(call) = serde_json::from_slice::<FollowUpInput>(body) {
-                let _ = fw.record_follow_up(&d.order, call);
+                let _ = fw.desk().record_follow_up(&d.order, call);
             }
         }
         3 => {
             if let Ok(b) = serde_json::from_slice::<ComplaintBody>(body) {
-                let _ = fw.register_complaint(&d.order, &b.what, b.category, b.major);
+                let _ = fw.desk().register_complaint(&d.order, &b.what, b.category, b.major);
             }
         }
         _ => {
             if let Ok(part) = serde_json::from_slice::<CatalogPart>(body) {
-                let _ = fw.upsert_catalog_part(part);
+                let _ = fw.desk().upsert_catalog_part(part);
             }
         }
     }

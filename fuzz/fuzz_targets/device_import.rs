@@ -3,13 +3,14 @@
 //! on any bytes: a typed error or a valid document, never a panic.
 #![no_main]
 
+use fieldwork_core::Fieldwork;
 use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-fn device() -> &'static Held {
-    static D: OnceLock<Held> = OnceLock::new();
-    D.get_or_init(|| Held::open(false))
+fn device() -> &'static Held<Box<Fieldwork>> {
+    static D: OnceLock<Held<Box<Fieldwork>>> = OnceLock::new();
+    D.get_or_init(|| Held::device())
 }
 
 fuzz_target!(|data: &[u8]| {

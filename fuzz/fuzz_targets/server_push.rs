@@ -1,17 +1,18 @@
-//! The server's check and apply of a device's push (`Fieldwork::check_push`
+//! The server's check and apply of a device's push (`ServerStore::check_push`
 //! and `apply_push`) on any bytes for any document, against one server store
 //! that lives for the run. Never a panic; and "acknowledged means stored":
 //! when a push is accepted, every change in it is in the stored document.
 #![no_main]
 
-use fieldwork_core::sync::chunks::{self, Limits};
+use fieldwork_core::store::chunks::{self, Limits};
+use fieldwork_core::ServerStore;
 use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-fn server() -> &'static Held {
-    static S: OnceLock<Held> = OnceLock::new();
-    S.get_or_init(|| Held::open(true))
+fn server() -> &'static Held<ServerStore> {
+    static S: OnceLock<Held<ServerStore>> = OnceLock::new();
+    S.get_or_init(|| Held::server())
 }
 
 /// The device a push claims to come from: the actor of its first change

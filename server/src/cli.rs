@@ -1,8 +1,9 @@
 //! The `fieldwork` command: `serve` the sync endpoint and dispatcher API, and
 //! `admin` the directory of tenants, people and tokens from a terminal.
 
-use crate::app::{AppState, serve};
 use crate::auth::Role;
+use crate::routes::serve;
+use crate::state::AppState;
 use crate::storage::{Embedded, Postgres, Storage};
 use std::path::PathBuf;
 use std::process::ExitCode;

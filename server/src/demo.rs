@@ -5,8 +5,9 @@
 //! the phones sync, then keeps serving until interrupted (or `--for SECONDS`).
 //! It prints a sign-in for the dispatcher board, where the day shows live.
 
-use crate::app::{AppState, serve};
 use crate::auth::Role;
+use crate::routes::serve;
+use crate::state::AppState;
 use fieldwork_core::scenario::{intake, play_visit, relay};
 use fieldwork_core::sync::client::{NoListener, SyncClient, http_client};
 use fieldwork_core::{Config, Fieldwork, OrderFilter};
@@ -79,12 +80,12 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
 
     // The desk's morning: catalog and a day of orders.
     let tenant = state.tenant(TENANT).map_err(|e| e.to_string())?;
-    tenant.upsert_catalog_part(relay()).map_err(err)?;
+    tenant.desk().upsert_catalog_part(relay()).map_err(err)?;
     let mut n = 0;
     for (engineer, _) in ENGINEERS {
         for _ in 0..ORDERS_EACH {
-            let id = tenant.create_order(intake(n)).map_err(err)?;
-            tenant.assign(&id, engineer).map_err(err)?;
+            let id = tenant.desk().create_order(intake(n)).map_err(err)?;
+            tenant.desk().assign(&id, engineer).map_err(err)?;
             n += 1;
         }
     }

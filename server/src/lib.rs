@@ -1,14 +1,35 @@
-//! fieldwork-server: the sync endpoint devices talk to and the dispatcher
-//! API, over one core store per tenant (embedded SQLite). It computes SLA
-//! state and validates pushes with the same `fieldwork_core` rules the
-//! devices use.
+//! fieldwork-server: the sync endpoint devices talk to, the dispatcher API
+//! and the board, over one core store per tenant (embedded SQLite or
+//! PostgreSQL). It computes SLA state and validates pushes with the same
+//! `fieldwork_core` rules the devices use.
+//!
+//! The layers, each importing only from those below it (docs/architecture.md):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | commands | [`cli`], [`demo`], [`device_cli`] |
+//! | the HTTP surface, composed | [`routes`] |
+//! | handlers: device sync, dispatcher API, board | [`sync`], [`api`], `board` |
+//! | the desk service both the API and the board call | [`desk`] |
+//! | state: tenants, errors, authentication, live updates | [`state`], [`https`] |
+//! | people and devices; storage | [`auth`], [`storage`], [`pg`], [`bus`] |
 
-pub mod app;
-pub mod auth;
-mod board;
 pub mod cli;
 pub mod demo;
 pub mod device_cli;
+
+pub mod routes;
+
+pub mod api;
+mod board;
+pub mod sync;
+
+pub mod desk;
+
 pub mod https;
+pub mod state;
+
+pub mod auth;
+pub mod bus;
 pub mod pg;
 pub mod storage;

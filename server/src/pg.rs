@@ -8,7 +8,7 @@
 //! `Store::enter` in the core), so sequence numbers are taken and committed
 //! in order, and a retried push is stored once whichever process receives it.
 
-use crate::app::Changed;
+use crate::bus::Changed;
 use fieldwork_core::store::sql::{Backend, Dialect, Param, Row, SqlError, Value};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, NoTls, Statement};

@@ -12,7 +12,7 @@
 //! its migrations (numbered per dialect), the change log and the directory's
 //! queries are one code path.
 
-use crate::app::Changed;
+pub use crate::bus::Changed;
 use fieldwork_core::store::sql::{Backend, SqlError, SqliteBackend};
 use std::fmt;
 use std::future::Future;

@@ -4,8 +4,9 @@
 
 use fieldwork_core::sync::client::{SyncClient, SyncEvent, SyncListener};
 use fieldwork_core::{Config, Fieldwork, ManualClock};
-use fieldwork_server::app::{AppState, serve};
 use fieldwork_server::auth::Role;
+use fieldwork_server::routes::serve;
+use fieldwork_server::state::AppState;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -139,7 +139,7 @@ fn a_compressed_chunk_bomb_is_refused_at_its_bound(b: &Backend) {
     let (status, body) = push(&server, &a, &id, bomb);
     assert_eq!(status, 400);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let limit = fieldwork_core::sync::chunks::Limits::DEFAULT.change_bytes;
+    let limit = fieldwork_core::store::chunks::Limits::DEFAULT.change_bytes;
     assert!(
         v["error"]
             .as_str()
@@ -183,7 +183,7 @@ fn work_that_depends_on_refused_work_is_quarantined_and_the_rest_flows(b: &Backe
     a.sync.sync_now().unwrap();
     // A change the server refuses (only the desk assigns), then the
     // engineer's own work on top of it, and work on another order.
-    a.fw.assign(&id, "eng-b").unwrap();
+    a.fw.desk().assign(&id, "eng-b").unwrap();
     a.fw.add_note(&id, "compressor replaced").unwrap();
     a.fw.add_note(&other, "other order").unwrap();
     let outbox = a.fw.outbox(usize::MAX).unwrap();

@@ -33,6 +33,18 @@ fn bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing(b: &Backend)
     assert_eq!(status, 422);
     assert_eq!(body["error"], "invalid customer.name: is required");
 
+    // Every error at once, not only the first.
+    let mut bad = serde_json::to_value(intake(2)).unwrap();
+    bad["customer"]["name"] = json!("");
+    bad["product"]["serial"] = json!(" ");
+    bad["fault"]["symptoms"] = json!("");
+    let (status, body) = desk.call("POST", "/api/orders", Some(bad)).unwrap();
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"],
+        "invalid customer.name: is required; invalid product.serial: is required; invalid fault.symptoms: is required"
+    );
+
     let mut bad = serde_json::to_value(intake(3)).unwrap();
     bad["product"]["purchase_date"] = json!("2099-01-01");
     let (status, body) = desk.call("POST", "/api/orders", Some(bad)).unwrap();
@@ -54,7 +66,7 @@ fn bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing(b: &Backend)
         .unwrap();
     assert_eq!(
         (status, body["error"].as_str().unwrap()),
-        (422, "no such engineer in this tenant")
+        (422, "no such engineer in this service center")
     );
     let (status, _) = desk
         .call(

@@ -24,6 +24,7 @@ fieldwork_tests::conformance!(
     registering_a_complaint_needs_what_and_a_category,
     right_to_left_overrides_in_customer_text_stay_in_their_own_run,
     work_refused_from_a_phone_shows_on_the_order_page,
+    the_dispatcher_api_tells_the_boards_as_the_board_does,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -748,7 +749,7 @@ fn work_refused_from_a_phone_shows_on_the_order_page(b: &Backend) {
     let page = b.get(&format!("/board/orders/{id}")).unwrap();
     assert!(!page.body.contains("Refused from phones"));
     // Only the desk assigns: the server refuses the phone's reassignment.
-    phone.fw.assign(&id, "eng-b").unwrap();
+    phone.fw.desk().assign(&id, "eng-b").unwrap();
     phone.sync.sync_now().unwrap();
     assert_eq!(phone.fw.quarantined().unwrap().len(), 1);
     let page = b.get(&format!("/board/orders/{id}")).unwrap();
@@ -844,4 +845,49 @@ fn the_session_cookie_is_secure_when_the_board_is_reached_over_https() {
     assert!(cookie.ends_with("; Secure"), "{cookie}");
     assert!(Reached::new(Some("ftp://x"), None).is_err());
     assert!(Reached::new(None, Some("not-an-ip")).is_err());
+}
+
+/// One intent, one handler: a follow-up call or a complaint made through
+/// the dispatcher API reaches the boards' live updates, as one made on the
+/// board does (both go through the server's desk service).
+fn the_dispatcher_api_tells_the_boards_as_the_board_does(b: &Backend) {
+    let (dir, server, desk, mut board) = setup(b);
+    let id = serviced_order(&server, &desk, dir.path(), 1);
+    let mut heard = server.state.changed.subscribe();
+    let mut drain = || {
+        let mut ids = Vec::new();
+        while let Ok(c) = heard.try_recv() {
+            assert_eq!(c.tenant, "acme");
+            ids.extend(c.ids);
+        }
+        ids
+    };
+    desk.ok(
+        "POST",
+        &format!("/api/orders/{id}/follow-ups"),
+        Some(serde_json::json!({ "reached": true, "rating": "satisfied", "aspect": null, "comment": null })),
+    )
+    .unwrap();
+    assert_eq!(drain(), [id.as_str()], "the API's follow-up call");
+    desk.ok(
+        "POST",
+        &format!("/api/orders/{id}/complaints"),
+        Some(serde_json::json!({ "what": "arrived late", "category": "timeliness" })),
+    )
+    .unwrap();
+    assert_eq!(drain(), [id.as_str()], "the API's complaint");
+    // The board's own registration is heard the same way.
+    let csrf = board.csrf().unwrap();
+    let p = board
+        .post(
+            &format!("/board/orders/{id}/complaints"),
+            &[
+                ("csrf", &csrf),
+                ("what", "rude on the phone"),
+                ("category", "service_attitude"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(drain(), [id.as_str()], "the board's complaint");
 }

@@ -522,7 +522,7 @@ fn a_device_cannot_change_what_only_the_desk_decides(b: &Backend) {
     a.sync.sync_now().unwrap();
 
     // The facade lets a phone call these, but they are the desk's to make.
-    a.fw.assign(&id, "eng-b").unwrap();
+    a.fw.desk().assign(&id, "eng-b").unwrap();
     let s = a.sync.sync_now().unwrap();
     assert_eq!(s.refused_docs, 1, "{s:?}");
     assert!(a.events.events().iter().any(|e| matches!(

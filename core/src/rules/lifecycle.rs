@@ -2,10 +2,11 @@
 //! (consent before paid work, a passed QC before sign-off, …), and the status
 //! that a merged event history comes to.
 
+use super::timeline::ordered_events;
 use super::{RuleError, consent_name, wrong_status};
 use crate::model::{Channel, ConsentKind, LifecycleEvent, PartState, SignOff, Status, WorkOrder};
 
-/// The graph of DOMAIN.md. Guards beyond the graph are in [`check_transition`].
+/// The graph of docs/domain.md ("Lifecycle"). Guards beyond the graph are in [`check_transition`].
 pub fn edge_exists(from: Status, to: Status) -> bool {
     use Status::*;
     matches!(
@@ -37,13 +38,6 @@ fn can_be_cancelled_from(from: Status) -> bool {
     )
 }
 
-/// Events in the order every replica agrees on: by hybrid logical clock, then id.
-pub fn ordered_events(order: &WorkOrder) -> Vec<&LifecycleEvent> {
-    let mut evs: Vec<&LifecycleEvent> = order.events.iter().collect();
-    evs.sort_by(|a, b| a.hlc.cmp(&b.hlc).then_with(|| a.id.cmp(&b.id)));
-    evs
-}
-
 /// The status a (possibly merged) history comes to, and the events that did
 /// not apply because a concurrent event had already moved the order on.
 pub fn replay(order: &WorkOrder) -> (Status, Vec<&LifecycleEvent>) {
@@ -61,14 +55,6 @@ pub fn replay(order: &WorkOrder) -> (Status, Vec<&LifecycleEvent>) {
 
 pub fn current_status(order: &WorkOrder) -> Status {
     replay(order).0
-}
-
-/// When the order first entered `status`, by the device clock of that event.
-pub fn first_entered(order: &WorkOrder, status: Status) -> Option<i64> {
-    ordered_events(order)
-        .into_iter()
-        .find(|e| e.to == status)
-        .map(|e| e.at_ms)
 }
 
 /// True once the customer signed acceptance of paid service and a part was applied or ordered.

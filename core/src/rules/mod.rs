@@ -2,13 +2,18 @@
 //! time: no I/O, no clock of their own. The device and the server call the same
 //! functions, so both compute the same SLA state, fees and signature validity.
 
+pub mod authority;
+pub mod complaints;
 pub mod conflicts;
 pub mod fees;
 pub mod lifecycle;
 pub mod mail_in;
 pub mod rework;
+pub mod roles;
 pub mod signoff;
 pub mod sla;
+pub mod stats;
+pub mod timeline;
 
 use crate::model::{ConsentKind, Status};
 
@@ -32,6 +37,11 @@ pub enum RuleError {
     QcLocked,
     #[error("precondition not met: {0}")]
     Precondition(String),
+    #[error("only a {role} {what}")]
+    RoleRequired {
+        role: &'static str,
+        what: &'static str,
+    },
 }
 
 pub(crate) fn consent_name(kind: ConsentKind) -> &'static str {

@@ -4,7 +4,7 @@
 //! and the signature shows as invalidated. It is never carried over.
 
 use super::fees::compute_fees;
-use super::lifecycle::first_entered;
+use super::timeline::first_entered;
 use crate::model::{SignOff, Status, WorkOrder};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};

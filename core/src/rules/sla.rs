@@ -3,7 +3,8 @@
 //! Computed from the order's events alone, so the device (offline) and the
 //! server get the same answer.
 
-use super::lifecycle::{current_status, first_entered};
+use super::lifecycle::current_status;
+use super::timeline::first_entered;
 use crate::model::{SiteZone, Status, WorkOrder};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -84,17 +85,10 @@ fn clock(
         Some(e) if e <= due => (ClockState::Met, None),
         Some(_) => (ClockState::MetLate, None),
         None if stopped => (ClockState::Stopped, None),
-        None => {
-            let left = due.saturating_sub(now_ms);
-            let state = if left < 0 {
-                ClockState::Breached
-            } else if left <= Policy::minutes(policy.about_to_breach_min) {
-                ClockState::AboutToBreach
-            } else {
-                ClockState::Running
-            };
-            (state, Some(left))
-        }
+        None => (
+            running_state(due, now_ms, policy),
+            Some(due.saturating_sub(now_ms)),
+        ),
     };
     SlaClock {
         kind,
@@ -108,6 +102,26 @@ fn clock(
 }
 
 /// Every clock that has started, at time `now_ms`.
+/// The state of a clock still running, due at `due_ms`: breached once past
+/// due, about to breach within the policy's warning minutes of it (the edge
+/// included), running before that. The board, the rows and the clocks all
+/// use this one edge.
+pub fn running_state(due_ms: i64, now_ms: i64, policy: &Policy) -> ClockState {
+    let left = due_ms.saturating_sub(now_ms);
+    if left < 0 {
+        ClockState::Breached
+    } else if left <= Policy::minutes(policy.about_to_breach_min) {
+        ClockState::AboutToBreach
+    } else {
+        ClockState::Running
+    }
+}
+
+/// Whether a clock due at `due_ms` has breached at `now_ms`.
+pub fn is_breached(due_ms: i64, now_ms: i64) -> bool {
+    due_ms < now_ms
+}
+
 pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> {
     let status = current_status(order);
     let stopped = matches!(status, Status::Cancelled | Status::ResolvedRemotely);
@@ -321,5 +335,21 @@ mod tests {
         };
         let c = find(&clocks(&new_order(), &p, T0), ClockKind::Dispatch);
         assert_eq!(c.due_at_ms, T0 + H);
+    }
+
+    #[test]
+    fn the_about_to_breach_edge_is_one_edge_for_everyone() {
+        let p = Policy::default();
+        let warn = Policy::minutes(p.about_to_breach_min);
+        let due = T0 + 4 * 60 * 60_000;
+        assert_eq!(running_state(due, due - warn - 1, &p), ClockState::Running);
+        assert_eq!(
+            running_state(due, due - warn, &p),
+            ClockState::AboutToBreach
+        );
+        assert_eq!(running_state(due, due, &p), ClockState::AboutToBreach);
+        assert!(!is_breached(due, due));
+        assert_eq!(running_state(due, due + 1, &p), ClockState::Breached);
+        assert!(is_breached(due, due + 1));
     }
 }

@@ -8,7 +8,7 @@ use crate::policy::Policy;
 pub const T0: i64 = 1_790_000_000_000;
 
 pub fn new_order() -> WorkOrder {
-    let mut intake = crate::scenario::intake(0);
+    let mut intake = crate::samples::intake(0);
     intake.customer.name = "Li Wei".into();
     intake.product.serial = "SN-1".into();
     intake.product.purchase_date = Some("2026-01-01".into());

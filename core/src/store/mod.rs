@@ -8,6 +8,9 @@
 //! the server. Where several processes share one database, each call takes
 //! the database's lock and first drops what other processes have changed.
 
+pub mod chunks;
+#[cfg(any(test, feature = "testing"))]
+pub mod conformance;
 pub mod log;
 pub mod quarantine;
 mod rows;
@@ -92,48 +95,7 @@ pub enum StoreError {
     Corrupt { doc_id: String, reason: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocKind {
-    WorkOrder,
-    VanStock,
-    Catalog,
-}
-
-impl DocKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocKind::WorkOrder => "work_order",
-            DocKind::VanStock => "van_stock",
-            DocKind::Catalog => "catalog",
-        }
-    }
-
-    /// Document ids say their kind: `wo-…`, `stock-…`, `catalog`.
-    pub fn of_id(doc_id: &str) -> Option<DocKind> {
-        if doc_id == CATALOG_ID {
-            Some(DocKind::Catalog)
-        } else if doc_id.strip_prefix("wo-").is_some_and(valid_id_tail) {
-            Some(DocKind::WorkOrder)
-        } else if doc_id.strip_prefix("stock-").is_some_and(valid_id_tail) {
-            Some(DocKind::VanStock)
-        } else {
-            None
-        }
-    }
-}
-
-fn valid_id_tail(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-}
-
-pub const CATALOG_ID: &str = "catalog";
-
-pub fn stock_doc_id(engineer: &str) -> String {
-    format!("stock-{engineer}")
-}
+pub use crate::doc_ids::{CATALOG_ID, DocKind, stock_doc_id};
 
 /// One document written by [`Store::persist`].
 pub(crate) struct Write<'a> {
@@ -247,7 +209,7 @@ impl Store {
 
     /// Turn off fsync for this connection: only for building benchmark
     /// fixtures, never in an app (a power cut could then lose commits).
-    #[doc(hidden)]
+    #[cfg(feature = "testing")]
     pub fn unsynchronised_for_fixtures(&mut self) -> Result<(), StoreError> {
         Ok(self.db.unsynchronised()?)
     }
@@ -582,7 +544,7 @@ fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, St
     // Read with the same bounds as anything from outside: a stored document
     // that would unpack past them is refused as corrupt, not loaded.
     let bounded = |bytes: &[u8]| {
-        crate::sync::chunks::read_any(bytes, &crate::sync::chunks::Limits::DEFAULT)
+        crate::store::chunks::read_any(bytes, &crate::store::chunks::Limits::DEFAULT)
             .map(|read| read.plain)
             .map_err(|e| StoreError::Corrupt {
                 doc_id: doc_id.into(),
@@ -630,3 +592,8 @@ fn rebuild_rows(tx: &mut dyn Backend, policy: &Policy) -> Result<(), StoreError>
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod conformance_on_sqlite {
+    crate::store_conformance_tests!(crate::store::conformance::SqliteFile::new());
+}

@@ -5,7 +5,7 @@ use super::StoreError;
 use super::sql::{Backend, Param, Row, SqlError, params};
 use crate::model::{FaultKind, PartState, Priority, Status, WorkOrder};
 use crate::policy::Policy;
-use crate::rules::{lifecycle, rework::PriorRepair, sla};
+use crate::rules::{lifecycle, rework::PriorRepair, sla, timeline};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -139,7 +139,7 @@ fn upsert_repair_facts(db: &mut dyn Backend, order: &WorkOrder) -> Result<(), St
         FaultKind::Hardware => "hardware",
     });
     let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
-    let repaired = lifecycle::first_entered(order, Status::Repaired);
+    let repaired = timeline::first_entered(order, Status::Repaired);
     db.execute(
         "UPDATE orders SET fault_kind = ?2, parts_replaced = ?3, repaired_at_ms = ?4 WHERE id = ?1",
         params![&order.id, kind, parts_replaced, repaired],
@@ -227,7 +227,7 @@ fn row_of(r: &Row, now_ms: i64) -> Result<OrderRow, SqlError> {
         serial: r.text(9)?,
         fault_code: r.opt_text(10)?,
         is_open,
-        breached: is_open && next_due.is_some_and(|d| d < now_ms),
+        breached: is_open && next_due.is_some_and(|d| sla::is_breached(d, now_ms)),
     })
 }
 

@@ -45,7 +45,7 @@ pub enum SyncEvent {
         total: u64,
     },
     /// The server refused a document's changes; they left the outbox for the
-    /// quarantine ([`crate::Fieldwork::quarantined`]).
+    /// quarantine ([`Fieldwork::quarantined`]).
     Refused {
         doc_id: String,
         reason: String,

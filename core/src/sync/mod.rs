@@ -1,6 +1,11 @@
-//! Sync: the protocol messages ([`wire`]) and the device's client ([`client`]).
-//! The protocol is written up in docs/sync.md.
+//! Sync, both halves (docs/sync.md): the protocol messages ([`wire`]); on
+//! the phone the outbox and the quarantine of refused work ([`outbox`],
+//! [`quarantine`]) and the client that drives them ([`client`]); on the
+//! server the store that checks and applies pushes and plans pulls
+//! ([`server`]).
 
-pub mod chunks;
 pub mod client;
+pub mod outbox;
+pub mod quarantine;
+pub mod server;
 pub mod wire;

@@ -48,13 +48,14 @@ pub fn catalog(fw: &Fieldwork) {
         ("FAN", "Fan motor", 22_000, 1),
         ("CAP", "Capacitor", 1_800, 3),
     ] {
-        fw.upsert_catalog_part(CatalogPart {
-            sku: sku.into(),
-            name: name.into(),
-            unit_price_minor: price,
-            low_stock_threshold: threshold,
-        })
-        .unwrap();
+        fw.desk()
+            .upsert_catalog_part(CatalogPart {
+                sku: sku.into(),
+                name: name.into(),
+                unit_price_minor: price,
+                low_stock_threshold: threshold,
+            })
+            .unwrap();
     }
 }
 
@@ -88,8 +89,8 @@ pub fn qc_items(pass: bool) -> Vec<QcItem> {
 /// A new order assigned to the device's user and walked on site, diagnosed
 /// (hardware fault E21), in warranty, work started.
 pub fn order_in_progress(d: &Device, name: &str, serial: &str) -> Result<String> {
-    let id = d.fw.create_order(intake(name, serial))?;
-    d.fw.assign(&id, &d.fw.user())?;
+    let id = d.fw.desk().create_order(intake(name, serial))?;
+    d.fw.desk().assign(&id, &d.fw.user())?;
     d.clock.advance_ms(60_000);
     d.fw.accept(&id)?;
     d.fw.en_route(&id)?;

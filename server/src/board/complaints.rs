@@ -1,10 +1,10 @@
 //! Complaints on the board: every open complaint with the form for its next
 //! step, from registering a candidate to closing and classifying it.
 
-use super::desk::views;
-use super::{Denied, layout, page, poster, user};
-use crate::app::{AppState, blocking};
+use super::frame::views;
+use super::frame::{Denied, desk_of, layout, page, poster, user};
 use crate::auth::BoardUser;
+use crate::state::{AppState, blocking};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::pages::{label, parse, refusal, tenant_store, when};
+use super::frame::{label, parse, refusal, tenant_store, when};
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("repair_quality", "repair quality"),
@@ -148,7 +148,7 @@ fn next_step(u: &BoardUser, o: &WorkOrder, c: &Complaint) -> Markup {
 }
 
 /// The step a form describes, or why it cannot be read.
-fn step_of(f: &HashMap<String, String>, supervisor: bool) -> Result<ComplaintStep, String> {
+fn step_of(f: &HashMap<String, String>) -> Result<ComplaintStep, String> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let some = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
     Ok(match get("step").as_str() {
@@ -177,7 +177,6 @@ fn step_of(f: &HashMap<String, String>, supervisor: bool) -> Result<ComplaintSte
                 .map(str::to_string)
                 .collect(),
         },
-        "pick" if !supervisor => return Err("only a supervisor picks the resolution".into()),
         "pick" => ComplaintStep::Pick {
             index: get("index")
                 .parse()
@@ -206,18 +205,12 @@ pub(crate) async fn advance(
         f.get("csrf").map(String::as_str).unwrap_or_default(),
     )?;
     blocking(move || {
-        let outcome = match step_of(&f, u.supervisor) {
+        let outcome = match step_of(&f) {
             Err(m) => Err(m),
-            Ok(step) => refusal(
-                st.tenant(&u.tenant)?
-                    .acting_as(&u.person, |fw| fw.advance_complaint(&id, &cid, step)),
-            )?,
+            Ok(step) => refusal(desk_of(&st, &u).advance_complaint(&id, &cid, step))?,
         };
         Ok(match outcome {
-            Ok(()) => {
-                st.publish(&u.tenant, vec![id]);
-                Ok(Redirect::to("/board/complaints").into_response())
-            }
+            Ok(()) => Ok(Redirect::to("/board/complaints").into_response()),
             Err(m) => render(&st, &u, Some((cid, m))),
         })
     })
@@ -247,17 +240,12 @@ pub(crate) async fn register(
         let major = f.contains_key("major");
         let result = match category {
             None => Err("choose a category".to_string()),
-            Some(c) => refusal(
-                st.tenant(&u.tenant)?
-                    .acting_as(&u.person, |fw| fw.register_complaint(&id, &what, c, major)),
-            )?
-            .map(|_| ()),
+            Some(c) => {
+                refusal(desk_of(&st, &u).register_complaint(&id, &what, c, major))?.map(|_| ())
+            }
         };
         Ok(match result {
-            Ok(()) => {
-                st.publish(&u.tenant, vec![id]);
-                Redirect::to("/board/complaints").into_response()
-            }
+            Ok(()) => Redirect::to("/board/complaints").into_response(),
             Err(m) => page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 layout(

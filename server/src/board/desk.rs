@@ -1,46 +1,23 @@
 //! The desk's queues: follow-up calls due after service, and mail-in repairs
 //! with their milestones, overdue first.
 
-use super::{Denied, layout, page, poster, user};
-use crate::app::{AppState, blocking};
+use super::frame::{Denied, desk_of, layout, page, poster, user};
 use crate::auth::BoardUser;
+use crate::desk::DeskError;
+use crate::state::{AppState, blocking};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use fieldwork_core::Error as CoreError;
 use fieldwork_core::api::{FollowUpInput, MailInMilestone, OrderView};
 use fieldwork_core::model::{Channel, Rating, Status};
 use fieldwork_core::rules::sla::ClockKind;
-use fieldwork_core::{Error as CoreError, Fieldwork, OrderFilter};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::pages::{internal, label, left, now_ms, parse, refusal, tenant_store, when};
-
-/// Every order of the tenant with `statuses` (all if empty), as views.
-pub(crate) fn views(fw: &Fieldwork, statuses: &[Status]) -> Result<Vec<OrderView>, Denied> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let rows = fw
-            .list_orders(&OrderFilter {
-                statuses: statuses.to_vec(),
-                limit: OrderFilter::MAX_LIMIT,
-                offset,
-                ..OrderFilter::default()
-            })
-            .map_err(internal)?;
-        let n = rows.len();
-        for r in rows {
-            out.push(fw.order(&r.id).map_err(internal)?);
-        }
-        if n < OrderFilter::MAX_LIMIT as usize {
-            return Ok(out);
-        }
-        offset += OrderFilter::MAX_LIMIT;
-    }
-}
+use super::frame::{label, left, now_ms, parse, refusal, tenant_store, views, when};
 
 // ---- Follow-up calls -------------------------------------------------------------
 
@@ -61,6 +38,7 @@ fn render_follow_ups(
     errors: &BTreeMap<String, (String, String)>,
 ) -> Result<Response, Denied> {
     let fw = tenant_store(st, u)?;
+    let policy = fw.policy();
     let now = now_ms();
     let mut due: Vec<(i64, OrderView)> = views(&fw, &[Status::SignedOff])?
         .into_iter()
@@ -82,7 +60,7 @@ fn render_follow_ups(
     };
     let body = html! {
         h1 { "Follow-up calls" }
-        p { "Every serviced customer is called within 3 days; members always. Calls are recorded whether or not the customer was reached. Unsatisfied answers open a complaint candidate." }
+        p { "Every serviced customer is called within " (policy.follow_up_limit_days) " days; members always. Calls are recorded whether or not the customer was reached. Unsatisfied answers open a complaint candidate." }
         @if due.is_empty() { p #no-follow-ups { "No calls due." } }
         table #follow-ups {
             thead { tr { th { "Customer" } th { "Call by" } th { "On site" } th { "Record the call" } } }
@@ -145,7 +123,6 @@ pub(crate) async fn record_follow_up(
 ) -> Result<Response, Denied> {
     let u = poster(&st, &headers, &f.csrf)?;
     blocking(move || {
-        let fw = st.tenant(&u.tenant)?;
         let trimmed = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let rating: Option<Rating> = if f.rating.is_empty() {
             None
@@ -164,20 +141,17 @@ pub(crate) async fn record_follow_up(
                 aspect: trimmed(&f.aspect),
                 comment: trimmed(&f.comment),
             };
-            match fw.acting_as(&u.person, |fw| fw.record_follow_up(&id, call)) {
+            match desk_of(&st, &u).record_follow_up(&id, call) {
                 Ok(()) => None,
-                Err(CoreError::Invalid(e)) => Some((e.field, e.reason)),
-                Err(e @ (CoreError::Rule(_) | CoreError::NotFound { .. })) => {
+                Err(DeskError::Core(CoreError::Invalid(e))) => Some((e.field, e.reason)),
+                Err(DeskError::Core(e @ (CoreError::Rule(_) | CoreError::NotFound { .. }))) => {
                     Some(("order".into(), e.to_string()))
                 }
                 Err(e) => return Err(e.into()),
             }
         };
         Ok(match refused {
-            None => {
-                st.publish(&u.tenant, vec![id]);
-                Ok(Redirect::to("/board/follow-ups").into_response())
-            }
+            None => Ok(Redirect::to("/board/follow-ups").into_response()),
             Some(err) => render_follow_ups(&st, &u, &BTreeMap::from([(id, err)])),
         })
     })
@@ -211,6 +185,7 @@ fn render_mail_in(
     error: Option<(String, String)>,
 ) -> Result<Response, Denied> {
     let fw = tenant_store(st, u)?;
+    let policy = fw.policy();
     let mut orders: Vec<OrderView> = views(&fw, &[])?
         .into_iter()
         .filter(|v| {
@@ -242,7 +217,7 @@ fn render_mail_in(
     };
     let body: Markup = html! {
         h1 { "Mail-in repairs" }
-        p { "Ship within 4 h, confirm receipt within 3 days, update the customer within 7, second contact at 15, escalate at 30 days." }
+        p { "Ship within " (policy.rma_ship_hours) " h, confirm receipt within " (policy.rma_confirm_days) " days, update the customer within " (policy.rma_update_days) ", second contact at " (policy.rma_second_contact_days) ", escalate at " (policy.rma_escalate_days) " days." }
         @if let Some((id, message)) = &error { p.error role="alert" data-order=(id) { (message) } }
         @if orders.is_empty() { p { "No mail-in repairs under way." } }
         table #mail-in {
@@ -295,12 +270,8 @@ pub(crate) async fn record_mail_in(
                 Some((id, "choose a milestone".into())),
             ));
         };
-        let fw = st.tenant(&u.tenant)?;
-        match refusal(fw.acting_as(&u.person, |fw| fw.record_mail_in(&id, milestone, now_ms())))? {
-            Ok(()) => {
-                st.publish(&u.tenant, vec![id]);
-                Ok(Ok(Redirect::to("/board/mail-in").into_response()))
-            }
+        match refusal(desk_of(&st, &u).record_mail_in(&id, milestone, now_ms()))? {
+            Ok(()) => Ok(Ok(Redirect::to("/board/mail-in").into_response())),
             Err(message) => Ok(render_mail_in(&st, &u, Some((id, message)))),
         }
     })

@@ -1,45 +1,25 @@
 //! The board's pages: the list of open orders, one order, intake, assignment.
 
-use super::{Denied, layout, page, poster, svg, user};
-use crate::app::AppState;
+use super::frame::{
+    Denied, desk_of, internal, label, layout, left, now_ms, page, parse, poster, refusal,
+    tenant_store, user, when, words,
+};
+use super::svg;
 use crate::auth::BoardUser;
+use crate::desk::DeskError;
+use crate::state::AppState;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use fieldwork_core::api::{OrderView, Refusal};
 use fieldwork_core::model::*;
 use fieldwork_core::rules::signoff::SignatureState;
-use fieldwork_core::{Error as CoreError, Fieldwork, OrderFilter, OrderRow, Policy};
+use fieldwork_core::rules::sla::{ClockState, running_state};
+use fieldwork_core::{Error as CoreError, OrderFilter, OrderRow, Policy};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-pub(crate) fn when(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
-
-pub(crate) fn words(s: &str) -> String {
-    s.replace('_', " ")
-}
-
-pub(crate) fn label<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(words))
-        .unwrap_or_default()
-}
-
-pub(crate) fn parse<T: DeserializeOwned>(s: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-}
 
 fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
@@ -50,53 +30,18 @@ fn money(minor: i64, currency: &str) -> String {
     )
 }
 
-pub(crate) fn left(ms: i64) -> String {
-    let m = ms.abs().div_euclid(60_000);
-    let text = if m >= 60 {
-        format!("{} h {} min", m / 60, m % 60)
-    } else {
-        format!("{m} min")
-    };
-    if ms < 0 {
-        format!("overdue {text}")
-    } else {
-        format!("{text} left")
-    }
-}
-
 /// How urgent a row's clock is now: "breached", "soon" or "".
 fn urgency(row: &OrderRow, now: i64, policy: &Policy) -> &'static str {
-    match row.next_due_at_ms {
-        _ if row.breached => "breached",
-        Some(due) if due - now < policy.about_to_breach_min * 60_000 => "soon",
-        _ => "",
+    if row.breached {
+        return "breached";
     }
-}
-
-pub(crate) fn tenant_store(st: &AppState, u: &BoardUser) -> Result<Arc<Fieldwork>, Denied> {
-    st.tenant(&u.tenant)
-        .map_err(|e| Denied::Internal(e.message))
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> Denied {
-    Denied::Internal(e.to_string())
-}
-
-/// A refusal the dispatcher can act on becomes its message; anything else
-/// (storage) is a server error.
-pub(crate) fn refusal<T>(
-    r: Result<T, CoreError>,
-) -> Result<Result<T, String>, crate::app::ApiError> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(
-            e @ (CoreError::Invalid(_)
-            | CoreError::Rule(_)
-            | CoreError::NotFound { .. }
-            | CoreError::UnknownSku { .. }
-            | CoreError::InsufficientStock { .. }),
-        ) => Ok(Err(e.to_string())),
-        Err(e) => Err(e.into()),
+    match row
+        .next_due_at_ms
+        .map(|due| running_state(due, now, policy))
+    {
+        Some(ClockState::Breached) => "breached",
+        Some(ClockState::AboutToBreach) => "soon",
+        _ => "",
     }
 }
 
@@ -117,7 +62,7 @@ pub(crate) async fn board(
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, Denied> {
     let u = user(&st, &headers)?;
-    crate::app::blocking(move || Ok(render_board(&st, &u, &q)))
+    crate::state::blocking(move || Ok(render_board(&st, &u, &q)))
         .await
         .map_err(|e| Denied::Internal(e.message))?
 }
@@ -221,7 +166,7 @@ pub(crate) async fn order_page(
     Query(q): Query<PartQuery>,
 ) -> Result<Response, Denied> {
     let u = user(&st, &headers)?;
-    crate::app::blocking(move || Ok(render_order(&st, &u, &id, &q.part)))
+    crate::state::blocking(move || Ok(render_order(&st, &u, &id, &q.part)))
         .await
         .map_err(|e| Denied::Internal(e.message))?
 }
@@ -430,22 +375,14 @@ pub(crate) async fn assign(
     Form(f): Form<AssignForm>,
 ) -> Result<Response, Denied> {
     let u = poster(&st, &headers, &f.csrf)?;
-    crate::app::blocking(move || {
+    crate::state::blocking(move || {
         let back = headers
             .get(axum::http::header::REFERER)
             .and_then(|r| r.to_str().ok())
             .and_then(|r| r.split_once("/board").map(|(_, p)| format!("/board{p}")))
             .unwrap_or_else(|| "/board".into());
-        let result = if st.directory.is_engineer(&u.tenant, &f.engineer).map_err(|e| crate::app::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))? {
-            st.tenant(&u.tenant)?.acting_as(&u.person, |fw| fw.assign(&id, &f.engineer)).map_err(|e| e.to_string())
-        } else {
-            Err("no such engineer in this service center".to_string())
-        };
-        Ok(match result {
-            Ok(()) => {
-                st.publish(&u.tenant, vec![id]);
-                Redirect::to(&back).into_response()
-            }
+        Ok(match refusal(desk_of(&st, &u).assign(&id, &f.engineer))? {
+            Ok(()) => Redirect::to(&back).into_response(),
             Err(reason) => page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 layout(&u, "Not assigned", html! { h1 { "Not assigned" } p.error { (reason) } p { a href=(back) { "Back" } } }),
@@ -550,36 +487,6 @@ fn intake_of(f: &Fields) -> (Intake, Errors) {
     (intake, errors)
 }
 
-/// Every field the core's validation refuses, not only the first: the
-/// refused field is set to a harmless value and the intake checked again.
-fn core_errors(mut intake: Intake, now: i64, errors: &mut Errors) {
-    for _ in 0..32 {
-        let Err(e) = fieldwork_core::validate::intake(&intake, now) else {
-            return;
-        };
-        let field = e.field.clone();
-        errors.entry(field.clone()).or_insert(e.reason.clone());
-        let (c, p, f) = (&mut intake.customer, &mut intake.product, &mut intake.fault);
-        match field.as_str() {
-            "customer.name" => c.name = "x".into(),
-            "customer.address" => c.address = "x".into(),
-            "customer.phone" => c.phone = Some("1".into()),
-            "customer.email" => c.email = Some("x@example.com".into()),
-            "product.model" => p.model = "x".into(),
-            "product.serial" => p.serial = "x".into(),
-            "product.purchase_date" => p.purchase_date = None,
-            "product.proof_of_purchase" => p.proof_of_purchase = None,
-            "fault.symptoms" => f.symptoms = "x".into(),
-            "fault.frequency" => f.frequency = None,
-            "fault.since" => f.since = None,
-            "fault.environment" => f.environment = None,
-            "fault.already_tried" => f.already_tried = None,
-            "promised_by_ms" => intake.promised_by_ms = None,
-            _ => return,
-        }
-    }
-}
-
 pub(crate) async fn intake_page(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -605,21 +512,24 @@ pub(crate) async fn intake(
         &headers,
         f.get("csrf").map(String::as_str).unwrap_or_default(),
     )?;
-    crate::app::blocking(move || {
+    crate::state::blocking(move || {
         let (intake, mut errors) = intake_of(&f);
-        core_errors(intake.clone(), now_ms(), &mut errors);
-        if errors.is_empty() {
-            let fw = st.tenant(&u.tenant)?;
-            match fw.acting_as(&u.person, |fw| fw.create_order(intake)) {
+        let refused = if errors.is_empty() {
+            match desk_of(&st, &u).create_order(intake) {
                 Ok(id) => {
-                    st.publish(&u.tenant, vec![id.clone()]);
                     return Ok(Redirect::to(&format!("/board/orders/{id}")).into_response());
                 }
-                Err(CoreError::Invalid(e)) => {
-                    errors.insert(e.field, e.reason);
-                }
+                Err(DeskError::Intake(all)) => all,
+                Err(DeskError::Core(CoreError::Invalid(e))) => vec![e],
                 Err(e) => return Err(e.into()),
             }
+        } else {
+            // Fields the form could not even read: the rest are still
+            // checked, so every error shows at once.
+            fieldwork_core::validate::intake_all(&intake, now_ms())
+        };
+        for e in refused {
+            errors.entry(e.field).or_insert(e.reason);
         }
         // Mapped to the form's own names.
         if let Some(m) = errors.remove("promised_by_ms") {

@@ -1,249 +1,31 @@
-//! The supervisor's statistics (DOMAIN.md): per week or month, as a table,
-//! SVG bar charts drawn here on the server, and CSV.
+//! The supervisor's statistics page: the figures defined in
+//! `fieldwork_core::rules::stats`, per week or month, as a table, SVG bar
+//! charts drawn here on the server, and CSV.
 
-use super::desk::views;
-use super::{Denied, layout, page, user};
-use crate::app::{AppState, blocking};
+use super::frame::views;
+use super::frame::{Denied, layout, page, user};
+use crate::state::{AppState, blocking};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Datelike;
+use fieldwork_core::Policy;
 use fieldwork_core::api::OrderView;
-use fieldwork_core::model::{Rating, Status};
-use fieldwork_core::rules::sla::{ClockKind, ClockState};
+use fieldwork_core::rules::roles::{DeskRole, may_read_statistics};
+use fieldwork_core::rules::stats::{Figures, OrderFacts, compute};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::pages::tenant_store;
+use super::frame::tenant_store;
 
-/// Figures of one period: metric name → value.
-pub(crate) type Figures = BTreeMap<String, f64>;
-
-fn period_of(ms: i64, weekly: bool) -> String {
-    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
-    if weekly {
-        let w = t.iso_week();
-        format!("{}-W{:02}", w.year(), w.week())
+/// A policy limit in minutes as people say it: "4 h", "90 min".
+fn span(minutes: i64) -> String {
+    if minutes % 60 == 0 {
+        format!("{} h", minutes / 60)
     } else {
-        format!("{}-{:02}", t.year(), t.month())
+        format!("{minutes} min")
     }
-}
-
-fn slug<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Counts that become rates once every order is in.
-#[derive(Default)]
-struct Tally {
-    counts: BTreeMap<String, f64>,
-    repair_ms: Vec<i64>,
-}
-
-impl Tally {
-    fn add(&mut self, k: impl Into<String>, n: f64) {
-        *self.counts.entry(k.into()).or_default() += n;
-    }
-    fn count(&self, k: &str) -> f64 {
-        self.counts.get(k).copied().unwrap_or(0.0)
-    }
-}
-
-fn pct(num: f64, den: f64) -> Option<f64> {
-    (den > 0.0).then(|| (100.0 * num / den * 10.0).round() / 10.0)
-}
-
-fn first_event(v: &OrderView, to: Status) -> Option<i64> {
-    v.order
-        .events
-        .iter()
-        .filter(|e| e.to == to)
-        .map(|e| e.at_ms)
-        .min()
-}
-
-/// Every figure DOMAIN.md lists, per period (orders counted in the period of
-/// their intake; complaints and parts in the period they were recorded).
-pub(crate) fn compute(orders: &[OrderView], weekly: bool) -> BTreeMap<String, Figures> {
-    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-    for v in orders {
-        let o = &v.order;
-        let t = tallies
-            .entry(period_of(o.created_at_ms, weekly))
-            .or_default();
-        t.add("requests", 1.0);
-        t.add(format!("requests.channel.{}", slug(&o.intake.channel)), 1.0);
-        t.add(
-            format!("requests.category.{}", slug(&o.intake.category)),
-            1.0,
-        );
-        for c in &v.clocks {
-            let kind = slug(&c.kind);
-            match c.state {
-                ClockState::Met => {
-                    t.add(format!("_sla.{kind}.met"), 1.0);
-                    t.add(format!("_sla.{kind}.n"), 1.0);
-                }
-                ClockState::MetLate | ClockState::Breached => t.add(format!("_sla.{kind}.n"), 1.0),
-                _ => {}
-            }
-            if c.kind == ClockKind::Arrival
-                && let Some(e) = &o.assignee
-                && matches!(
-                    c.state,
-                    ClockState::Met | ClockState::MetLate | ClockState::Breached
-                )
-            {
-                t.add(format!("_arrival.{e}.n"), 1.0);
-                if c.state == ClockState::Met {
-                    t.add(format!("_arrival.{e}.met"), 1.0);
-                }
-            }
-        }
-        let repaired = first_event(v, Status::Repaired);
-        if let (Some(d), Some(r)) = (first_event(v, Status::Dispatched), repaired) {
-            t.repair_ms.push(r - d);
-        }
-        if repaired.is_some() {
-            t.add("_repaired", 1.0);
-            let second_visit = o
-                .events
-                .iter()
-                .any(|e| matches!(e.to, Status::AwaitingParts | Status::QcFailed));
-            if !second_visit && o.rework_of.is_none() {
-                t.add("_first_time_fix", 1.0);
-            }
-            if o.rework_of.is_some() {
-                t.add("_rework", 1.0);
-            }
-        } else if v.status == Status::Cancelled && first_event(v, Status::Dispatched).is_some() {
-            t.add("_not_repaired", 1.0);
-        }
-        if let Some(s) = &o.satisfaction {
-            t.add("_rated", 1.0);
-            if s.rating == Rating::Satisfied {
-                t.add("_rated_satisfied", 1.0);
-            }
-        }
-        for f in o
-            .follow_ups
-            .iter()
-            .filter(|f| f.reached && f.rating.is_some())
-        {
-            let tf = tallies.entry(period_of(f.at_ms, weekly)).or_default();
-            tf.add("_called", 1.0);
-            if f.rating == Some(Rating::Satisfied) {
-                tf.add("_called_satisfied", 1.0);
-            }
-        }
-        for c in o
-            .complaints
-            .iter()
-            .filter(|c| c.stage != fieldwork_core::model::ComplaintStage::Candidate)
-        {
-            tallies
-                .entry(period_of(c.registered_at_ms, weekly))
-                .or_default()
-                .add(format!("complaints.category.{}", slug(&c.category)), 1.0);
-        }
-        for p in &o.parts {
-            let tp = tallies.entry(period_of(p.at_ms, weekly)).or_default();
-            tp.add(format!("parts.used.{}", p.sku), p.qty as f64);
-            tp.add(format!("_parts.{}.lines", p.sku), 1.0);
-            if p.doa {
-                tp.add(format!("_parts.{}.doa", p.sku), 1.0);
-            }
-        }
-    }
-    tallies
-        .into_iter()
-        .map(|(period, t)| {
-            let mut f: Figures = t
-                .counts
-                .iter()
-                .filter(|(k, _)| !k.starts_with('_'))
-                .map(|(k, v)| (k.clone(), *v))
-                .collect();
-            let mut put = |k: String, v: Option<f64>| {
-                if let Some(v) = v {
-                    f.insert(k, v);
-                }
-            };
-            for kind in ["dispatch", "arrival", "repair", "paperwork", "follow_up"] {
-                put(
-                    format!("sla.{kind}.compliance_pct"),
-                    pct(
-                        t.count(&format!("_sla.{kind}.met")),
-                        t.count(&format!("_sla.{kind}.n")),
-                    ),
-                );
-            }
-            let mut r = t.repair_ms.clone();
-            r.sort_unstable();
-            if !r.is_empty() {
-                let hours = |ms: i64| (ms as f64 / 3_600_000.0 * 100.0).round() / 100.0;
-                put(
-                    "repair_time.avg_h".into(),
-                    Some(hours(r.iter().sum::<i64>() / r.len() as i64)),
-                );
-                put(
-                    "repair_time.p90_h".into(),
-                    Some(hours(r[(r.len() * 9).div_ceil(10) - 1])),
-                );
-            }
-            put(
-                "first_time_fix_pct".into(),
-                pct(t.count("_first_time_fix"), t.count("_repaired")),
-            );
-            put(
-                "rework_pct".into(),
-                pct(t.count("_rework"), t.count("_repaired")),
-            );
-            put(
-                "repair_success_pct".into(),
-                pct(
-                    t.count("_repaired"),
-                    t.count("_repaired") + t.count("_not_repaired"),
-                ),
-            );
-            put(
-                "satisfaction.on_site_pct".into(),
-                pct(t.count("_rated_satisfied"), t.count("_rated")),
-            );
-            put(
-                "satisfaction.follow_up_pct".into(),
-                pct(t.count("_called_satisfied"), t.count("_called")),
-            );
-            for k in t
-                .counts
-                .keys()
-                .filter(|k| k.starts_with("_parts.") && k.ends_with(".lines"))
-            {
-                let sku = &k["_parts.".len()..k.len() - ".lines".len()];
-                put(
-                    format!("parts.doa_pct.{sku}"),
-                    pct(t.count(&format!("_parts.{sku}.doa")), t.count(k)),
-                );
-            }
-            for k in t
-                .counts
-                .keys()
-                .filter(|k| k.starts_with("_arrival.") && k.ends_with(".n"))
-            {
-                let e = &k["_arrival.".len()..k.len() - ".n".len()];
-                put(
-                    format!("arrival.on_time_pct.{e}"),
-                    pct(t.count(&format!("_arrival.{e}.met")), t.count(k)),
-                );
-            }
-            (period, f)
-        })
-        .collect()
 }
 
 /// A bar per period, labelled; `max` scales the bars (100 for percentages).
@@ -278,7 +60,7 @@ pub(crate) struct StatsQuery {
 }
 
 fn supervisor_only(u: &crate::auth::BoardUser) -> Option<Response> {
-    (!u.supervisor).then(|| {
+    (!may_read_statistics(DeskRole::of(u.supervisor))).then(|| {
         page(
             StatusCode::FORBIDDEN,
             layout(u, "Statistics", html! { h1 { "Statistics" } p.error { "Statistics are for the service-center supervisor." } }),
@@ -286,26 +68,41 @@ fn supervisor_only(u: &crate::auth::BoardUser) -> Option<Response> {
     })
 }
 
+fn facts(views: &[OrderView]) -> Vec<OrderFacts<'_>> {
+    views
+        .iter()
+        .map(|v| OrderFacts {
+            order: &v.order,
+            status: v.status,
+            clocks: &v.clocks,
+        })
+        .collect()
+}
+
+/// The signed-in supervisor, their service center's figures and policy.
+type Computed = (crate::auth::BoardUser, BTreeMap<String, Figures>, Policy);
+
 /// The signed-in supervisor and their service center's figures, or the page
 /// to answer with instead (not a supervisor).
 async fn figures(
     st: Arc<AppState>,
     headers: &HeaderMap,
     weekly: bool,
-) -> Result<Result<(crate::auth::BoardUser, BTreeMap<String, Figures>), Response>, Denied> {
+) -> Result<Result<Computed, Response>, Denied> {
     let u = user(&st, headers)?;
     if let Some(r) = supervisor_only(&u) {
         return Ok(Err(r));
     }
     let who = u.clone();
     let computed = blocking(move || {
-        Ok(tenant_store(&st, &who)
-            .and_then(|fw| views(&fw, &[]))
-            .map(|all| compute(&all, weekly)))
+        Ok(tenant_store(&st, &who).and_then(|fw| {
+            let all = views(&fw, &[])?;
+            Ok((compute(&facts(&all), weekly), fw.policy()))
+        }))
     })
     .await
     .map_err(|e| Denied::Internal(e.message))??;
-    Ok(Ok((u, computed)))
+    Ok(Ok((u, computed.0, computed.1)))
 }
 
 pub(crate) async fn stats(
@@ -314,7 +111,7 @@ pub(crate) async fn stats(
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, Denied> {
     let weekly = q.period == "week";
-    let (u, figures) = match figures(st, &headers, weekly).await? {
+    let (u, figures, policy) = match figures(st, &headers, weekly).await? {
         Ok(f) => f,
         Err(page) => return Ok(page),
     };
@@ -344,8 +141,8 @@ pub(crate) async fn stats(
         @if periods.is_empty() { p { "No orders yet." } } @else {
             div.charts {
                 (bars("Requests", &series("requests"), ""))
-                (bars("Dispatch within 4 h", &series("sla.dispatch.compliance_pct"), "%"))
-                (bars("Repair within 6 h", &series("sla.repair.compliance_pct"), "%"))
+                (bars(&format!("Dispatch within {}", span(policy.dispatch_limit_min)), &series("sla.dispatch.compliance_pct"), "%"))
+                (bars(&format!("Repair within {}", span(policy.repair_limit_min)), &series("sla.repair.compliance_pct"), "%"))
                 (bars("Arrival on time", &series("sla.arrival.compliance_pct"), "%"))
                 (bars("First-time fix", &series("first_time_fix_pct"), "%"))
                 (bars("Satisfied on site", &series("satisfaction.on_site_pct"), "%"))
@@ -367,7 +164,7 @@ pub(crate) async fn stats_csv(
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, Denied> {
     let weekly = q.period == "week";
-    let (_, figures) = match figures(st, &headers, weekly).await? {
+    let (_, figures, _) = match figures(st, &headers, weekly).await? {
         Ok(f) => f,
         Err(page) => return Ok(page),
     };

@@ -21,10 +21,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let fw = Fieldwork::open(&path, Config::new("eng-crash"))?;
     let mut out = std::io::stdout().lock();
     loop {
-        let id = fw.create_order(fieldwork_tests::intake(1))?;
+        let id = fw.desk().create_order(fieldwork_tests::intake(1))?;
         writeln!(out, "created {id}")?;
         out.flush()?;
-        fw.assign(&id, "eng-crash")?;
+        fw.desk().assign(&id, "eng-crash")?;
         writeln!(out, "assigned {id}")?;
         out.flush()?;
         for n in 1..=3 {

@@ -35,10 +35,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         home.path().join("device.db"),
         fieldwork_core::Config::new("eng-a"),
     )?;
-    fw.upsert_catalog_part(fieldwork_core::scenario::relay())?;
+    fw.desk()
+        .upsert_catalog_part(fieldwork_core::scenario::relay())?;
     fw.receive_stock("RLY", 2)?;
-    let id = fw.create_order(fieldwork_core::scenario::intake(7))?;
-    fw.assign(&id, "eng-a")?;
+    let id = fw
+        .desk()
+        .create_order(fieldwork_core::scenario::intake(7))?;
+    fw.desk().assign(&id, "eng-a")?;
     fieldwork_core::scenario::play_visit(&fw, &id, &|_| {})?;
 
     let outbox = fw.outbox(usize::MAX)?;

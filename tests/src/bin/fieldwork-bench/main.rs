@@ -128,7 +128,7 @@ fn durable_pragmas(conn: &Connection) -> rusqlite::Result<()> {
 fn edit_durable_vs_upsert(dir: &Path) -> Res<Row> {
     const N: usize = 300;
     let (fw, clock) = device(&dir.join("edit.db"))?;
-    fw.upsert_catalog_part(relay())?;
+    fw.desk().upsert_catalog_part(relay())?;
     fw.receive_stock("RLY", 1)?;
     let id = full_visit(&fw, &clock, 1)?;
     let mut ours = Vec::with_capacity(N);
@@ -169,7 +169,7 @@ fn edit_durable_vs_upsert(dir: &Path) -> Res<Row> {
 fn build_fixture(path: &Path) -> Res<()> {
     let (fw, clock) = device(path)?;
     fw.unsynchronised_for_fixtures()?;
-    fw.upsert_catalog_part(relay())?;
+    fw.desk().upsert_catalog_part(relay())?;
     for _ in 0..ORDERS.div_ceil(1_000) {
         fw.receive_stock("RLY", 1_000)?;
     }

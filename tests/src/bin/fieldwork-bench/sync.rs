@@ -7,8 +7,8 @@ use automerge::Automerge;
 use automerge::sync::{Message, State, SyncDoc};
 use fieldwork_core::scenario::{intake, relay};
 use fieldwork_core::{Config, Fieldwork};
-use fieldwork_server::app::AppState;
 use fieldwork_server::auth::Role;
+use fieldwork_server::state::AppState;
 use fieldwork_tests::backend::Backend;
 use fieldwork_tests::harness::{Device, Server, TENANT};
 use fieldwork_tests::process::ServerProcess;
@@ -128,12 +128,12 @@ pub fn reconnect_and_prime(dir: &Path) -> Res<Vec<Row>> {
     tenant.unsynchronised_for_fixtures()?;
     let mut first500 = Vec::new();
     for n in 0..5_500 {
-        let id = tenant.create_order(intake(n))?;
+        let id = tenant.desk().create_order(intake(n))?;
         if n < 500 {
-            tenant.assign(&id, "eng-a")?;
+            tenant.desk().assign(&id, "eng-a")?;
             first500.push(id);
         } else {
-            tenant.assign(&id, "eng-b")?;
+            tenant.desk().assign(&id, "eng-b")?;
         }
     }
     // Priming 500.
@@ -237,12 +237,12 @@ fn fleet_run(dir: &Path, server_exe: &Path, backend: &Backend, processes: usize)
         d.add_person(TENANT, "desk", "Desk", Role::Dispatcher)?;
         token = d.issue_dispatcher_token(TENANT, "desk")?;
         let tenant = state.tenant(TENANT).map_err(|e| e.to_string())?;
-        tenant.upsert_catalog_part(relay())?;
+        tenant.desk().upsert_catalog_part(relay())?;
         for i in 0..=PHONES {
             let eng = format!("eng-{i:03}");
             d.add_person(TENANT, &eng, &eng, Role::Engineer)?;
-            let id = tenant.create_order(intake(i as u32))?;
-            tenant.assign(&id, &eng)?;
+            let id = tenant.desk().create_order(intake(i as u32))?;
+            tenant.desk().assign(&id, &eng)?;
             codes.push((eng.clone(), id));
         }
     }

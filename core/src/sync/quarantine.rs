@@ -3,10 +3,10 @@
 //! and deliberately discarding them, and answering a server that lacks a
 //! change a push depends on.
 
-use super::{Error, Fieldwork, Result};
+use crate::api::{Error, Fieldwork, Result};
+use crate::store::chunks;
 use crate::store::log::{self, LoggedChange};
 use crate::store::quarantine::{self as q, QuarantinedChange, Refused};
-use crate::sync::chunks;
 use automerge::{ChangeHash, Prop};
 use serde::Serialize;
 
@@ -154,53 +154,7 @@ impl Fieldwork {
     }
 }
 
-/// The server's log of refused pushes.
-impl Fieldwork {
-    /// Record that the server refused `device`'s push of `doc_id`.
-    pub fn log_refusal(
-        &self,
-        device_id: &str,
-        engineer: &str,
-        doc_id: &str,
-        reason: &str,
-        bytes: usize,
-    ) -> Result<()> {
-        let mut g = self.lock()?;
-        let at_ms = g.clock.now_ms();
-        q::log_refusal(
-            g.store.db(),
-            &q::Refusal {
-                device_id: device_id.to_string(),
-                engineer: engineer.to_string(),
-                doc_id: doc_id.to_string(),
-                reason: reason.to_string(),
-                bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
-                at_ms,
-            },
-        )?;
-        Ok(())
-    }
-
-    /// The refused pushes of `doc_id`, newest first (at most 100).
-    pub fn refusals_of(&self, doc_id: &str) -> Result<Vec<q::Refusal>> {
-        Ok(q::refusals(
-            self.lock()?.store.db(),
-            q::RefusalsOf::Document(doc_id),
-            100,
-        )?)
-    }
-
-    /// The refused pushes from `device_id`, newest first (at most 500).
-    pub fn refusals_from(&self, device_id: &str) -> Result<Vec<q::Refusal>> {
-        Ok(q::refusals(
-            self.lock()?.store.db(),
-            q::RefusalsOf::Device(device_id),
-            500,
-        )?)
-    }
-}
-
-impl super::Inner {
+impl crate::api::Inner {
     /// The intent that made a change, the top-level fields it changed, and
     /// when it was made; as much as can be told if the document is gone.
     fn describe_change(&mut self, doc_id: &str, bytes: &[u8]) -> (String, Vec<String>, i64) {

@@ -78,7 +78,7 @@ impl VerifiedChange {
     }
 }
 
-/// What [`read`] found.
+/// What [`read_changes`] or [`read_any`] found.
 #[derive(Debug, Default)]
 pub struct Chunks {
     pub changes: Vec<VerifiedChange>,

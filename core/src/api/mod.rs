@@ -1,0 +1,240 @@
+//! `Fieldwork`: the one facade the bindings and the server wrap. One method
+//! per user intent; each validates its input, applies the rules, commits one
+//! Automerge change and writes it with its rows in one SQLite transaction —
+//! or returns a typed error and changes nothing.
+//!
+//! The facade is split by intent group:
+//!
+//! | file | what |
+//! |---|---|
+//! | [`visit`] | the engineer's visit: lifecycle, diagnosis, warranty, parts, fees, consent, QC, sign-off, rating |
+//! | [`desk`] | the desk's intents, by a named dispatcher or supervisor ([`Fieldwork::as_desk`]) |
+//! | [`stock`] | the parts catalog and the engineer's van stock |
+//! | [`reads`] | orders listed and read with what the rules compute, document heads and changes |
+//! | `work` | the unit of work every intent goes through: load → change → stage → save |
+//! | `import` | changes made elsewhere, checked and applied |
+//! | [`error`], [`clock`] | what a call fails with; where "now" comes from |
+//!
+//! Sync's halves live in the sync module above this one: the phone's
+//! outbox and quarantine, and the server's store.
+
+use crate::hlc::Hlc;
+use crate::model::WorkOrder;
+use crate::policy::Policy;
+use crate::store::{Store, StoreError};
+use crate::validate::{self, MAX_CODE_CHARS};
+use automerge::ActorId;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub mod clock;
+pub mod desk;
+pub mod error;
+mod import;
+pub mod reads;
+pub mod stock;
+pub mod visit;
+mod work;
+
+pub use crate::rules::complaints::{ComplaintStep, complaint_stage_name};
+pub use crate::store::quarantine::{QuarantinedChange, Refusal};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use desk::{Desk, FollowUpInput, MailInMilestone};
+pub use error::{Error, Result};
+pub use import::ImportOutcome;
+pub(crate) use import::check_kind;
+pub use reads::OrderView;
+pub use stock::StockLevel;
+pub use visit::{ConsentInput, DiagnosisInput};
+pub(crate) use work::{corrupt, new_id};
+
+/// How a store is opened.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The signed-in user (engineer or desk id) recorded on every event.
+    pub user: String,
+    pub policy: Policy,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    pub fn new(user: impl Into<String>) -> Config {
+        Config {
+            user: user.into(),
+            policy: Policy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// The Fieldwork core. Cheap to share (`Arc`), safe to call from many threads:
+/// calls are serialised on one connection.
+#[derive(Debug)]
+pub struct Fieldwork {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) device_id: String,
+    pub(crate) actor: ActorId,
+    pub(crate) user: String,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hlc: Hlc,
+    /// Orders as last written or read, matching their stored documents:
+    /// an edit starts from here and writes only the fields it changed.
+    pub(crate) orders: HashMap<String, WorkOrder>,
+    /// Who this call acts for, when not the store's own user: a dispatcher
+    /// at the desk ([`Fieldwork::as_desk`]). Cleared when the call ends.
+    pub(crate) acting: Option<String>,
+}
+
+/// [`Inner`] for one call; leaves the store (releasing a shared
+/// database's lock) when dropped.
+pub(crate) struct Locked<'a> {
+    g: MutexGuard<'a, Inner>,
+    entered: bool,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.g
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.g
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.g.acting = None;
+        if self.entered {
+            self.g.store.leave();
+        }
+    }
+}
+
+/// Hydrated orders kept in memory.
+pub(crate) const CACHE_ORDERS: usize = 256;
+
+pub(crate) const META_DEVICE: &str = "device_id";
+pub(crate) const META_HLC: &str = "hlc";
+pub(crate) const META_CURSOR: &str = "sync_cursor";
+/// Orders whose copy here must be replaced by the server's (comma-separated).
+pub(crate) const META_REFETCH: &str = "refetch";
+
+/// Refuse a bad configuration before any file or database is touched.
+pub(crate) fn check_config(config: &Config) -> Result<()> {
+    config
+        .policy
+        .check()
+        .map_err(|reason| validate::invalid("policy", reason))?;
+    validate::required("user", &config.user, MAX_CODE_CHARS)?;
+    Ok(())
+}
+
+/// A device's Automerge actor: its device id's bytes.
+pub fn device_actor(device_id: &str) -> std::result::Result<ActorId, uuid::Error> {
+    Ok(ActorId::from(
+        uuid::Uuid::parse_str(device_id)?.as_bytes().as_slice(),
+    ))
+}
+
+impl Fieldwork {
+    /// Open or create the store at `path`.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
+        check_config(&config)?;
+        let store = Store::open(path.as_ref(), config.policy.clone())?;
+        Self::with_store(store, config)
+    }
+
+    pub(crate) fn with_store(mut store: Store, config: Config) -> Result<Fieldwork> {
+        let device_id = match store.meta(META_DEVICE)? {
+            Some(d) => d,
+            None => {
+                let d = uuid::Uuid::new_v4().simple().to_string();
+                store.set_meta(META_DEVICE, &d)?;
+                d
+            }
+        };
+        let actor = device_actor(&device_id).map_err(|e| StoreError::Corrupt {
+            doc_id: "meta".into(),
+            reason: format!("device id: {e}"),
+        })?;
+        let hlc = store
+            .meta(META_HLC)?
+            .and_then(|h| Hlc::decode(&h))
+            .unwrap_or_default();
+        Ok(Fieldwork {
+            inner: Mutex::new(Inner {
+                store,
+                device_id,
+                actor,
+                user: config.user,
+                clock: config.clock,
+                hlc,
+                orders: HashMap::new(),
+                acting: None,
+            }),
+        })
+    }
+
+    /// This process's state, without touching the database.
+    pub(crate) fn local(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the store half-written
+        // (the database rolls back), so a poisoned lock is safe to take over.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The state for a call that reads or writes the store. On a database
+    /// several server processes share, this also takes the database's lock
+    /// (released when the guard drops) and forgets what others changed.
+    pub(crate) fn lock(&self) -> std::result::Result<Locked<'_>, StoreError> {
+        let mut locked = Locked {
+            g: self.local(),
+            entered: false,
+        };
+        let changed = locked.g.store.enter()?;
+        locked.entered = true;
+        if changed.any {
+            for d in &changed.docs {
+                locked.g.orders.remove(d);
+            }
+            // Stay ahead of the clock other processes recorded.
+            if let Some(seen) = locked.g.store.meta(META_HLC)?.and_then(|h| Hlc::decode(&h)) {
+                locked.g.hlc.observe(seen);
+            }
+        }
+        Ok(locked)
+    }
+
+    /// [`Fieldwork::lock`] for a call made on behalf of `person` (the
+    /// store's own user if `None`): every change it makes is recorded as
+    /// theirs.
+    pub(crate) fn lock_as(
+        &self,
+        person: Option<&str>,
+    ) -> std::result::Result<Locked<'_>, StoreError> {
+        let mut g = self.lock()?;
+        g.acting = person.map(str::to_string);
+        Ok(g)
+    }
+
+    pub fn device_id(&self) -> String {
+        self.local().device_id.clone()
+    }
+
+    pub fn user(&self) -> String {
+        self.local().user.clone()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.local().clock.now_ms()
+    }
+}

@@ -1,0 +1,252 @@
+//! The supervisor's figures (docs/domain.md, "Statistics"), defined once:
+//! requests by channel and category, SLA compliance per clock, repair time
+//! (average and 90th percentile), first-time fix, rework, repair success,
+//! satisfaction on site and on follow-up calls, complaints by category,
+//! parts used and dead on arrival, on-time arrival per engineer. The board's
+//! page and its CSV both render these.
+//!
+//! Definitions: an order counts in the period of its intake; a follow-up
+//! call, a complaint and a part line in the period they were recorded. A
+//! repair is a first-time fix when the order never waited for parts or
+//! failed QC and is not rework. Percentages have one decimal.
+
+use crate::model::{ComplaintStage, Rating, Status, WorkOrder};
+use crate::rules::sla::{ClockKind, ClockState, SlaClock};
+use chrono::Datelike;
+use std::collections::BTreeMap;
+
+/// What the figures read of one order.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderFacts<'a> {
+    pub order: &'a WorkOrder,
+    pub status: Status,
+    pub clocks: &'a [SlaClock],
+}
+
+/// Figures of one period: metric name → value.
+pub type Figures = BTreeMap<String, f64>;
+
+fn period_of(ms: i64, weekly: bool) -> String {
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    if weekly {
+        let w = t.iso_week();
+        format!("{}-W{:02}", w.year(), w.week())
+    } else {
+        format!("{}-{:02}", t.year(), t.month())
+    }
+}
+
+fn slug<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Counts that become rates once every order is in.
+#[derive(Default)]
+struct Tally {
+    counts: BTreeMap<String, f64>,
+    repair_ms: Vec<i64>,
+}
+
+impl Tally {
+    fn add(&mut self, k: impl Into<String>, n: f64) {
+        *self.counts.entry(k.into()).or_default() += n;
+    }
+    fn count(&self, k: &str) -> f64 {
+        self.counts.get(k).copied().unwrap_or(0.0)
+    }
+}
+
+fn pct(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| (100.0 * num / den * 10.0).round() / 10.0)
+}
+
+fn first_event(v: &OrderFacts<'_>, to: Status) -> Option<i64> {
+    v.order
+        .events
+        .iter()
+        .filter(|e| e.to == to)
+        .map(|e| e.at_ms)
+        .min()
+}
+
+/// Every figure docs/domain.md lists, per period (orders counted in the period of
+/// their intake; complaints and parts in the period they were recorded).
+pub fn compute(orders: &[OrderFacts<'_>], weekly: bool) -> BTreeMap<String, Figures> {
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    for v in orders {
+        let o = v.order;
+        let t = tallies
+            .entry(period_of(o.created_at_ms, weekly))
+            .or_default();
+        t.add("requests", 1.0);
+        t.add(format!("requests.channel.{}", slug(&o.intake.channel)), 1.0);
+        t.add(
+            format!("requests.category.{}", slug(&o.intake.category)),
+            1.0,
+        );
+        for c in v.clocks {
+            let kind = slug(&c.kind);
+            match c.state {
+                ClockState::Met => {
+                    t.add(format!("_sla.{kind}.met"), 1.0);
+                    t.add(format!("_sla.{kind}.n"), 1.0);
+                }
+                ClockState::MetLate | ClockState::Breached => t.add(format!("_sla.{kind}.n"), 1.0),
+                _ => {}
+            }
+            if c.kind == ClockKind::Arrival
+                && let Some(e) = &o.assignee
+                && matches!(
+                    c.state,
+                    ClockState::Met | ClockState::MetLate | ClockState::Breached
+                )
+            {
+                t.add(format!("_arrival.{e}.n"), 1.0);
+                if c.state == ClockState::Met {
+                    t.add(format!("_arrival.{e}.met"), 1.0);
+                }
+            }
+        }
+        let repaired = first_event(v, Status::Repaired);
+        if let (Some(d), Some(r)) = (first_event(v, Status::Dispatched), repaired) {
+            t.repair_ms.push(r - d);
+        }
+        if repaired.is_some() {
+            t.add("_repaired", 1.0);
+            let second_visit = o
+                .events
+                .iter()
+                .any(|e| matches!(e.to, Status::AwaitingParts | Status::QcFailed));
+            if !second_visit && o.rework_of.is_none() {
+                t.add("_first_time_fix", 1.0);
+            }
+            if o.rework_of.is_some() {
+                t.add("_rework", 1.0);
+            }
+        } else if v.status == Status::Cancelled && first_event(v, Status::Dispatched).is_some() {
+            t.add("_not_repaired", 1.0);
+        }
+        if let Some(s) = &o.satisfaction {
+            t.add("_rated", 1.0);
+            if s.rating == Rating::Satisfied {
+                t.add("_rated_satisfied", 1.0);
+            }
+        }
+        for f in o
+            .follow_ups
+            .iter()
+            .filter(|f| f.reached && f.rating.is_some())
+        {
+            let tf = tallies.entry(period_of(f.at_ms, weekly)).or_default();
+            tf.add("_called", 1.0);
+            if f.rating == Some(Rating::Satisfied) {
+                tf.add("_called_satisfied", 1.0);
+            }
+        }
+        for c in o
+            .complaints
+            .iter()
+            .filter(|c| c.stage != ComplaintStage::Candidate)
+        {
+            tallies
+                .entry(period_of(c.registered_at_ms, weekly))
+                .or_default()
+                .add(format!("complaints.category.{}", slug(&c.category)), 1.0);
+        }
+        for p in &o.parts {
+            let tp = tallies.entry(period_of(p.at_ms, weekly)).or_default();
+            tp.add(format!("parts.used.{}", p.sku), p.qty as f64);
+            tp.add(format!("_parts.{}.lines", p.sku), 1.0);
+            if p.doa {
+                tp.add(format!("_parts.{}.doa", p.sku), 1.0);
+            }
+        }
+    }
+    tallies
+        .into_iter()
+        .map(|(period, t)| {
+            let mut f: Figures = t
+                .counts
+                .iter()
+                .filter(|(k, _)| !k.starts_with('_'))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            let mut put = |k: String, v: Option<f64>| {
+                if let Some(v) = v {
+                    f.insert(k, v);
+                }
+            };
+            for kind in ["dispatch", "arrival", "repair", "paperwork", "follow_up"] {
+                put(
+                    format!("sla.{kind}.compliance_pct"),
+                    pct(
+                        t.count(&format!("_sla.{kind}.met")),
+                        t.count(&format!("_sla.{kind}.n")),
+                    ),
+                );
+            }
+            let mut r = t.repair_ms.clone();
+            r.sort_unstable();
+            if !r.is_empty() {
+                let hours = |ms: i64| (ms as f64 / 3_600_000.0 * 100.0).round() / 100.0;
+                put(
+                    "repair_time.avg_h".into(),
+                    Some(hours(r.iter().sum::<i64>() / r.len() as i64)),
+                );
+                put(
+                    "repair_time.p90_h".into(),
+                    Some(hours(r[(r.len() * 9).div_ceil(10) - 1])),
+                );
+            }
+            put(
+                "first_time_fix_pct".into(),
+                pct(t.count("_first_time_fix"), t.count("_repaired")),
+            );
+            put(
+                "rework_pct".into(),
+                pct(t.count("_rework"), t.count("_repaired")),
+            );
+            put(
+                "repair_success_pct".into(),
+                pct(
+                    t.count("_repaired"),
+                    t.count("_repaired") + t.count("_not_repaired"),
+                ),
+            );
+            put(
+                "satisfaction.on_site_pct".into(),
+                pct(t.count("_rated_satisfied"), t.count("_rated")),
+            );
+            put(
+                "satisfaction.follow_up_pct".into(),
+                pct(t.count("_called_satisfied"), t.count("_called")),
+            );
+            for k in t
+                .counts
+                .keys()
+                .filter(|k| k.starts_with("_parts.") && k.ends_with(".lines"))
+            {
+                let sku = &k["_parts.".len()..k.len() - ".lines".len()];
+                put(
+                    format!("parts.doa_pct.{sku}"),
+                    pct(t.count(&format!("_parts.{sku}.doa")), t.count(k)),
+                );
+            }
+            for k in t
+                .counts
+                .keys()
+                .filter(|k| k.starts_with("_arrival.") && k.ends_with(".n"))
+            {
+                let e = &k["_arrival.".len()..k.len() - ".n".len()];
+                put(
+                    format!("arrival.on_time_pct.{e}"),
+                    pct(t.count(&format!("_arrival.{e}.met")), t.count(k)),
+                );
+            }
+            (period, f)
+        })
+        .collect()
+}

@@ -1,0 +1,258 @@
+//! The server's half of sync: a tenant's store as only the server opens it.
+//! It keeps which engineer may see which order, checks a phone's push
+//! (bounds, authorship, push authority) before storing any of it, applies it
+//! all or nothing, plans what a phone pulls, creates van stock at
+//! enrolment, and logs what it refused. A phone never holds one.
+
+use crate::api::{Config, Error, Fieldwork, Result, check_config, device_actor};
+use crate::doc_ids::{DocKind, stock_doc_id};
+use crate::model::{VanStock, WorkOrder};
+use crate::rules::authority::{self, PushTarget};
+use crate::store::log::{self, PullPlan};
+use crate::store::quarantine::{self, Refusal};
+use crate::store::sql::Backend;
+use crate::store::{Rows, Store, StoreError, chunks};
+use crate::validate::{self, MAX_CODE_CHARS};
+use automerge::AutoCommit;
+use autosurgeon::hydrate;
+use std::collections::BTreeMap;
+
+/// Why the server did not take a pushed document.
+#[derive(Debug, thiserror::Error)]
+pub enum PushRefusal {
+    /// The device's engineer may not write it (HTTP 403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The bytes or the resulting document broke a rule; nothing was stored.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// Changes that depend on changes the server does not hold (hashes in
+    /// hex); nothing was stored and nothing waits: the device resends them
+    /// with what they depend on.
+    #[error("missing {} change(s) these depend on", .0.len())]
+    MissingDependencies(Vec<String>),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Check that `bytes` are well-formed Automerge changes within the bounds
+/// (what a push carries), with the reason if not.
+pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<(), String> {
+    chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A tenant's store on the server. Everything a [`Fieldwork`] does (the desk's
+/// intents, reads) is reached through it; what only the server may do is here.
+#[derive(Debug)]
+pub struct ServerStore {
+    fw: Fieldwork,
+}
+
+impl std::ops::Deref for ServerStore {
+    type Target = Fieldwork;
+    fn deref(&self) -> &Fieldwork {
+        &self.fw
+    }
+}
+
+impl ServerStore {
+    /// Open or create a tenant's store on an SQL database (embedded SQLite
+    /// or the server's PostgreSQL), migrating it.
+    pub fn open_on(db: Box<dyn Backend>, config: Config) -> Result<ServerStore> {
+        check_config(&config)?;
+        let mut store = Store::open_backend(db, config.policy.clone())?;
+        store.keep_grants();
+        Ok(ServerStore {
+            fw: Fieldwork::with_store(store, config)?,
+        })
+    }
+
+    /// Open or create a tenant's store in an SQLite file: tests and fuzzing.
+    #[cfg(feature = "testing")]
+    pub fn open(path: impl AsRef<std::path::Path>, config: Config) -> Result<ServerStore> {
+        check_config(&config)?;
+        let mut store = Store::open(path.as_ref(), config.policy.clone())?;
+        store.keep_grants();
+        Ok(ServerStore {
+            fw: Fieldwork::with_store(store, config)?,
+        })
+    }
+
+    /// Apply a device's push of one document, all or nothing. The device
+    /// belongs to `engineer`; every change must be made by the device itself.
+    pub fn apply_push(
+        &self,
+        device_id: &str,
+        engineer: &str,
+        doc_id: &str,
+        bytes: &[u8],
+    ) -> Result<(), PushRefusal> {
+        let kind = self.check_push(device_id, engineer, doc_id, bytes)?;
+        let mut g = self.fw.lock()?;
+        match g.import(doc_id, kind, bytes, Some(device_id)) {
+            Ok(outcome) if outcome.missing.is_empty() => Ok(()),
+            Ok(outcome) => Err(PushRefusal::MissingDependencies(
+                outcome.missing.iter().map(ToString::to_string).collect(),
+            )),
+            Err(Error::Store(e)) => Err(PushRefusal::Store(e)),
+            Err(e) => Err(PushRefusal::Refused(e.to_string())),
+        }
+    }
+
+    /// Every check of [`ServerStore::apply_push`] short of applying: the
+    /// server checks a whole request before it stores any of it.
+    pub fn check_push(
+        &self,
+        device_id: &str,
+        engineer: &str,
+        doc_id: &str,
+        bytes: &[u8],
+    ) -> Result<DocKind, PushRefusal> {
+        let kind = DocKind::of_id(doc_id)
+            .ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
+        let read = chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
+            .map_err(|e| PushRefusal::Refused(e.to_string()))?;
+        let actor =
+            device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
+        if read.changes.iter().any(|c| *c.change.actor_id() != actor) {
+            return Err(PushRefusal::Refused(
+                "a change was not made by this device".into(),
+            ));
+        }
+        let mut g = self.fw.lock()?;
+        let exists = g.store.contains(doc_id)?;
+        let ever_granted = kind == DocKind::WorkOrder
+            && exists
+            && log::ever_granted(g.store.db(), doc_id, engineer)?;
+        let target = PushTarget {
+            kind,
+            doc_id,
+            exists,
+            ever_granted,
+        };
+        authority::may_push(engineer, target).map_err(|why| PushRefusal::Forbidden(why.into()))?;
+        if !exists && kind == DocKind::WorkOrder {
+            // A new order made on the device must be assigned to its engineer.
+            let mut probe = AutoCommit::new();
+            probe
+                .load_incremental(&read.plain)
+                .map_err(|e| PushRefusal::Refused(e.to_string()))?;
+            let order: WorkOrder = hydrate(&probe)
+                .map_err(|e| PushRefusal::Refused(format!("not a work order: {e}")))?;
+            authority::may_create(engineer, &order)
+                .map_err(|why| PushRefusal::Forbidden(why.into()))?;
+        }
+        Ok(kind)
+    }
+
+    /// What `engineer`'s device `device_id` pulls after `cursor`.
+    pub fn pull_plan(
+        &self,
+        engineer: &str,
+        device_id: &str,
+        cursor: i64,
+        limit: usize,
+    ) -> Result<PullPlan> {
+        Ok(log::plan_pull(
+            self.fw.lock()?.store.db(),
+            engineer,
+            device_id,
+            cursor,
+            limit,
+        )?)
+    }
+
+    /// Whether `engineer` may read `doc_id` now.
+    pub fn readable_by(&self, doc_id: &str, engineer: &str) -> Result<bool> {
+        let mut g = self.fw.lock()?;
+        Ok(match DocKind::of_id(doc_id) {
+            Some(DocKind::Catalog) => true,
+            Some(DocKind::VanStock) => doc_id == stock_doc_id(engineer),
+            Some(DocKind::WorkOrder) => log::granted_now(g.store.db(), doc_id, engineer)?,
+            None => false,
+        })
+    }
+
+    /// The newest position of the change log.
+    #[cfg(feature = "testing")]
+    pub fn log_position(&self) -> Result<i64> {
+        Ok(log::max_seq(self.fw.lock()?.store.db())?)
+    }
+
+    /// Create `engineer`'s van stock document if it does not exist yet. The
+    /// server does this once, at enrolment, so every phone of the engineer
+    /// starts from the same document (decision 0004): two phones that each
+    /// created it would hide one side's counts after a merge.
+    pub fn ensure_van_stock(&self, engineer: &str) -> Result<()> {
+        validate::required("engineer", engineer, MAX_CODE_CHARS)?;
+        let id = stock_doc_id(engineer);
+        if DocKind::of_id(&id) != Some(DocKind::VanStock) {
+            return Err(validate::invalid("engineer", "is not usable in a document id").into());
+        }
+        let mut g = self.fw.lock()?;
+        if g.store.contains(&id)? {
+            return Ok(());
+        }
+        let empty = VanStock {
+            engineer: engineer.to_string(),
+            counts: BTreeMap::new(),
+            ledger: vec![],
+        };
+        let levels = BTreeMap::new();
+        g.save_doc(
+            &id,
+            DocKind::VanStock,
+            &empty,
+            "van stock",
+            Rows::Stock {
+                engineer,
+                levels: &levels,
+            },
+        )
+    }
+
+    /// Record that the server refused `device`'s push of `doc_id`.
+    pub fn log_refusal(
+        &self,
+        device_id: &str,
+        engineer: &str,
+        doc_id: &str,
+        reason: &str,
+        bytes: usize,
+    ) -> Result<()> {
+        let mut g = self.fw.lock()?;
+        let at_ms = g.clock.now_ms();
+        quarantine::log_refusal(
+            g.store.db(),
+            &Refusal {
+                device_id: device_id.to_string(),
+                engineer: engineer.to_string(),
+                doc_id: doc_id.to_string(),
+                reason: reason.to_string(),
+                bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+                at_ms,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The refused pushes of `doc_id`, newest first (at most 100).
+    pub fn refusals_of(&self, doc_id: &str) -> Result<Vec<Refusal>> {
+        Ok(quarantine::refusals(
+            self.fw.lock()?.store.db(),
+            quarantine::RefusalsOf::Document(doc_id),
+            100,
+        )?)
+    }
+
+    /// The refused pushes from `device_id`, newest first (at most 500).
+    pub fn refusals_from(&self, device_id: &str) -> Result<Vec<Refusal>> {
+        Ok(quarantine::refusals(
+            self.fw.lock()?.store.db(),
+            quarantine::RefusalsOf::Device(device_id),
+            500,
+        )?)
+    }
+}

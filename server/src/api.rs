@@ -1,0 +1,219 @@
+//! The dispatcher JSON API (`/api/…`) for systems integrating with the
+//! service center: orders, assignment, follow-up calls, complaints, the
+//! catalog, enrolment codes and devices. Each desk intent goes through the
+//! desk service, the same one the board calls.
+
+use crate::auth::{Principal, Role};
+use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fieldwork_core::OrderFilter;
+use fieldwork_core::api::FollowUpInput;
+use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake, Status};
+use fieldwork_core::rules::roles::DeskRole;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The desk service for an API caller: a dispatcher (supervisors use the
+/// board).
+fn dispatcher<'a>(st: &'a AppState, p: &Principal) -> crate::desk::DeskService<'a> {
+    st.desk(&p.tenant, &p.person, DeskRole::Dispatcher)
+}
+
+/// The dispatcher API's routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/orders", post(create_order).get(list_orders))
+        .route("/api/orders/{id}", get(get_order))
+        .route("/api/orders/{id}/assign", post(assign))
+        .route("/api/orders/{id}/follow-ups", post(follow_up))
+        .route("/api/orders/{id}/complaints", post(complaint))
+        .route("/api/catalog", post(catalog_part))
+        .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
+        .route("/api/devices/{id}/revoke", post(revoke_device))
+        .route("/api/devices/{id}/refusals", get(device_refusals))
+}
+
+async fn create_order(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(intake): Json<Intake>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let id = dispatcher(&st, &p).create_order(intake)?;
+        Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    status: Option<String>,
+    assignee: Option<String>,
+    customer: Option<String>,
+    open_only: bool,
+    urgent_only: bool,
+    breached_only: bool,
+    limit: u32,
+    offset: u32,
+}
+
+async fn list_orders(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    let statuses = match q.status.as_deref() {
+        None | Some("") => vec![],
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                Status::parse(s).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("unknown status {s}"),
+                    )
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+    };
+    let filter = OrderFilter {
+        statuses,
+        assignee: q.assignee,
+        customer: q.customer,
+        open_only: q.open_only,
+        urgent_only: q.urgent_only,
+        breached_only: q.breached_only,
+        limit: q.limit,
+        offset: q.offset,
+        ..OrderFilter::default()
+    };
+    blocking(move || Ok(Json(st.tenant(&p.tenant)?.list_orders(&filter)?).into_response())).await
+}
+
+async fn get_order(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || Ok(Json(st.tenant(&p.tenant)?.order(&id)?).into_response())).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignBody {
+    engineer: String,
+}
+
+async fn assign(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<AssignBody>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        dispatcher(&st, &p).assign(&id, &body.engineer)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn follow_up(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(call): Json<FollowUpInput>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        dispatcher(&st, &p).record_follow_up(&id, call)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct ComplaintBody {
+    what: String,
+    category: ComplaintCategory,
+    #[serde(default)]
+    major: bool,
+}
+
+async fn complaint(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<ComplaintBody>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let cid =
+            dispatcher(&st, &p).register_complaint(&id, &body.what, body.category, body.major)?;
+        Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": cid }))).into_response())
+    })
+    .await
+}
+
+async fn catalog_part(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(part): Json<CatalogPart>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        dispatcher(&st, &p).upsert_catalog_part(part)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn enrolment_code(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(engineer): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let code = st.directory.issue_enrolment_code(&p.tenant, &engineer)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "code": code })),
+        )
+            .into_response())
+    })
+    .await
+}
+
+async fn revoke_device(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(device): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        if st.directory.revoke_device(&p.tenant, &device)? == 0 {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "no such device"));
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// What the server refused from one device, newest first: for support,
+/// beside the quarantine on the phone.
+async fn device_refusals(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(device): Path<String>,
+) -> ApiResult<Json<Vec<fieldwork_core::api::Refusal>>> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || Ok(Json(st.tenant(&p.tenant)?.refusals_from(&device)?))).await
+}

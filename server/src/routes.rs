@@ -1,0 +1,52 @@
+//! The whole HTTP surface, composed: the device sync endpoint, the
+//! dispatcher API and the board, behind the body limit and the HTTPS
+//! middleware; and serving it with the relay of live updates between
+//! processes.
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::sync::Arc;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let reached = state.reached.clone();
+    Router::new()
+        .merge(crate::sync::routes())
+        .merge(crate::api::routes())
+        .merge(crate::board::router())
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            reached,
+            crate::https::secure_cookies,
+        ))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let relay_rx = state
+        .relay_rx
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let relay = relay_rx.and_then(|rx| {
+        state
+            .storage
+            .relay(state.process.clone(), rx, state.changed.clone())
+    });
+    let relay = relay.map(tokio::spawn);
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    if let Some(r) = relay {
+        r.abort();
+    }
+    served
+}

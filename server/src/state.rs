@@ -1,0 +1,209 @@
+//! The server's state, below every handler: the tenants' stores (opened on
+//! first use), the directory of people and devices, the live-update bus
+//! (this process's boards, and the relay to other processes sharing the
+//! storage), the errors the HTTP surface answers with, and authentication of
+//! bearer tokens.
+
+use crate::auth::{AuthError, Directory, Principal, Role};
+pub use crate::storage::Changed;
+use crate::storage::{Embedded, Storage};
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fieldwork_core::{Config, Error as CoreError, ServerStore};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub struct AppState {
+    pub directory: Directory,
+    pub(crate) storage: Arc<dyn Storage>,
+    tenants: Mutex<HashMap<String, Arc<ServerStore>>>,
+    /// Orders that just changed, for this process's boards' live updates.
+    pub changed: tokio::sync::broadcast::Sender<Changed>,
+    /// The same, for the other processes sharing the storage.
+    outgoing: tokio::sync::mpsc::UnboundedSender<Changed>,
+    /// Taken by [`serve`], which relays it.
+    pub(crate) relay_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Changed>>>,
+    /// This process, in the notes it sends to others.
+    pub(crate) process: String,
+    /// How requests reach the server (HTTPS behind a proxy, or not).
+    pub reached: Arc<crate::https::Reached>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("storage", &self.storage)
+            .field("process", &self.process)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Embedded storage: SQLite files under `data`.
+    pub fn open(data: PathBuf) -> Result<AppState, ApiError> {
+        let storage = Embedded::new(data).map_err(|e| ApiError::internal(e.to_string()))?;
+        Self::open_storage(Arc::new(storage))
+    }
+
+    /// On any storage (PostgreSQL for several processes).
+    pub fn open_storage(storage: Arc<dyn Storage>) -> Result<AppState, ApiError> {
+        let directory = Directory::open(
+            storage
+                .directory()
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+        )?;
+        let (outgoing, relay_rx) = tokio::sync::mpsc::unbounded_channel();
+        Ok(AppState {
+            directory,
+            storage,
+            tenants: Mutex::new(HashMap::new()),
+            changed: tokio::sync::broadcast::channel(1024).0,
+            outgoing,
+            relay_rx: Mutex::new(Some(relay_rx)),
+            process: uuid::Uuid::new_v4().simple().to_string(),
+            reached: Arc::new(crate::https::Reached::default()),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn storage_kind(&self) -> &'static str {
+        self.storage.kind()
+    }
+
+    /// Tell the tenant's open boards, on this process and every other one
+    /// sharing the storage, that these orders changed.
+    pub fn publish(&self, tenant: &str, ids: Vec<String>) {
+        if !ids.is_empty() {
+            let changed = Changed {
+                tenant: tenant.to_string(),
+                ids,
+            };
+            // No board listening, or no relay running (an admin command),
+            // is not an error.
+            let _ = self.outgoing.send(changed.clone());
+            let _ = self.changed.send(changed);
+        }
+    }
+
+    /// The tenant's store, opened on first use.
+    pub fn tenant(&self, tenant: &str) -> Result<Arc<ServerStore>, ApiError> {
+        let mut map = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fw) = map.get(tenant) {
+            return Ok(fw.clone());
+        }
+        let db = self
+            .storage
+            .tenant(tenant)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let fw = Arc::new(ServerStore::open_on(db, Config::new("server"))?);
+        map.insert(tenant.to_string(), fw.clone());
+        Ok(fw)
+    }
+}
+
+/// An error as the API answers it: a status and a JSON `{"error": …}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> ApiError {
+        let status = match &e {
+            CoreError::Invalid(_) | CoreError::UnknownSku { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+            CoreError::InsufficientStock { .. } | CoreError::Rule(_) => StatusCode::CONFLICT,
+            CoreError::MalformedDocument { .. } => StatusCode::BAD_REQUEST,
+            CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e {
+            AuthError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            AuthError::Database(e) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal("a worker stopped"))?
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+pub(crate) fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    role: Role,
+) -> ApiResult<Principal> {
+    let unauthorized = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing, unknown or revoked token",
+        )
+    };
+    let token = bearer(headers).ok_or_else(unauthorized)?;
+    let p = state
+        .directory
+        .authenticate(token)?
+        .ok_or_else(unauthorized)?;
+    if p.role != role {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token may not use this endpoint",
+        ));
+    }
+    Ok(p)
+}

@@ -1,0 +1,212 @@
+//! The device sync endpoint (`/v1/…`, binary, compressed, size-limited):
+//! enrolment, the push-and-pull round of docs/sync.md, and one whole
+//! document for a phone that must replace its copy. Every check of a push
+//! is the core's (`ServerStore`); this file speaks HTTP and logs refusals.
+
+use crate::auth::{AuthError, Role};
+use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fieldwork_core::ServerStore;
+use fieldwork_core::store::log::PullPlan;
+use fieldwork_core::sync::server::{PushRefusal, check_change_bytes};
+use fieldwork_core::sync::wire::{DocResult, PulledDoc, PushResult, SyncRequest, SyncResponse};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Largest sync request body, compressed.
+pub const MAX_SYNC_BODY: usize = 8 * 1024 * 1024;
+/// Most logged changes sent in one pull.
+pub const PULL_LIMIT: usize = 5_000;
+
+/// The device's routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/enrol", post(enrol))
+        .route(
+            "/v1/sync",
+            post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
+        )
+        .route("/v1/docs/{doc_id}", get(device_doc))
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrolBody {
+    code: String,
+    device_id: String,
+}
+
+async fn enrol(
+    State(st): State<Arc<AppState>>,
+    Json(body): Json<EnrolBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    blocking(move || {
+        let (token, p) = st
+            .directory
+            .enrol(&body.code, &body.device_id)
+            .map_err(|e| match e {
+                AuthError::Invalid(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
+                other => other.into(),
+            })?;
+        // The van stock document is made here, once, so that all of the
+        // engineer's phones share it (decision 0004).
+        st.tenant(&p.tenant)?.ensure_van_stock(&p.person)?;
+        Ok(Json(
+            serde_json::json!({ "token": token, "tenant": p.tenant, "engineer": p.person }),
+        ))
+    })
+    .await
+}
+
+fn binary(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/x-fieldwork-sync")],
+        body,
+    )
+        .into_response()
+}
+
+async fn sync(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Engineer)?;
+    let device = p
+        .device_id
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "not a device token"))?;
+    let request = SyncRequest::decode(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    blocking(move || {
+        let fw = st.tenant(&p.tenant)?;
+        let engineer = p.person.as_str();
+        // Malformed or truncated change bytes: 400 naming the document, and
+        // nothing of the request is stored.
+        for d in &request.push {
+            if let Err(reason) = check_change_bytes(&d.changes) {
+                fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
+                let body = serde_json::json!({
+                    "error": format!("malformed changes for {}: {reason}", d.doc_id),
+                    "doc_id": d.doc_id,
+                });
+                return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+            }
+        }
+        // Authorisation next, for the whole request: a forbidden document
+        // means nothing of the request is stored.
+        let mut forbidden = Vec::new();
+        for d in &request.push {
+            if let Err(PushRefusal::Forbidden(reason)) =
+                fw.check_push(&device, engineer, &d.doc_id, &d.changes)
+            {
+                fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
+                forbidden.push(PushResult {
+                    doc_id: d.doc_id.clone(),
+                    result: DocResult::Refused(reason),
+                });
+            }
+        }
+        if !forbidden.is_empty() {
+            let resp = SyncResponse {
+                cursor: request.cursor,
+                results: forbidden,
+                ..SyncResponse::default()
+            };
+            return Ok(binary(StatusCode::FORBIDDEN, resp.encode()));
+        }
+        let mut results = Vec::with_capacity(request.push.len());
+        for d in &request.push {
+            let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes) {
+                Ok(()) => DocResult::Accepted,
+                Err(PushRefusal::Store(e)) => return Err(ApiError::internal(e.to_string())),
+                // Not stored and not kept: the device sends them again with
+                // what they depend on.
+                Err(PushRefusal::MissingDependencies(hashes)) => {
+                    DocResult::MissingDependencies(hashes)
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
+                    DocResult::Refused(reason)
+                }
+            };
+            results.push(PushResult {
+                doc_id: d.doc_id.clone(),
+                result,
+            });
+        }
+        st.publish(
+            &p.tenant,
+            results
+                .iter()
+                .filter(|r| matches!(r.result, DocResult::Accepted))
+                .map(|r| r.doc_id.clone())
+                .collect(),
+        );
+        let plan = fw.pull_plan(engineer, &device, request.cursor.max(0), PULL_LIMIT)?;
+        let pulled = pulled_docs(&fw, &plan)?;
+        let resp = SyncResponse {
+            cursor: plan.cursor,
+            results,
+            pulled,
+            removed: plan.removed,
+            more: plan.more,
+        };
+        Ok(binary(StatusCode::OK, resp.encode()))
+    })
+    .await
+}
+
+/// Whole documents for new grants, then the logged changes in order, runs of
+/// one document's changes sent together.
+fn pulled_docs(fw: &ServerStore, plan: &PullPlan) -> ApiResult<Vec<PulledDoc>> {
+    let mut out = Vec::new();
+    for doc_id in &plan.whole {
+        out.push(PulledDoc {
+            doc_id: doc_id.clone(),
+            whole: true,
+            bytes: fw.export_changes(doc_id, &[])?,
+        });
+    }
+    for c in &plan.changes {
+        if plan.whole.contains(&c.doc_id) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if !last.whole && last.doc_id == c.doc_id => {
+                last.bytes.extend_from_slice(&c.bytes)
+            }
+            _ => out.push(PulledDoc {
+                doc_id: c.doc_id.clone(),
+                whole: false,
+                bytes: c.bytes.clone(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+async fn device_doc(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(doc_id): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Engineer)?;
+    blocking(move || {
+        let fw = st.tenant(&p.tenant)?;
+        if !fw.readable_by(&doc_id, &p.person)? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this document is not assigned to this engineer",
+            ));
+        }
+        Ok(binary(StatusCode::OK, fw.export_changes(&doc_id, &[])?))
+    })
+    .await
+}
