@@ -89,3 +89,87 @@ pub fn device_may_change(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Complaint, ComplaintStage};
+    use crate::rules::testing::*;
+
+    fn target(kind: DocKind, doc_id: &str, exists: bool, ever_granted: bool) -> PushTarget<'_> {
+        PushTarget {
+            kind,
+            doc_id,
+            exists,
+            ever_granted,
+        }
+    }
+
+    #[test]
+    fn a_phone_writes_only_its_engineers_documents() {
+        let catalog = target(DocKind::Catalog, "catalog", true, false);
+        assert_eq!(
+            may_push("eng-a", catalog),
+            Err("the catalog is edited by the desk")
+        );
+        let mine = stock_doc_id("eng-a");
+        assert_eq!(
+            may_push("eng-a", target(DocKind::VanStock, &mine, true, false)),
+            Ok(())
+        );
+        let theirs = stock_doc_id("eng-b");
+        assert!(may_push("eng-a", target(DocKind::VanStock, &theirs, true, false)).is_err());
+        assert!(may_push("eng-a", target(DocKind::WorkOrder, "wo-1", true, false)).is_err());
+        assert_eq!(
+            may_push("eng-a", target(DocKind::WorkOrder, "wo-1", true, true)),
+            Ok(())
+        );
+        assert_eq!(
+            may_push("eng-a", target(DocKind::WorkOrder, "wo-2", false, false)),
+            Ok(())
+        );
+        let mut o = new_order();
+        assert!(may_create("eng-a", &o).is_err(), "unassigned");
+        o.assignee = Some("eng-a".into());
+        assert_eq!(may_create("eng-a", &o), Ok(()));
+    }
+
+    #[test]
+    fn a_phone_may_not_touch_what_the_desk_decides() {
+        let before = working_order(true);
+        let mut after = before.clone();
+        after.repair_notes.clear();
+        assert_eq!(device_may_change(&before, &after), Ok(()));
+        let mut reassigned = before.clone();
+        reassigned.assignee = Some("eng-b".into());
+        assert_eq!(
+            device_may_change(&before, &reassigned),
+            Err("the desk assigns orders")
+        );
+        let mut candidate = before.clone();
+        candidate.complaints.push(Complaint::new(
+            "cp-1".into(),
+            T0,
+            "eng".into(),
+            "unsatisfied".into(),
+            ComplaintStage::Candidate,
+        ));
+        assert_eq!(
+            device_may_change(&before, &candidate),
+            Ok(()),
+            "a rating's candidate"
+        );
+        let mut registered = before.clone();
+        registered.complaints.push(Complaint::new(
+            "cp-2".into(),
+            T0,
+            "eng".into(),
+            "x".into(),
+            ComplaintStage::Registered,
+        ));
+        assert_eq!(
+            device_may_change(&before, &registered),
+            Err("complaints are handled by the desk")
+        );
+    }
+}

@@ -1,5 +1,7 @@
 //! Warranty decision and the fee list: who pays for labour, each part and
 //! logistics, given the warranty, misuse and rework.
+//!
+//! The rule as the service center states it: docs/domain.md, "Warranty and fees".
 
 use crate::model::{FeeKind, WorkOrder};
 use crate::policy::Policy;

@@ -1,6 +1,8 @@
 //! The work-order lifecycle: which transitions exist, what each one needs
 //! (consent before paid work, a passed QC before sign-off, …), and the status
 //! that a merged event history comes to.
+//!
+//! The rule as the service center states it: docs/domain.md, "Lifecycle".
 
 use super::timeline::ordered_events;
 use super::{RuleError, consent_name, wrong_status};

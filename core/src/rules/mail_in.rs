@@ -1,6 +1,8 @@
 //! Mail-in (RMA) milestones: ship within 4 h, confirm receipt and fault within
 //! 3 days, update the customer within 7, contact again at 15, escalate to the
 //! supervisor when the unit is not back after 30.
+//!
+//! The rule as the service center states it: docs/domain.md, "Mail-in repairs".
 
 use crate::model::MailIn;
 use crate::policy::Policy;

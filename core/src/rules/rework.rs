@@ -1,6 +1,8 @@
 //! Rework: the same fault on the same unit again, soon after a repair, is
 //! rework and free — within 72 h for software, 7 days for hardware repaired
 //! without replacing parts.
+//!
+//! The rule as the service center states it: docs/domain.md, "Rework".
 
 use crate::model::FaultKind;
 use crate::policy::Policy;

@@ -2,6 +2,8 @@
 //! canonically (fixed order, fixed formats) and its SHA-256 is what the
 //! customer signs; any later change to the signed content changes the hash,
 //! and the signature shows as invalidated. It is never carried over.
+//!
+//! The rule as the service center states it: docs/domain.md, "Sign-off".
 
 use super::fees::compute_fees;
 use super::timeline::first_entered;

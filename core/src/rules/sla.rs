@@ -2,6 +2,8 @@
 //! whether it was met, is running, is about to breach, or has breached.
 //! Computed from the order's events alone, so the device (offline) and the
 //! server get the same answer.
+//!
+//! The rule as the service center states it: docs/domain.md, "Time limits (SLA clocks)".
 
 use super::lifecycle::current_status;
 use super::timeline::first_entered;

@@ -250,3 +250,64 @@ pub fn compute(orders: &[OrderFacts<'_>], weekly: bool) -> BTreeMap<String, Figu
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PartState;
+    use crate::policy::Policy;
+    use crate::rules::lifecycle::current_status;
+    use crate::rules::sla::clocks;
+    use crate::rules::testing::*;
+
+    fn figures(orders: &[WorkOrder]) -> BTreeMap<String, Figures> {
+        let p = Policy::default();
+        let now = T0 + 10 * 24 * 3_600_000;
+        let cs: Vec<Vec<SlaClock>> = orders.iter().map(|o| clocks(o, &p, now)).collect();
+        let facts: Vec<OrderFacts<'_>> = orders
+            .iter()
+            .zip(&cs)
+            .map(|(order, clocks)| OrderFacts {
+                order,
+                status: current_status(order),
+                clocks,
+            })
+            .collect();
+        compute(&facts, false)
+    }
+
+    #[test]
+    fn first_time_fix_counts_repairs_that_never_waited_or_failed_qc() {
+        let clean = visited_order(true);
+        let mut waited = working_order(true);
+        waited.id = "wo-waited".into();
+        part(&mut waited, "SKU-1", PartState::Ordered);
+        push(&mut waited, Status::AwaitingParts);
+        push(&mut waited, Status::InProgress);
+        push(&mut waited, Status::Repaired);
+        let mut rework = visited_order(true);
+        rework.id = "wo-rework".into();
+        rework.rework_of = Some("wo-earlier".into());
+        let all = figures(&[clean, waited, rework]);
+        assert_eq!(all.len(), 1, "one month");
+        let f = all.values().next().unwrap();
+        assert_eq!(f["requests"], 3.0);
+        assert_eq!(f["first_time_fix_pct"], 33.3, "one of three repairs");
+        assert_eq!(f["rework_pct"], 33.3);
+        assert_eq!(f["repair_success_pct"], 100.0);
+        assert_eq!(f["parts.used.SKU-1"], 6.0, "three lines of two");
+        assert_eq!(f["requests.channel.phone"], 3.0);
+    }
+
+    #[test]
+    fn no_orders_no_figures_and_no_division_by_zero() {
+        assert!(figures(&[]).is_empty());
+        let f = figures(&[new_order()]);
+        let month = f.values().next().unwrap();
+        assert_eq!(month["requests"], 1.0);
+        assert!(
+            !month.contains_key("first_time_fix_pct"),
+            "nothing repaired yet"
+        );
+    }
+}
