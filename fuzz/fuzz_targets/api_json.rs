@@ -7,26 +7,28 @@
 
 use fieldwork_core::api::FollowUpInput;
 use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake};
+use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::{Fieldwork, OrderFilter, ServerStore};
 use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
-struct Desk {
+struct Fixture {
     held: Held<ServerStore>,
     order: String,
 }
 
-fn desk() -> &'static Desk {
-    static D: OnceLock<Desk> = OnceLock::new();
+fn fixture() -> &'static Fixture {
+    static D: OnceLock<Fixture> = OnceLock::new();
     D.get_or_init(|| {
         let held = Held::server();
         let order = held
             .fw
-            .desk().create_order(fieldwork_core::scenario::intake(1))
+            .desk()
+            .create_order(fieldwork_core::scenario::intake(1))
             .unwrap_or_else(|e| panic!("{e}"));
-        Desk { held, order }
+        Fixture { held, order }
     })
 }
 
@@ -56,35 +58,37 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, body)) = data.split_first() else {
         return;
     };
-    let d = desk();
+    let d = fixture();
     let fw = &d.held.fw;
+    // As the dispatcher API acts: a named dispatcher at the desk.
+    let desk = fw.as_desk("desk-fuzz", DeskRole::Dispatcher);
     match which % 5 {
         0 => {
             if let Ok(intake) = serde_json::from_slice::<Intake>(body) {
                 let before = count(fw);
-                let made = fw.desk().create_order(intake);
+                let made = desk.create_order(intake);
                 let after = count(fw);
                 assert_eq!(after, before + usize::from(made.is_ok()), "{made:?}");
             }
         }
         1 => {
             if let Ok(b) = serde_json::from_slice::<AssignBody>(body) {
-                let _ = fw.desk().assign(&d.order, &b.engineer);
+                let _ = desk.assign(&d.order, &b.engineer);
             }
         }
         2 => {
             if let Ok(call) = serde_json::from_slice::<FollowUpInput>(body) {
-                let _ = fw.desk().record_follow_up(&d.order, call);
+                let _ = desk.record_follow_up(&d.order, call);
             }
         }
         3 => {
             if let Ok(b) = serde_json::from_slice::<ComplaintBody>(body) {
-                let _ = fw.desk().register_complaint(&d.order, &b.what, b.category, b.major);
+                let _ = desk.register_complaint(&d.order, &b.what, b.category, b.major);
             }
         }
         _ => {
             if let Ok(part) = serde_json::from_slice::<CatalogPart>(body) {
-                let _ = fw.desk().upsert_catalog_part(part);
+                let _ = desk.upsert_catalog_part(part);
             }
         }
     }

@@ -4,8 +4,8 @@
 //! when a push is accepted, every change in it is in the stored document.
 #![no_main]
 
-use fieldwork_core::store::chunks::{self, Limits};
 use fieldwork_core::ServerStore;
+use fieldwork_core::store::chunks::{self, Limits};
 use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;

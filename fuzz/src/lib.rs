@@ -28,8 +28,8 @@ fn held<S: std::ops::Deref<Target = Fieldwork>>(
     open: impl FnOnce(&std::path::Path) -> fieldwork_core::api::Result<S>,
 ) -> Held<S> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let fw = open(&dir.path().join(name))
-        .unwrap_or_else(|e| panic!("a store for the fuzz target: {e}"));
+    let fw =
+        open(&dir.path().join(name)).unwrap_or_else(|e| panic!("a store for the fuzz target: {e}"));
     fw.unsynchronised_for_fixtures()
         .unwrap_or_else(|e| panic!("{e}"));
     Held { _dir: dir, fw }
