@@ -1,0 +1,85 @@
+//! What a work order holds from the start: the channel, the customer, the
+//! product, the fault as the customer tells it, category and priority.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+/// How a request reached the service center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Email,
+    OnlineChat,
+    WalkIn,
+    MailIn,
+}
+
+/// The complaint / request category the center reports on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    ProductQuality,
+    UsageOperation,
+    InstallationCommissioning,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Normal,
+    Urgent,
+}
+
+/// Where the site is, for the arrival clock: urban sites get the base limit,
+/// others add a recorded travel allowance.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteZone {
+    Urban,
+    OutsideUrban { travel_allowance_min: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Customer {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub member: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Product {
+    pub model: String,
+    pub serial: String,
+    /// Calendar date, `YYYY-MM-DD`.
+    pub purchase_date: Option<String>,
+    /// Invoice number or a reference to a photo of it.
+    pub proof_of_purchase: Option<String>,
+}
+
+/// The fault as the customer describes it at intake.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Fault {
+    pub symptoms: String,
+    pub frequency: Option<String>,
+    pub since: Option<String>,
+    pub environment: Option<String>,
+    pub already_tried: Option<String>,
+}
+
+/// Everything a work order holds from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Intake {
+    pub channel: Channel,
+    pub customer: Customer,
+    pub product: Product,
+    pub fault: Fault,
+    pub category: Category,
+    pub priority: Priority,
+    /// Resolution time promised to the customer.
+    pub promised_by_ms: Option<i64>,
+    pub site_zone: SiteZone,
+}
