@@ -23,7 +23,7 @@ pub struct AppState {
     pub changed: tokio::sync::broadcast::Sender<Changed>,
     /// The same, for the other processes sharing the storage.
     outgoing: tokio::sync::mpsc::UnboundedSender<Changed>,
-    /// Taken by [`serve`], which relays it.
+    /// Taken by `routes::serve`, which relays it.
     pub(crate) relay_rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Changed>>>,
     /// This process, in the notes it sends to others.
     pub(crate) process: String,
