@@ -11,17 +11,20 @@
 //! | the facade: one method per intent, the unit of work | [`api`] |
 //! | storage: SQLite (or the server's PostgreSQL), rows, the change log | [`store`] |
 //! | the service-center rules, input checks | [`rules`], [`validate`] |
-//! | the documents and the policy | [`model`], [`doc_ids`], [`policy`], [`hlc`], [`samples`] |
+//! | the documents, the policy and settings, local time, messages | [`model`], [`doc_ids`], [`policy`], [`settings`], [`local_time`], [`l10n`], [`hlc`], [`samples`] |
 //!
 //! [`scenario`] plays a whole visit through the facade for the example, the
 //! demo, the tests and the benchmarks.
 
 pub mod doc_ids;
 pub mod hlc;
+pub mod l10n;
+pub mod local_time;
 pub mod model;
 pub mod policy;
 pub mod rules;
 pub mod samples;
+pub mod settings;
 pub mod validate;
 
 pub mod store;
@@ -33,6 +36,8 @@ pub mod sync;
 pub mod scenario;
 
 pub use api::{Config, Error, Fieldwork, ManualClock, SystemClock};
+pub use l10n::Language;
 pub use policy::Policy;
+pub use settings::{Settings, SettingsInput, SettingsVersion};
 pub use store::{OrderFilter, OrderRow, OrderSort};
 pub use sync::server::ServerStore;

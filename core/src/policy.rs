@@ -1,6 +1,7 @@
 //! The service-center policy: every limit docs/domain.md names, with its numbers as
 //! the defaults. A tenant may change any of them; the rules only read this.
 
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 const MINUTE: i64 = 60_000;
@@ -37,6 +38,12 @@ pub struct Policy {
     pub rma_escalate_days: i64,
     /// ISO 4217 code of the tenant's currency; amounts are in its minor unit.
     pub currency: String,
+    /// The service center's IANA time zone: where "today", "same day" and
+    /// every time a person reads are reckoned.
+    pub time_zone: String,
+    /// When customers may be called, local time: `HH:MM-HH:MM` windows,
+    /// comma-separated, in order (the rest of the day is rest hours).
+    pub calling_hours: String,
 }
 
 impl Default for Policy {
@@ -58,6 +65,8 @@ impl Default for Policy {
             rma_second_contact_days: 15,
             rma_escalate_days: 30,
             currency: "CNY".to_string(),
+            time_zone: "UTC".to_string(),
+            calling_hours: "09:00-12:00,14:00-20:00".to_string(),
         }
     }
 }
@@ -108,6 +117,54 @@ impl Policy {
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err("policy currency must be a three-letter ISO 4217 code".into());
         }
+        if self.time_zone.parse::<Tz>().is_err() {
+            return Err("policy time_zone is not an IANA time zone (e.g. Asia/Shanghai)".into());
+        }
+        parse_calling_hours(&self.calling_hours)?;
         Ok(())
     }
+
+    /// The service center's time zone (UTC if the name were unknown, which
+    /// [`Policy::check`] refuses before a policy is stored).
+    pub fn zone(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// The calling windows as minutes of the local day, `[from, until)`.
+    pub fn calling_windows(&self) -> Vec<(u32, u32)> {
+        parse_calling_hours(&self.calling_hours).unwrap_or_default()
+    }
+}
+
+/// `09:00-12:00,14:00-20:00` → `[(540, 720), (840, 1200)]`: windows in
+/// order, each non-empty, not overlapping; `24:00` may end the last one.
+pub fn parse_calling_hours(text: &str) -> Result<Vec<(u32, u32)>, String> {
+    let bad = || "policy calling_hours must look like 09:00-12:00,14:00-20:00".to_string();
+    let minute = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+    };
+    let mut windows: Vec<(u32, u32)> = Vec::new();
+    for part in text.split(',') {
+        let (a, b) = part.split_once('-').ok_or_else(bad)?;
+        let (a, b) = (minute(a).ok_or_else(bad)?, minute(b).ok_or_else(bad)?);
+        if a >= b {
+            return Err(format!(
+                "policy calling_hours: window {} ends before it starts",
+                part.trim()
+            ));
+        }
+        if windows.last().is_some_and(|&(_, end)| a < end) {
+            return Err("policy calling_hours: windows must be in order and not overlap".into());
+        }
+        windows.push((a, b));
+    }
+    if windows.is_empty() {
+        return Err(bad());
+    }
+    Ok(windows)
 }

@@ -6,6 +6,7 @@
 
 use crate::model::{Intake, SiteZone, Stroke, WorkOrder};
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 /// Names: customer, signer, engineer, model.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -123,10 +124,10 @@ pub fn strokes(field: &str, strokes: &[Stroke], required: bool) -> Result<(), In
     Ok(())
 }
 
-/// An intake as the desk or the engineer enters it, at time `now_ms`: the
-/// first error of [`intake_all`].
-pub fn intake(i: &Intake, now_ms: i64) -> Result<(), Invalid> {
-    match intake_all(i, now_ms).into_iter().next() {
+/// An intake as the desk or the engineer enters it, at time `now_ms` at a
+/// service center in time zone `zone`: the first error of [`intake_all`].
+pub fn intake(i: &Intake, now_ms: i64, zone: Tz) -> Result<(), Invalid> {
+    match intake_all(i, now_ms, zone).into_iter().next() {
         Some(e) => Err(e),
         None => Ok(()),
     }
@@ -134,7 +135,8 @@ pub fn intake(i: &Intake, now_ms: i64) -> Result<(), Invalid> {
 
 /// Every error of an intake at once, at most one per field, in the order of
 /// the form: a desk sees all it must fix in one go.
-pub fn intake_all(i: &Intake, now_ms: i64) -> Vec<Invalid> {
+/// A purchase date is "in the future" after today at the service center.
+pub fn intake_all(i: &Intake, now_ms: i64, zone: Tz) -> Vec<Invalid> {
     let mut errors: Vec<Invalid> = Vec::new();
     let mut check = |r: Result<(), Invalid>| {
         if let Err(e) = r
@@ -179,9 +181,7 @@ pub fn intake_all(i: &Intake, now_ms: i64) -> Vec<Invalid> {
     ));
     if let Some(d) = &p.purchase_date {
         check(date("product.purchase_date", d).and_then(|bought| {
-            let today = chrono::DateTime::from_timestamp_millis(now_ms)
-                .map(|t| t.date_naive())
-                .unwrap_or(NaiveDate::MAX);
+            let today = crate::local_time::local_date(zone, now_ms);
             if bought > today {
                 Err(invalid("product.purchase_date", "is in the future"))
             } else {

@@ -148,7 +148,7 @@ fn an_intake_reports_every_error_at_once_in_the_order_of_the_form() {
     i.customer.email = Some("not an address".into());
     i.fault.symptoms = " ".into();
     i.product.purchase_date = Some("2099-01-01".into());
-    let all = fieldwork_core::validate::intake_all(&i, T0);
+    let all = fieldwork_core::validate::intake_all(&i, T0, chrono_tz::Tz::UTC);
     let fields: Vec<&str> = all.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(
         fields,
@@ -160,7 +160,7 @@ fn an_intake_reports_every_error_at_once_in_the_order_of_the_form() {
         ]
     );
     // The facade refuses with the first of them.
-    let e = fieldwork_core::validate::intake(&i, T0).unwrap_err();
+    let e = fieldwork_core::validate::intake(&i, T0, chrono_tz::Tz::UTC).unwrap_err();
     assert_eq!(e, all[0]);
 }
 

@@ -92,6 +92,9 @@ pub struct BoardUser {
     pub supervisor: bool,
     /// The session's anti-forgery token: every form posts it back.
     pub csrf: String,
+    /// The service center's time zone: every time on the board is shown
+    /// and read in it (filled in from the tenant's settings).
+    pub zone: chrono_tz::Tz,
 }
 
 fn now_ms() -> i64 {
@@ -408,6 +411,7 @@ impl Directory {
             name: r.text(2)?,
             supervisor: r.bool(3)?,
             csrf: r.text(4)?,
+            zone: chrono_tz::Tz::UTC,
         }))
     }
 

@@ -128,7 +128,7 @@ impl DeskService<'_> {
     /// names every field to fix.
     pub fn create_order(&self, intake: Intake) -> DeskResult<String> {
         let fw = self.store()?;
-        let errors = validate::intake_all(&intake, fw.now_ms());
+        let errors = validate::intake_all(&intake, fw.now_ms(), fw.policy().zone());
         if !errors.is_empty() {
             return Err(DeskError::Intake(errors));
         }

@@ -327,9 +327,10 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             } else {
                 q.iter()
                     .map(|c| {
-                        let when = chrono::DateTime::from_timestamp_millis(c.refused_at_ms)
-                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                            .unwrap_or_default();
+                        let when = fieldwork_core::local_time::format_local(
+                            fw.policy().zone(),
+                            c.refused_at_ms,
+                        );
                         format!(
                             "{:>4} {} {} refused {when}: {}\n     touched {}; {}",
                             c.id,

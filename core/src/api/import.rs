@@ -6,7 +6,7 @@
 use super::{Error, Inner, META_HLC, Result};
 use crate::doc_ids::DocKind;
 use crate::hlc::Hlc;
-use crate::model::{Catalog, VanStock, WorkOrder};
+use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
 use crate::rules::{RuleError, authority};
 use crate::store::chunks;
 use crate::store::{Rows, Write};
@@ -187,6 +187,10 @@ pub(crate) fn check_kind(doc: &AutoCommit, kind: DocKind) -> std::result::Result
         }
         DocKind::Catalog => {
             h::<Catalog>(doc)?;
+            Rows2::Catalog
+        }
+        DocKind::Settings => {
+            h::<SettingsDoc>(doc)?;
             Rows2::Catalog
         }
     })

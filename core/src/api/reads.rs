@@ -6,6 +6,7 @@ use super::{Error, Fieldwork, Result};
 use crate::doc_ids::DocKind;
 use crate::model::*;
 use crate::policy::Policy;
+use crate::settings::Settings;
 use crate::rules::conflicts::{Conflict, order_conflicts};
 use crate::rules::fees::{FeeSummary, compute_fees};
 use crate::rules::lifecycle::current_status;
@@ -33,9 +34,15 @@ pub struct OrderView {
 }
 
 impl Fieldwork {
-    /// The service center's policy this store computes with.
+    /// The service center's policy for orders received now.
     pub fn policy(&self) -> Policy {
-        self.local().store.policy().clone()
+        self.local().store.settings().policy().clone()
+    }
+
+    /// The service center's settings: the version in force and every
+    /// version before it.
+    pub fn settings(&self) -> Result<Settings> {
+        Ok(self.lock()?.store.settings().clone())
     }
 
     /// Orders from the materialised rows; never loads a document.
@@ -60,7 +67,7 @@ impl Fieldwork {
             Some(e) => Some(g.store.stock_levels(e)?.into_iter().collect()),
             None => None,
         };
-        let policy = g.store.policy();
+        let policy = g.store.policy_for(&order);
         let status = current_status(&order);
         let sla = clocks(&order, policy, now);
         Ok(OrderView {
@@ -84,7 +91,7 @@ impl Fieldwork {
     pub fn service_report(&self, id: &str) -> Result<String> {
         let mut g = self.lock()?;
         let o = g.load_order(id)?;
-        Ok(render_report(&o, g.store.policy()))
+        Ok(render_report(&o, g.store.policy_for(&o)))
     }
 
     /// Current heads of a document, hex encoded.
@@ -112,7 +119,12 @@ impl Fieldwork {
     pub fn document_ids(&self) -> Result<Vec<String>> {
         let mut g = self.lock()?;
         let mut ids = Vec::new();
-        for k in [DocKind::WorkOrder, DocKind::VanStock, DocKind::Catalog] {
+        for k in [
+            DocKind::WorkOrder,
+            DocKind::VanStock,
+            DocKind::Catalog,
+            DocKind::Settings,
+        ] {
             ids.extend(g.store.doc_ids(k)?);
         }
         Ok(ids)

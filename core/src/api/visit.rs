@@ -123,7 +123,7 @@ impl Fieldwork {
             &o.intake.product.serial,
             &d.fault_code,
             now,
-            g.store.policy(),
+            g.store.policy_for(&o),
         );
         o.diagnosis = Some(Diagnosis {
             fault_code: d.fault_code,
@@ -150,9 +150,8 @@ impl Fieldwork {
                 Some(d) => Some(validate::date("product.purchase_date", d)?),
                 None => None,
             };
-            let today = chrono::DateTime::from_timestamp_millis(cx.now)
-                .map(|t| t.date_naive())
-                .ok_or_else(|| validate::invalid("clock", "out of range"))?;
+            // "Today" at the service center, in its time zone.
+            let today = crate::local_time::local_date(cx.policy.zone(), cx.now);
             let misuse = misuse || o.diagnosis.as_ref().is_some_and(|d| d.misuse);
             let out = decide_warranty(bought, proof_checked, misuse, today, cx.policy);
             let decision = WarrantyDecision {
@@ -268,7 +267,7 @@ impl Fieldwork {
         });
         match state {
             PartState::Ordered => {
-                let mut cx = g.cx();
+                let mut cx = g.cx(&o);
                 cx.transition(
                     &mut o,
                     Status::AwaitingParts,

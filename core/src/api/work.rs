@@ -4,7 +4,7 @@
 //! changed → save the change and the order's rows in one transaction.
 
 use super::{CACHE_ORDERS, Error, Fieldwork, Inner, META_HLC, Result};
-use crate::doc_ids::{CATALOG_ID, DocKind, stock_doc_id};
+use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
 use crate::hlc::Hlc;
 use crate::model::*;
 use crate::policy::Policy;
@@ -50,7 +50,7 @@ impl Fieldwork {
     ) -> Result<T> {
         let mut g = self.lock_as(person)?;
         let mut o = g.load_order(id)?;
-        let mut cx = g.cx();
+        let mut cx = g.cx(&o);
         let out = f(&mut o, &mut cx)?;
         g.hlc = cx.hlc;
         g.save_order(&o, intent)?;
@@ -118,12 +118,13 @@ impl Inner {
         self.acting.clone().unwrap_or_else(|| self.user.clone())
     }
 
-    pub(crate) fn cx(&self) -> Cx<'_> {
+    /// The context for an intent on `order`, under the policy it is served by.
+    pub(crate) fn cx(&self, order: &WorkOrder) -> Cx<'_> {
         Cx {
             now: self.clock.now_ms(),
             user: self.acting_user(),
             device: self.device_id.clone(),
-            policy: self.store.policy(),
+            policy: self.store.policy_for(order),
             hlc: self.hlc,
         }
     }
@@ -133,6 +134,7 @@ impl Inner {
             Some(DocKind::WorkOrder) => "order",
             Some(DocKind::VanStock) => "van stock",
             Some(DocKind::Catalog) => "catalog",
+            Some(DocKind::Settings) => "settings",
             None => return Err(validate::invalid("id", "is not a document id").into()),
         };
         match self.store.doc(doc_id) {
@@ -173,6 +175,14 @@ impl Inner {
         }
         let doc = self.doc(CATALOG_ID)?;
         hydrate(doc).map_err(|e| corrupt(CATALOG_ID, e))
+    }
+
+    pub(crate) fn settings_doc(&mut self) -> Result<SettingsDoc> {
+        if !self.store.contains(SETTINGS_ID)? {
+            return Ok(SettingsDoc::default());
+        }
+        let doc = self.doc(SETTINGS_ID)?;
+        hydrate(doc).map_err(|e| corrupt(SETTINGS_ID, e))
     }
 
     /// The signed-in engineer's on-hand count of `sku`, from the rows.

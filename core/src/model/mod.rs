@@ -7,14 +7,15 @@
 //! the Unix epoch; money is in minor units (cents, fen) of the tenant's currency.
 //!
 //! One file per part of the documents: `intake`, `order` (the work order),
-//! `signature` (strokes, consents, sign-off), `complaint`, `catalog` and
-//! `van_stock`. Everything is re-exported here, so `model::WorkOrder` and
+//! `signature` (strokes, consents, sign-off), `complaint`, `catalog`,
+//! `van_stock` and `settings`. Everything is re-exported here, so `model::WorkOrder` and
 //! `model::*` read as one module.
 
 mod catalog;
 mod complaint;
 mod intake;
 mod order;
+mod settings;
 mod signature;
 mod van_stock;
 
@@ -22,5 +23,6 @@ pub use catalog::*;
 pub use complaint::*;
 pub use intake::*;
 pub use order::*;
+pub use settings::*;
 pub use signature::*;
 pub use van_stock::*;

@@ -21,6 +21,7 @@ pub struct PushTarget<'a> {
 pub fn may_push(engineer: &str, target: PushTarget<'_>) -> Result<(), &'static str> {
     match target.kind {
         DocKind::Catalog => Err("the catalog is edited by the desk"),
+        DocKind::Settings => Err("the settings are changed by a supervisor"),
         DocKind::VanStock if target.doc_id != stock_doc_id(engineer) => {
             Err("another engineer's van stock")
         }

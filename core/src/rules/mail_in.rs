@@ -22,7 +22,12 @@ pub fn milestones(m: &MailIn, received_at_ms: i64, policy: &Policy, now_ms: i64)
     let mut out = vec![
         (
             "ship to repair center",
-            at(Policy::hours(policy.rma_ship_hours)),
+            // "4 h or same day": whichever is later.
+            crate::local_time::or_same_day(
+                policy.zone(),
+                received_at_ms,
+                Policy::hours(policy.rma_ship_hours),
+            ),
             m.shipped_at_ms,
         ),
         (

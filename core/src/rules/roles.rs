@@ -43,6 +43,19 @@ pub fn may_pick_resolution(role: DeskRole) -> Result<(), RuleError> {
     }
 }
 
+/// Changing the service center's settings (policy, time zone, language,
+/// calling hours) is the supervisor's.
+pub fn may_change_settings(role: DeskRole) -> Result<(), RuleError> {
+    if role == DeskRole::Supervisor {
+        Ok(())
+    } else {
+        Err(RuleError::RoleRequired {
+            role: DeskRole::Supervisor.as_str(),
+            what: "changes the service center's settings",
+        })
+    }
+}
+
 /// Whether `role` may read the service center's statistics.
 pub fn may_read_statistics(role: DeskRole) -> bool {
     role == DeskRole::Supervisor

@@ -8,6 +8,7 @@
 use super::lifecycle::current_status;
 use super::timeline::first_entered;
 use crate::model::{SiteZone, Status, WorkOrder};
+use crate::local_time::{last_call_by, or_same_day};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
 
@@ -76,13 +77,12 @@ impl SlaClock {
 fn clock(
     kind: ClockKind,
     start: i64,
-    limit_ms: i64,
+    due: i64,
     end: Option<i64>,
     stopped: bool,
     now_ms: i64,
     policy: &Policy,
 ) -> SlaClock {
-    let due = start.saturating_add(limit_ms);
     let (state, remaining) = match end {
         Some(e) if e <= due => (ClockState::Met, None),
         Some(_) => (ClockState::MetLate, None),
@@ -101,6 +101,10 @@ fn clock(
         remaining_ms: remaining,
         exception: None,
     }
+}
+
+fn after(start: i64, limit_ms: i64) -> i64 {
+    start.saturating_add(limit_ms)
 }
 
 /// Every clock that has started, at time `now_ms`.
@@ -132,7 +136,7 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
     out.push(clock(
         ClockKind::Dispatch,
         order.created_at_ms,
-        Policy::minutes(policy.dispatch_limit_min),
+        after(order.created_at_ms, Policy::minutes(policy.dispatch_limit_min)),
         dispatched,
         stopped,
         now_ms,
@@ -151,7 +155,10 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
         out.push(clock(
             ClockKind::Arrival,
             dispatched,
-            Policy::minutes(policy.arrival_limit_min.saturating_add(travel)),
+            after(
+                dispatched,
+                Policy::minutes(policy.arrival_limit_min.saturating_add(travel)),
+            ),
             first_entered(order, Status::OnSite),
             stopped,
             now_ms,
@@ -166,7 +173,7 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
     let mut repair = clock(
         ClockKind::Repair,
         dispatched,
-        Policy::minutes(limit),
+        after(dispatched, Policy::minutes(limit)),
         repaired,
         stopped,
         now_ms,
@@ -181,7 +188,12 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
     out.push(clock(
         ClockKind::Paperwork,
         repaired,
-        Policy::minutes(policy.paperwork_limit_min),
+        // "6 h or same day": whichever is later (docs/domain.md).
+        or_same_day(
+            policy.zone(),
+            repaired,
+            Policy::minutes(policy.paperwork_limit_min),
+        ),
         signed,
         stopped,
         now_ms,
@@ -197,7 +209,9 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
         out.push(clock(
             ClockKind::FollowUp,
             signed,
-            Policy::days(policy.follow_up_limit_days),
+            // Nobody is called in rest hours: due by the last moment the
+            // customer may be called within the limit.
+            last_call_by(policy, after(signed, Policy::days(policy.follow_up_limit_days))),
             reached,
             false,
             now_ms,

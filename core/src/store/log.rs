@@ -243,7 +243,7 @@ pub fn plan_pull(
                 AND c.seq > ?1 AND c.seq <= ?2 AND c.origin <> ?3
              UNION ALL
              SELECT seq, doc_id, bytes FROM changes
-              WHERE doc_id IN (?4, 'catalog') AND seq > ?1 AND seq <= ?2 AND origin <> ?3
+              WHERE doc_id IN (?4, 'catalog', 'settings') AND seq > ?1 AND seq <= ?2 AND origin <> ?3
              ORDER BY 1 LIMIT ?6",
             params![cursor, top, device, &stock, engineer, limit as i64],
         )?

@@ -18,8 +18,9 @@ pub mod sql;
 
 pub use rows::{OrderFilter, OrderRow, OrderSort};
 
-use crate::model::{VanStock, WorkOrder};
+use crate::model::{SettingsDoc, VanStock, WorkOrder};
 use crate::policy::Policy;
+use crate::settings::Settings;
 use automerge::{AutoCommit, ChangeHash};
 use sql::{Backend, Dialect, SqlError, SqliteBackend, params, query_opt};
 use std::collections::{BTreeMap, HashMap};
@@ -30,24 +31,36 @@ use std::path::Path;
 struct Migration {
     sql: &'static str,
     rebuild: bool,
+    /// It rebuilds a table others refer to: SQLite's foreign keys are off
+    /// while it runs, and checked before it commits.
+    rebuilds_tables: bool,
 }
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
         sql: include_str!("migrations/001_documents_and_orders.sql"),
         rebuild: false,
+        rebuilds_tables: false,
     },
     Migration {
         sql: include_str!("migrations/002_rework_lookup_and_stock.sql"),
         rebuild: true,
+        rebuilds_tables: false,
     },
     Migration {
         sql: include_str!("migrations/003_change_log.sql"),
         rebuild: false,
+        rebuilds_tables: false,
     },
     Migration {
         sql: include_str!("migrations/004_quarantine_and_refusals.sql"),
         rebuild: false,
+        rebuilds_tables: false,
+    },
+    Migration {
+        sql: include_str!("migrations/005_settings_document.sql"),
+        rebuild: false,
+        rebuilds_tables: true,
     },
 ];
 
@@ -58,10 +71,17 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
     Migration {
         sql: include_str!("migrations/postgres/001_store.sql"),
         rebuild: false,
+        rebuilds_tables: false,
     },
     Migration {
         sql: include_str!("migrations/postgres/002_quarantine_and_refusals.sql"),
         rebuild: false,
+        rebuilds_tables: false,
+    },
+    Migration {
+        sql: include_str!("migrations/postgres/003_settings_document.sql"),
+        rebuild: false,
+        rebuilds_tables: false,
     },
 ];
 
@@ -95,7 +115,7 @@ pub enum StoreError {
     Corrupt { doc_id: String, reason: String },
 }
 
-pub use crate::doc_ids::{CATALOG_ID, DocKind, stock_doc_id};
+pub use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
 
 /// One document written by [`Store::persist`].
 pub(crate) struct Write<'a> {
@@ -127,7 +147,10 @@ pub(crate) enum Rows<'a> {
 pub struct Store {
     db: Box<dyn Backend>,
     cache: HashMap<String, AutoCommit>,
-    policy: Policy,
+    /// The service center's settings, from its document (or the policy the
+    /// store was opened with, until one arrives).
+    settings: Settings,
+    fallback: Policy,
     /// The server's store: it keeps who may see which order (grants).
     keeps_grants: bool,
     /// Shared databases: the write generation the cache matches.
@@ -171,7 +194,8 @@ impl Store {
         let mut store = Store {
             db,
             cache: HashMap::new(),
-            policy,
+            settings: Settings::unsaved(policy.clone()),
+            fallback: policy,
             keeps_grants: false,
             seen_generation: -1,
         };
@@ -180,6 +204,7 @@ impl Store {
         let migrated = store.migrate(version);
         store.db.unlock_exclusive()?;
         migrated?;
+        store.settings = load_settings(store.db.as_mut(), &store.fallback)?;
         Ok(store)
     }
 
@@ -194,15 +219,31 @@ impl Store {
             let Some(m) = usize::try_from(version - 1).ok().and_then(|i| all.get(i)) else {
                 break;
             };
-            let policy = &self.policy;
-            sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
+            let fallback = &self.fallback;
+            let keys_off = m.rebuilds_tables && self.db.dialect() == Dialect::Sqlite;
+            if keys_off {
+                // Only outside a transaction does this take effect.
+                self.db.execute_batch("PRAGMA foreign_keys = OFF")?;
+            }
+            let applied = sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
                 db.execute_batch(m.sql)?;
+                if keys_off && !db.query("PRAGMA foreign_key_check", &[])?.is_empty() {
+                    return Err(StoreError::Corrupt {
+                        doc_id: "schema".into(),
+                        reason: format!("migration {version} would break a reference"),
+                    });
+                }
                 if m.rebuild {
-                    rebuild_rows(db, policy)?;
+                    let settings = load_settings(db, fallback)?;
+                    rebuild_rows(db, &settings)?;
                 }
                 db.set_schema_version(version)?;
                 Ok(())
-            })?;
+            });
+            if keys_off {
+                self.db.execute_batch("PRAGMA foreign_keys = ON")?;
+            }
+            applied?;
         }
         Ok(())
     }
@@ -255,6 +296,10 @@ impl Store {
         for d in &docs {
             self.cache.remove(d);
         }
+        if docs.iter().any(|d| d == SETTINGS_ID) {
+            // The writer rebuilt the rows; this process takes the settings.
+            self.settings = load_settings(self.db.as_mut(), &self.fallback)?;
+        }
         self.seen_generation = generation;
         Ok(Changed { docs, any: true })
     }
@@ -283,8 +328,15 @@ impl Store {
         Ok(self.db.schema_version()?)
     }
 
-    pub(crate) fn policy(&self) -> &Policy {
-        &self.policy
+    /// The settings in force now (for orders received now).
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The policy `order` is served under: the one in force when it was
+    /// received (decision 0012).
+    pub(crate) fn policy_for(&self, order: &WorkOrder) -> &Policy {
+        self.settings.policy_at(order.created_at_ms)
     }
 
     pub fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
@@ -368,12 +420,13 @@ impl Store {
         let Store {
             db,
             cache,
-            policy,
+            settings,
+            fallback,
             keeps_grants,
             seen_generation,
-            ..
         } = self;
         let shared = db.is_shared();
+        let mut new_settings = None;
         sql::in_transaction(db.as_mut(), |db| -> Result<(), StoreError> {
             let generation = if shared {
                 Some(next_generation(db)?)
@@ -394,16 +447,30 @@ impl Store {
                 if let Some(origin) = w.origin {
                     log::append(db, w.doc_id, doc, &w.heads_before, origin)?;
                 }
+                if w.kind == DocKind::Settings {
+                    let parsed: SettingsDoc = autosurgeon::hydrate(&*doc).map_err(|e| {
+                        StoreError::Corrupt {
+                            doc_id: w.doc_id.into(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    new_settings = Some(Settings::from_doc(&parsed, fallback));
+                }
+                let in_force = new_settings.as_ref().unwrap_or(settings);
                 match w.rows {
                     Rows::Order(order) => {
                         if *keeps_grants {
                             log::regrant(db, &order.id, order.assignee.as_deref())?;
                         }
-                        rows::upsert_order(db, order, policy)?
+                        rows::upsert_order(db, order, in_force.policy_at(order.created_at_ms))?
                     }
                     Rows::Stock { engineer, levels } => rows::replace_stock(db, engineer, levels)?,
                     Rows::None => {}
                 }
+            }
+            if let Some(s) = &new_settings {
+                // Due times of orders received after a new version change.
+                rebuild_rows(db, s)?;
             }
             for (k, v) in meta {
                 set_meta(db, k, v)?;
@@ -413,7 +480,11 @@ impl Store {
                 *seen_generation = g;
             }
             Ok(())
-        })
+        })?;
+        if let Some(s) = new_settings {
+            *settings = s;
+        }
+        Ok(())
     }
 
     pub fn list_orders(
@@ -565,7 +636,7 @@ fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, St
 
 /// Recompute every materialised row from the documents (used by migrations
 /// that add columns, and by repair after corruption).
-fn rebuild_rows(tx: &mut dyn Backend, policy: &Policy) -> Result<(), StoreError> {
+fn rebuild_rows(tx: &mut dyn Backend, settings: &Settings) -> Result<(), StoreError> {
     let ids: Vec<(String, String)> = tx
         .query("SELECT doc_id, kind FROM documents", &[])?
         .iter()
@@ -581,13 +652,25 @@ fn rebuild_rows(tx: &mut dyn Backend, policy: &Policy) -> Result<(), StoreError>
         };
         if kind == DocKind::WorkOrder.as_str() {
             let order: WorkOrder = autosurgeon::hydrate(&doc).map_err(corrupt)?;
-            rows::upsert_order(tx, &order, policy)?;
+            rows::upsert_order(tx, &order, settings.policy_at(order.created_at_ms))?;
         } else if kind == DocKind::VanStock.as_str() {
             let stock: VanStock = autosurgeon::hydrate(&doc).map_err(corrupt)?;
             rows::replace_stock(tx, &stock.engineer, &stock.levels())?;
         }
     }
     Ok(())
+}
+
+/// The settings document as the rules read it, or `fallback` without one.
+fn load_settings(db: &mut dyn Backend, fallback: &Policy) -> Result<Settings, StoreError> {
+    let Some(doc) = load_doc(db, SETTINGS_ID)? else {
+        return Ok(Settings::unsaved(fallback.clone()));
+    };
+    let parsed: SettingsDoc = autosurgeon::hydrate(&doc).map_err(|e| StoreError::Corrupt {
+        doc_id: SETTINGS_ID.into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Settings::from_doc(&parsed, fallback))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use crate::settings::Settings;
 use crate::rules::testing::visited_order;
 use rusqlite::Connection;
 
@@ -52,7 +53,7 @@ fn write_order_at(store: &mut Store, order: &WorkOrder, version: i64) {
         )?;
         if version >= 2 {
             // From schema 2 on, releases wrote the rework columns with the row.
-            rebuild_rows(db, &Policy::default())?;
+            rebuild_rows(db, &Settings::unsaved(Policy::default()))?;
         }
         Ok(())
     })

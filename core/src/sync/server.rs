@@ -168,7 +168,7 @@ impl ServerStore {
     pub fn readable_by(&self, doc_id: &str, engineer: &str) -> Result<bool> {
         let mut g = self.fw.lock()?;
         Ok(match DocKind::of_id(doc_id) {
-            Some(DocKind::Catalog) => true,
+            Some(DocKind::Catalog | DocKind::Settings) => true,
             Some(DocKind::VanStock) => doc_id == stock_doc_id(engineer),
             Some(DocKind::WorkOrder) => log::granted_now(g.store.db(), doc_id, engineer)?,
             None => false,

@@ -73,7 +73,7 @@ fn render(
                     " " span.badge.stage { (complaint_stage_name(c.stage)) }
                 }
                 p { (c.what) }
-                p { small { "registered " (when(c.registered_at_ms)) " by " (c.by) " · " (label(&c.category)) } }
+                p { small { "registered " (when(u.zone, c.registered_at_ms)) " by " (c.by) " · " (label(&c.category)) } }
                 @if let Some(r) = &c.responsible { p { "Responsible: " (r) @if !c.team.is_empty() { " · team: " (c.team.join(", ")) } } }
                 @if let Some(f) = &c.investigation { p { "Findings: " (f) } }
                 @if !c.proposals.is_empty() { p { "Proposed: " } ol { @for p in &c.proposals { li { (p) @if c.resolution.as_deref() == Some(p.as_str()) { " " span.badge.valid { "chosen" } } } } } }

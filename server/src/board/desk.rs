@@ -75,7 +75,7 @@ fn render_follow_ups(
                             br; bdi { (o.intake.customer.phone.clone().unwrap_or_default()) }
                             br; small { (o.intake.product.model) " · " (o.assignee.clone().unwrap_or_default()) }
                         }
-                        td { span.badge data-due=(at) { (left(at - now)) } br; small { (when(*at)) } }
+                        td { span.badge data-due=(at) { (left(at - now)) } br; small { (when(u.zone, *at)) } }
                         td { @match &o.satisfaction { Some(s) => { (label(&s.rating)) }, None => { "—" } } }
                         td {
                             form.follow-up method="post" action={ "/board/orders/" (o.id) "/follow-up" } {
@@ -225,12 +225,12 @@ fn render_mail_in(
             tbody { @for v in &orders {
                 @let o = &v.order;
                 tr data-order=(o.id) .breached[v.mail_in.iter().any(|m| m.overdue && m.done_at_ms.is_none())] {
-                    td { a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } } br; small { "received " (when(o.created_at_ms)) } }
+                    td { a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } } br; small { "received " (when(u.zone, o.created_at_ms)) } }
                     td { ul { @for m in &v.mail_in {
                         li {
                             (m.name) ": "
                             @match m.done_at_ms {
-                                Some(d) => { "done " (when(d)) @if m.overdue { " " span.badge.breached { "late" } } },
+                                Some(d) => { "done " (when(u.zone, d)) @if m.overdue { " " span.badge.breached { "late" } } },
                                 None => { span.badge.breached[m.overdue] data-due=(m.due_at_ms) { (left(m.due_at_ms - now)) } },
                             }
                         }

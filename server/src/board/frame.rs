@@ -75,6 +75,7 @@ pub(crate) fn layout(user: &BoardUser, title: &str, body: Markup) -> Markup {
                         a href="/board/stats" { "Statistics" }
                     }
                     span.who { (user.name) " · " (user.tenant) @if user.supervisor { " · supervisor" } }
+                    span.zone title="time zone" { (user.zone.name()) " " (fieldwork_core::local_time::offset_label(user.zone, now_ms())) }
                     form method="post" action="/board/sign-out" {
                         input type="hidden" name="csrf" value=(user.csrf);
                         button.link type="submit" { "Sign out" }
@@ -144,7 +145,9 @@ pub(crate) fn desk_of<'a>(st: &'a AppState, u: &BoardUser) -> crate::desk::DeskS
 /// The signed-in board user, or a redirect to the sign-in page.
 pub(crate) fn user(st: &AppState, headers: &HeaderMap) -> Result<BoardUser, Denied> {
     let session = cookie(headers, SESSION_COOKIE).ok_or(Denied::SignIn)?;
-    st.directory.board_session(session)?.ok_or(Denied::SignIn)
+    let mut u = st.directory.board_session(session)?.ok_or(Denied::SignIn)?;
+    u.zone = tenant_store(st, &u)?.policy().zone();
+    Ok(u)
 }
 
 /// The signed-in user, for a form post that must carry their token.
@@ -165,10 +168,9 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-pub(crate) fn when(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
+/// A time as the service center reads it: local, in its time zone.
+pub(crate) fn when(zone: chrono_tz::Tz, ms: i64) -> String {
+    fieldwork_core::local_time::format_local(zone, ms)
 }
 
 pub(crate) fn words(s: &str) -> String {

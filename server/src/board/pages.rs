@@ -115,10 +115,10 @@ fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response
                     @if let (Some(due), Some(clock)) = (r.next_due_at_ms, &r.next_due_clock) {
                         (words(clock)) " "
                         span.badge.(state) data-due=(due) { (left(due - now)) }
-                        br; small { "due " (when(due)) }
+                        br; small { "due " (when(u.zone, due)) }
                     }
                 }
-                td { small { "updated " (when(r.updated_at_ms)) } }
+                td { small { "updated " (when(u.zone, r.updated_at_ms)) } }
             }
         }
     };
@@ -249,7 +249,7 @@ fn order_main(
             bdi { (i.customer.name) } " "
             span.badge #status { (words(v.status.as_str())) }
         }
-        p { small { "Order " (o.id) " · taken " (when(o.created_at_ms)) " by " (o.created_by) " · " (label(&i.channel)) } }
+        p { small { "Order " (o.id) " · taken " (when(u.zone, o.created_at_ms)) " by " (o.created_by) " · " (label(&i.channel)) } }
         div.grid {
             section.card {
                 h2 { "Customer and unit" }
@@ -276,7 +276,7 @@ fn order_main(
                 table { tbody {
                     @for c in &v.clocks {
                         tr { td { (label(&c.kind)) } td { (label(&c.state)) } td {
-                            @match c.remaining_ms { Some(_) => { span.badge data-due=(c.due_at_ms) { (left(c.due_at_ms - now)) } }, None => { small { "due " (when(c.due_at_ms)) } } }
+                            @match c.remaining_ms { Some(_) => { span.badge data-due=(c.due_at_ms) { (left(c.due_at_ms - now)) } }, None => { small { "due " (when(u.zone, c.due_at_ms)) } } }
                             @if let Some(x) = &c.exception { br; small { "exception: " (x) } }
                         } }
                     }
@@ -290,7 +290,7 @@ fn order_main(
                 table {
                     thead { tr { th { "When" } th { "Engineer" } th { "Device" } th { "Why" } } }
                     tbody { @for r in refusals {
-                        tr { td { (when(r.at_ms)) } td { (r.engineer) } td { small { (r.device_id) } } td { (r.reason) } }
+                        tr { td { (when(u.zone, r.at_ms)) } td { (r.engineer) } td { small { (r.device_id) } } td { (r.reason) } }
                     } }
                 }
             }
@@ -306,7 +306,7 @@ fn order_main(
             table #timeline {
                 thead { tr { th { "When" } th { "Step" } th { "Who" } th { "Device" } th { "Note" } } }
                 tbody { @for e in &o.events {
-                    tr { td { (when(e.at_ms)) } td { (words(e.to.as_str())) } td { (e.by) } td { small { (e.device) } }
+                    tr { td { (when(u.zone, e.at_ms)) } td { (words(e.to.as_str())) } td { (e.by) } td { small { (e.device) } }
                         td { @if let Some(r) = &e.reason { (r) } @if let Some(l) = &e.location { " at " (format!("{:.5}, {:.5}", l.lat, l.lon)) } } }
                 } }
             }
@@ -316,7 +316,7 @@ fn order_main(
                 h2 { "Diagnosis and work" }
                 @if let Some(d) = &o.diagnosis { p { strong { (d.fault_code) } " (" (label(&d.kind)) "): " (d.findings) } }
                 @if let Some(w) = &o.warranty { p { @if w.in_warranty { "In warranty" } @else { "Out of warranty" } ": " (w.reason) } }
-                @for n in &o.repair_notes { p { small { (when(n.at_ms)) " " (n.by) ": " } (n.text) } }
+                @for n in &o.repair_notes { p { small { (when(u.zone, n.at_ms)) " " (n.by) ": " } (n.text) } }
                 @for f in &o.extra_faults { p { "Extra fault: " (f.description) } }
                 h3 { "Parts" }
                 table { tbody { @for p in &o.parts {
@@ -338,7 +338,7 @@ fn order_main(
                 @if let Some(s) = &o.satisfaction { h3 { "Satisfaction" } p { (label(&s.rating)) @if let Some(n) = s.score { " · " (n) "/5" } @if let Some(c) = &s.comment { " · “" (c) "”" } } }
                 @if !o.follow_ups.is_empty() {
                     h3 { "Follow-up calls" }
-                    @for f in &o.follow_ups { p { (when(f.at_ms)) " " (f.by) ": " @if f.reached { "reached" } @else { "not reached" }
+                    @for f in &o.follow_ups { p { (when(u.zone, f.at_ms)) " " (f.by) ": " @if f.reached { "reached" } @else { "not reached" }
                         @if let Some(r) = &f.rating { " · " (label(r)) } @if let Some(a) = &f.aspect { " · " (a) } @if let Some(c) = &f.comment { " · “" (c) "”" } } }
                 }
                 h3 { "Complaints" }
@@ -349,7 +349,7 @@ fn order_main(
                 h2 { "Service report " (signature_badge(v.signature)) }
                 pre.report { (report) }
                 @match &o.sign_off {
-                    Some(SignOff::Signed(sig)) => { p { "Signed by " bdi { (sig.signer_name) } " at " (when(sig.signed_at_ms)) } (svg::signature(&sig.strokes, "customer signature")) },
+                    Some(SignOff::Signed(sig)) => { p { "Signed by " bdi { (sig.signer_name) } " at " (when(u.zone, sig.signed_at_ms)) } (svg::signature(&sig.strokes, "customer signature")) },
                     Some(SignOff::Refused { signer_name, reason, .. }) => { p { bdi { (signer_name) } " refused to sign: " bdi { (reason) } } },
                     None => {},
                 }
@@ -407,7 +407,7 @@ fn opt(f: &Fields, k: &str) -> Option<String> {
 }
 
 /// The intake the form describes, and what could not even be read.
-fn intake_of(f: &Fields) -> (Intake, Errors) {
+fn intake_of(f: &Fields, zone: chrono_tz::Tz) -> (Intake, Errors) {
     let mut errors = Errors::new();
     let pick = |k: &str, default| -> String {
         let v = text(f, k);
@@ -446,13 +446,11 @@ fn intake_of(f: &Fields) -> (Intake, Errors) {
     };
     let promised_by_ms = match opt(f, "promised_by") {
         None => None,
-        Some(v) => match chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M") {
-            Ok(t) => Some(t.and_utc().timestamp_millis()),
-            Err(_) => {
-                errors.insert(
-                    "promised_by".into(),
-                    "a date and time, like 2026-11-23T14:00".into(),
-                );
+        // Typed in the service center's local time.
+        Some(v) => match fieldwork_core::local_time::parse_local(zone, &v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errors.insert("promised_by".into(), e.to_string());
                 None
             }
         },
@@ -513,7 +511,7 @@ pub(crate) async fn intake(
         f.get("csrf").map(String::as_str).unwrap_or_default(),
     )?;
     crate::state::blocking(move || {
-        let (intake, mut errors) = intake_of(&f);
+        let (intake, mut errors) = intake_of(&f, u.zone);
         let refused = if errors.is_empty() {
             match desk_of(&st, &u).create_order(intake) {
                 Ok(id) => {
@@ -526,7 +524,7 @@ pub(crate) async fn intake(
         } else {
             // Fields the form could not even read: the rest are still
             // checked, so every error shows at once.
-            fieldwork_core::validate::intake_all(&intake, now_ms())
+            fieldwork_core::validate::intake_all(&intake, now_ms(), u.zone)
         };
         for e in refused {
             errors.entry(e.field).or_insert(e.reason);
@@ -580,7 +578,7 @@ fn intake_form(u: &BoardUser, f: &Fields, errors: &Errors) -> Markup {
                     (choice("channel", "Channel", &[("phone", "phone"), ("email", "email"), ("online_chat", "online chat"), ("walk_in", "walk-in"), ("mail_in", "mail-in")], "phone"))
                     (choice("category", "Category", &[("product_quality", "product quality"), ("usage_operation", "usage / operation"), ("installation_commissioning", "installation / commissioning"), ("other", "other")], "product_quality"))
                     (choice("priority", "Priority", &[("normal", "normal"), ("urgent", "urgent")], "normal"))
-                    (field("promised_by", "Resolution promised by (UTC)", "datetime-local", false))
+                    (field("promised_by", "Resolution promised by (local time)", "datetime-local", false))
                     (choice("site_zone", "Site", &[("urban", "urban"), ("outside_urban", "outside the urban area")], "urban"))
                     (field("travel_allowance_min", "Travel allowance (minutes, outside the urban area)", "number", false))
                 }
