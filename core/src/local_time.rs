@@ -51,7 +51,7 @@ pub enum LocalTimeError {
 impl std::fmt::Display for LocalTimeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            LocalTimeError::Unreadable => "is not a time like 2026-12-01 09:30",
+            LocalTimeError::Unreadable => "must be a date and time, like 2026-12-01 09:30",
             LocalTimeError::Skipped => {
                 "does not exist in the service center's time zone (the clocks jump over it)"
             }
@@ -73,10 +73,15 @@ pub fn instant(zone: Tz, at: NaiveDateTime) -> Result<i64, LocalTimeError> {
 /// optional, or with a space) into UTC milliseconds.
 pub fn parse_local(zone: Tz, text: &str) -> Result<i64, LocalTimeError> {
     let t = text.trim();
-    let at = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .ok_or(LocalTimeError::Unreadable)?;
+    let at = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .ok_or(LocalTimeError::Unreadable)?;
     instant(zone, at)
 }
 
@@ -162,6 +167,45 @@ pub fn last_call_by(policy: &Policy, ms: i64) -> i64 {
         day = day.pred_opt().unwrap_or(day);
     }
     ms
+}
+
+/// A time given to the dispatcher API: epoch milliseconds, or RFC 3339
+/// text with its offset (`2026-12-01T14:00:00+08:00`). Text without an
+/// offset is refused: it would name no instant.
+pub mod ms_or_rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Ms(i64),
+        Text(String),
+    }
+
+    pub fn parse(text: &str) -> Result<i64, String> {
+        chrono::DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.timestamp_millis())
+            .map_err(|_| {
+                format!(
+                    "{text:?} is not an RFC 3339 time with an offset, like 2026-12-01T14:00:00+08:00"
+                )
+            })
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(ms) => s.serialize_some(ms),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<Given>::deserialize(d)? {
+            None => Ok(None),
+            Some(Given::Ms(ms)) => Ok(Some(ms)),
+            Some(Given::Text(t)) => parse(&t).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //!
 //! The rule for clocks already running (decision 0012): **an order is
 //! served under the version in force when it was received.** A change
-//! applies to orders received from then on; an order received before the
-//! first version is served under the first.
+//! applies to orders received from then on. Before the first saved version
+//! the store's own policy applies (`Config::policy`, the defaults of
+//! docs/domain.md, on phone and server alike).
 
 use crate::l10n::Language;
 use crate::model::{SettingsDoc, SettingsRecord};
@@ -44,9 +45,9 @@ impl Settings {
         }
     }
 
-    /// The document's versions in the order they took effect. A version
-    /// that does not read or check (never written by Fieldwork) is skipped;
-    /// with none left, `fallback` applies.
+    /// The document's versions in the order they took effect, after
+    /// `fallback` (in force before the first). A version that does not read
+    /// or check (never written by Fieldwork) is skipped.
     pub fn from_doc(doc: &SettingsDoc, fallback: &Policy) -> Settings {
         let mut versions: Vec<SettingsVersion> = doc
             .versions
@@ -63,11 +64,10 @@ impl Settings {
                 })
             })
             .collect();
-        if versions.is_empty() {
-            return Settings::unsaved(fallback.clone());
-        }
         versions.sort_by_key(|v| (v.effective_from_ms, v.version));
-        Settings { versions }
+        let mut all = Settings::unsaved(fallback.clone());
+        all.versions.extend(versions);
+        all
     }
 
     /// The version saved last: what applies to an order received now.
@@ -104,8 +104,9 @@ impl Settings {
         &self.at(received_ms).policy
     }
 
+    /// The versions a supervisor saved, oldest first.
     pub fn history(&self) -> &[SettingsVersion] {
-        &self.versions
+        &self.versions[1..]
     }
 
     /// The next version's number.
@@ -130,9 +131,8 @@ impl SettingsInput {
         at_ms: i64,
         by: &str,
     ) -> Result<SettingsRecord, crate::validate::Invalid> {
-        let language = Language::parse_setting(self.language.trim()).ok_or_else(|| {
-            crate::validate::invalid("language", "must be zh-CN or en")
-        })?;
+        let language = Language::parse_setting(self.language.trim())
+            .ok_or_else(|| crate::validate::invalid("language", "must be zh-CN or en"))?;
         self.policy
             .check()
             .map_err(|reason| crate::validate::invalid("policy", reason))?;
@@ -168,12 +168,17 @@ mod tests {
     #[test]
     fn an_order_is_served_under_the_version_in_force_when_it_was_received() {
         let doc = SettingsDoc {
-            versions: vec![record(2, 2_000, 120), record(1, 1_000, 240)],
+            versions: vec![record(2, 2_000, 120), record(1, 1_000, 200)],
         };
         let s = Settings::from_doc(&doc, &Policy::default());
         assert_eq!(s.current().version, 2);
-        assert_eq!(s.policy_at(500).dispatch_limit_min, 240, "before the first: the first");
-        assert_eq!(s.policy_at(1_500).dispatch_limit_min, 240);
+        assert_eq!(
+            s.policy_at(500).dispatch_limit_min,
+            4 * 60,
+            "before the first: the store's own"
+        );
+        assert_eq!(s.history().len(), 2);
+        assert_eq!(s.policy_at(1_500).dispatch_limit_min, 200);
         assert_eq!(s.policy_at(2_000).dispatch_limit_min, 120);
         assert_eq!(s.language(), Language::ZhCn);
         assert_eq!(s.next_version(), 3);
@@ -189,11 +194,26 @@ mod tests {
         assert_eq!(e.as_deref(), Some("language"));
         input.language = "en".into();
         for bad in [
-            Policy { time_zone: "Mars/Olympus".into(), ..Policy::default() },
-            Policy { calling_hours: "9-5".into(), ..Policy::default() },
-            Policy { calling_hours: "14:00-12:00".into(), ..Policy::default() },
-            Policy { warranty_days: -1, ..Policy::default() },
-            Policy { repair_exception_limit_min: 60, ..Policy::default() },
+            Policy {
+                time_zone: "Mars/Olympus".into(),
+                ..Policy::default()
+            },
+            Policy {
+                calling_hours: "9-5".into(),
+                ..Policy::default()
+            },
+            Policy {
+                calling_hours: "14:00-12:00".into(),
+                ..Policy::default()
+            },
+            Policy {
+                warranty_days: -1,
+                ..Policy::default()
+            },
+            Policy {
+                repair_exception_limit_min: 60,
+                ..Policy::default()
+            },
         ] {
             input.policy = bad;
             let e = input.record(1, 0, "sup").err().map(|e| e.field);

@@ -5,6 +5,7 @@ use crate::auth::Role;
 use crate::routes::serve;
 use crate::state::AppState;
 use crate::storage::{Embedded, Postgres, Storage};
+use fieldwork_core::{Language, Policy, SettingsInput};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +15,8 @@ const USAGE: &str = "usage:
         [--public-url https://…] [--trusted-proxy IP,…]   (board cookies get Secure when reached over HTTPS)
   fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
   fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
-  fieldwork admin --data DIR tenant ID NAME              (admin takes --database instead of --data too)
+  fieldwork admin --data DIR tenant ID NAME [--time-zone ZONE] [--language zh-CN|en]
+        [--currency CODE] [--calling-hours 09:00-12:00,14:00-20:00]   (admin takes --database instead of --data too)
   fieldwork admin --data DIR engineer TENANT ID NAME
   fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
   fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
@@ -43,6 +45,43 @@ fn open_state(data: Option<PathBuf>, database: Option<String>) -> Result<AppStat
         (None, None) => return Err(USAGE.into()),
     };
     AppState::open_storage(storage).map_err(|e| e.to_string())
+}
+
+/// The settings `admin tenant` was given, checked before anything is
+/// written; `None` when no settings option was given.
+fn tenant_settings(args: &mut Vec<String>) -> Result<Option<SettingsInput>, String> {
+    let zone = option(args, "--time-zone");
+    let language = option(args, "--language");
+    let currency = option(args, "--currency");
+    let calling = option(args, "--calling-hours");
+    if zone.is_none() && language.is_none() && currency.is_none() && calling.is_none() {
+        return Ok(None);
+    }
+    let mut policy = Policy::default();
+    if let Some(z) = zone {
+        policy.time_zone = z;
+    }
+    if let Some(c) = currency {
+        policy.currency = c;
+    }
+    if let Some(c) = calling {
+        policy.calling_hours = c;
+    }
+    let input = SettingsInput {
+        language: language.unwrap_or_else(|| "en".into()),
+        policy,
+    };
+    if Language::parse_setting(&input.language).is_none() {
+        return Err(format!(
+            "--language {}: must be zh-CN or en",
+            input.language
+        ));
+    }
+    input
+        .policy
+        .check()
+        .map_err(|e| format!("{e} (see --time-zone, --currency, --calling-hours)"))?;
+    Ok(Some(input))
 }
 
 /// Take `--name VALUE` out of `args`.
@@ -90,12 +129,24 @@ fn run(args: &[String]) -> Result<(), String> {
             })
         }
         "admin" => {
+            let settings = tenant_settings(&mut args)?;
             let state = open_state(data, database)?;
             let d = &state.directory;
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
             let err = |e: crate::auth::AuthError| e.to_string();
             match a.as_slice() {
-                ["tenant", id, name] => d.add_tenant(id, name).map_err(err),
+                ["tenant", id, name] => {
+                    d.add_tenant(id, name).map_err(err)?;
+                    if let Some(input) = settings {
+                        let store = state.tenant(id).map_err(|e| e.message)?;
+                        let v = store
+                            .desk()
+                            .change_settings(&input)
+                            .map_err(|e| e.to_string())?;
+                        println!("settings version {v}");
+                    }
+                    Ok(())
+                }
                 ["engineer", tenant, id, name] => {
                     d.add_person(tenant, id, name, Role::Engineer).map_err(err)
                 }

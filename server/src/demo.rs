@@ -10,7 +10,7 @@ use crate::routes::serve;
 use crate::state::AppState;
 use fieldwork_core::scenario::{intake, play_visit, relay};
 use fieldwork_core::sync::client::{NoListener, SyncClient, http_client};
-use fieldwork_core::{Config, Fieldwork, OrderFilter};
+use fieldwork_core::{Config, Fieldwork, OrderFilter, Policy, SettingsInput};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,8 +78,20 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
         "dispatcher board: {url}/board  (service center {TENANT}, user desk, password {board_password})"
     );
 
-    // The desk's morning: catalog and a day of orders.
+    // The service center is in Shanghai and works in Chinese; the board
+    // follows each browser's language.
     let tenant = state.tenant(TENANT).map_err(|e| e.to_string())?;
+    tenant
+        .desk()
+        .change_settings(&SettingsInput {
+            language: "zh-CN".into(),
+            policy: Policy {
+                time_zone: "Asia/Shanghai".into(),
+                ..Policy::default()
+            },
+        })
+        .map_err(err)?;
+    // The desk's morning: catalog and a day of orders.
     tenant.desk().upsert_catalog_part(relay()).map_err(err)?;
     let mut n = 0;
     for (engineer, _) in ENGINEERS {

@@ -11,7 +11,7 @@ use fieldwork_core::api::{ComplaintStep, FollowUpInput, MailInMilestone};
 use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake};
 use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::validate::{self, Invalid};
-use fieldwork_core::{Error as CoreError, ServerStore};
+use fieldwork_core::{Error as CoreError, ServerStore, SettingsInput};
 use std::sync::Arc;
 
 /// Why a desk intent was not done.
@@ -182,6 +182,12 @@ impl DeskService<'_> {
         at_ms: i64,
     ) -> DeskResult<()> {
         self.act(Some(id), |d| d.record_mail_in(id, milestone, at_ms))
+    }
+
+    /// Save a new version of the service center's settings (a
+    /// supervisor's); phones get it on their next sync.
+    pub fn change_settings(&self, input: &SettingsInput) -> DeskResult<i64> {
+        self.act(None, |d| d.change_settings(input))
     }
 
     pub fn upsert_catalog_part(&self, part: CatalogPart) -> DeskResult<()> {

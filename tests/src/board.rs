@@ -168,3 +168,35 @@ pub fn encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// An order the desk dispatched to `eng-a`, visited and signed off on a
+/// phone enrolled in `dir`, and synced: it waits for its follow-up call.
+pub fn serviced_order(
+    server: &crate::harness::Server,
+    desk: &crate::harness::Desk,
+    dir: &std::path::Path,
+    n: u32,
+) -> Res<String> {
+    desk.ok(
+        "POST",
+        "/api/catalog",
+        Some(serde_json::to_value(crate::relay())?),
+    )?;
+    let id = desk.dispatch(n, "eng-a")?;
+    let home = dir.join(format!("phone-{n}"));
+    std::fs::create_dir_all(&home)?;
+    let phone = crate::harness::Device::enrol(server, desk, "eng-a", &home, chrono_now())?;
+    phone.sync.set_online(true);
+    phone.sync.sync_now()?;
+    phone.fw.receive_stock("RLY", 1)?;
+    crate::play_visit(&phone.fw, &id, &|ms| phone.clock.advance_ms(ms))?;
+    phone.sync.sync_now()?;
+    Ok(id)
+}
+
+/// Now, by the system clock, in milliseconds.
+pub fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

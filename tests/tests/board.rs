@@ -6,7 +6,7 @@
 
 use fieldwork_server::auth::Role;
 use fieldwork_tests::backend::Backend;
-use fieldwork_tests::board::BoardClient;
+use fieldwork_tests::board::{BoardClient, chrono_now, serviced_order};
 use fieldwork_tests::harness::{Desk, Device, Server};
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
@@ -387,35 +387,9 @@ fn one_tenant_never_sees_another_tenants_orders(b: &Backend) {
 }
 
 /// An order dispatched to eng-a and visited to sign-off by eng-a's phone.
-fn serviced_order(server: &Server, desk: &Desk, dir: &std::path::Path, n: u32) -> String {
-    desk.ok(
-        "POST",
-        "/api/catalog",
-        Some(serde_json::to_value(fieldwork_tests::relay()).unwrap()),
-    )
-    .unwrap();
-    let id = desk.dispatch(n, "eng-a").unwrap();
-    let home = dir.join(format!("phone-{n}"));
-    std::fs::create_dir_all(&home).unwrap();
-    let phone = Device::enrol(server, desk, "eng-a", &home, chrono_now()).unwrap();
-    phone.sync.set_online(true);
-    phone.sync.sync_now().unwrap();
-    phone.fw.receive_stock("RLY", 1).unwrap();
-    fieldwork_tests::play_visit(&phone.fw, &id, &|ms| phone.clock.advance_ms(ms)).unwrap();
-    phone.sync.sync_now().unwrap();
-    id
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 fn follow_up_calls_are_queued_recorded_and_validated(b: &Backend) {
     let (dir, server, desk, mut b) = setup(b);
-    let id = serviced_order(&server, &desk, dir.path(), 1);
+    let id = serviced_order(&server, &desk, dir.path(), 1).unwrap();
     let queue = b.get("/board/follow-ups").unwrap();
     assert!(
         queue.body.contains(&format!("data-order=\"{id}\"")),
@@ -493,7 +467,7 @@ fn follow_up_calls_are_queued_recorded_and_validated(b: &Backend) {
 
 fn complaints_move_through_the_workflow_and_only_a_supervisor_picks(b: &Backend) {
     let (dir, server, desk, mut b) = setup(b);
-    let id = serviced_order(&server, &desk, dir.path(), 1);
+    let id = serviced_order(&server, &desk, dir.path(), 1).unwrap();
     // The follow-up call finds the customer unsatisfied: a complaint candidate.
     desk.ok(
         "POST",
@@ -625,7 +599,7 @@ fn mail_in_repairs_list_their_milestones_and_record_them(b: &Backend) {
 
 fn statistics_are_for_the_supervisor_with_charts_and_csv(b: &Backend) {
     let (dir, server, desk, mut b) = setup(b);
-    serviced_order(&server, &desk, dir.path(), 1);
+    serviced_order(&server, &desk, dir.path(), 1).unwrap();
     assert_eq!(
         b.get("/board/stats").unwrap().status,
         403,
@@ -852,7 +826,7 @@ fn the_session_cookie_is_secure_when_the_board_is_reached_over_https() {
 /// board does (both go through the server's desk service).
 fn the_dispatcher_api_tells_the_boards_as_the_board_does(b: &Backend) {
     let (dir, server, desk, mut board) = setup(b);
-    let id = serviced_order(&server, &desk, dir.path(), 1);
+    let id = serviced_order(&server, &desk, dir.path(), 1).unwrap();
     let mut heard = server.state.changed.subscribe();
     let mut drain = || {
         let mut ids = Vec::new();

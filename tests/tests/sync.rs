@@ -19,6 +19,7 @@ fieldwork_tests::conformance!(
     a_corrupt_change_in_the_outbox_is_refused_and_does_not_stall_the_rest,
     two_phones_of_one_engineer_share_the_van_stock_made_at_enrolment,
     a_device_cannot_change_what_only_the_desk_decides,
+    a_settings_change_reaches_the_phone_which_computes_the_servers_clocks_offline,
 );
 
 const T0: i64 = 1_795_000_000_000;
@@ -569,4 +570,96 @@ fn a_device_cannot_change_what_only_the_desk_decides(b: &Backend) {
     let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
     assert_eq!(v["status"], "accepted");
     assert_eq!(v["order"]["assignee"], "eng-a");
+}
+
+/// A supervisor shortens the repair limit and moves the service center to
+/// Shanghai. The phone syncs, goes offline, and computes every clock as the
+/// server does: the order received before the change keeps the old limit
+/// (decision 0012), the one received after has the new.
+fn a_settings_change_reaches_the_phone_which_computes_the_servers_clocks_offline(b: &Backend) {
+    use fieldwork_core::rules::roles::DeskRole;
+    use fieldwork_core::rules::sla::ClockKind;
+    let (dir, server, desk) = setup(b);
+    let before = new_order(&desk, 0, "eng-a");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let input = fieldwork_core::SettingsInput {
+        language: "zh-CN".into(),
+        policy: fieldwork_core::Policy {
+            repair_limit_min: 120,
+            repair_exception_limit_min: 180,
+            time_zone: "Asia/Shanghai".into(),
+            ..fieldwork_core::Policy::default()
+        },
+    };
+    let refused = server
+        .state
+        .desk(
+            fieldwork_tests::harness::TENANT,
+            "desk",
+            DeskRole::Dispatcher,
+        )
+        .change_settings(&input);
+    assert!(
+        refused.is_err(),
+        "a dispatcher does not change the settings"
+    );
+    let version = server
+        .state
+        .desk(
+            fieldwork_tests::harness::TENANT,
+            "desk",
+            DeskRole::Supervisor,
+        )
+        .change_settings(&input)
+        .unwrap();
+    assert_eq!(version, 1);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let after = new_order(&desk, 1, "eng-a");
+
+    let phone = device(&dir, &server, &desk, "eng-a", "phone");
+    phone.sync.sync_now().unwrap();
+    let store = server
+        .state
+        .tenant(fieldwork_tests::harness::TENANT)
+        .unwrap();
+    let repair_due = |fw: &fieldwork_core::Fieldwork, id: &str| {
+        let v = fw.order(id).unwrap();
+        let c = v
+            .clocks
+            .iter()
+            .find(|c| c.kind == ClockKind::Repair)
+            .unwrap();
+        c.due_at_ms - c.started_at_ms
+    };
+    let server_view = [repair_due(&store, &before), repair_due(&store, &after)];
+    drop(server);
+
+    // Offline now: the phone has only what it synced.
+    let settings = phone.fw.settings().unwrap();
+    assert_eq!(settings.current().version, 1);
+    assert_eq!(settings.current().changed_by, "desk");
+    assert_eq!(phone.fw.policy().time_zone, "Asia/Shanghai");
+    assert_eq!(phone.fw.policy().repair_limit_min, 120);
+    let phone_view = [
+        repair_due(&phone.fw, &before),
+        repair_due(&phone.fw, &after),
+    ];
+    assert_eq!(
+        phone_view,
+        [6 * 3_600_000, 2 * 3_600_000],
+        "old order keeps 6 h"
+    );
+    assert_eq!(
+        phone_view, server_view,
+        "the phone computes what the server does"
+    );
+    // The rows the phone lists from agree with the document.
+    let rows = phone
+        .fw
+        .list_orders(&fieldwork_core::OrderFilter::default())
+        .unwrap();
+    let due_after = rows.iter().find(|r| r.id == after).unwrap().next_due_at_ms;
+    let v = phone.fw.order(&after).unwrap();
+    let next = fieldwork_core::rules::sla::next_due(&v.clocks).map(|c| c.due_at_ms);
+    assert_eq!(due_after, next);
 }

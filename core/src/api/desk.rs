@@ -6,12 +6,12 @@
 
 use super::{Error, Fieldwork, Result, new_id, work::Cx};
 use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID};
-use crate::settings::SettingsInput;
 use crate::model::*;
 use crate::rules::complaints::{self, ComplaintStep};
 use crate::rules::lifecycle::current_status;
 use crate::rules::roles::DeskRole;
 use crate::rules::{RuleError, wrong_status};
+use crate::settings::SettingsInput;
 use crate::store::Rows;
 use crate::validate::{self, MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use serde::{Deserialize, Serialize};
@@ -237,13 +237,7 @@ impl Desk<'_> {
         let record = input.record(version, now, &g.acting_user())?;
         let mut doc = g.settings_doc()?;
         doc.versions.push(record);
-        g.save_doc(
-            SETTINGS_ID,
-            DocKind::Settings,
-            &doc,
-            "settings",
-            Rows::None,
-        )?;
+        g.save_doc(SETTINGS_ID, DocKind::Settings, &doc, "settings", Rows::None)?;
         Ok(version)
     }
 

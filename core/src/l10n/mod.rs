@@ -150,7 +150,11 @@ pub fn money(lang: Language, currency: &str, minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     // Currencies without a minor unit count in whole units.
-    let scale = if matches!(currency, "JPY" | "KRW" | "VND") { 1 } else { 100 };
+    let scale = if matches!(currency, "JPY" | "KRW" | "VND") {
+        1
+    } else {
+        100
+    };
     let (units, cents) = (abs / scale, abs % scale);
     let digits = units.to_string();
     let mut grouped = String::new();
@@ -219,7 +223,10 @@ mod tests {
             Language::negotiate("fr-FR, en-GB;q=0.7, zh;q=0.5"),
             Some(Language::En)
         );
-        assert_eq!(Language::negotiate("en;q=0.2, zh-Hans"), Some(Language::ZhCn));
+        assert_eq!(
+            Language::negotiate("en;q=0.2, zh-Hans"),
+            Some(Language::ZhCn)
+        );
         assert_eq!(Language::negotiate("zh-TW, fr"), None);
         assert_eq!(Language::negotiate("*"), None);
         assert_eq!(Language::negotiate(""), None);

@@ -79,7 +79,9 @@ pub struct Intake {
     pub fault: Fault,
     pub category: Category,
     pub priority: Priority,
-    /// Resolution time promised to the customer.
+    /// Resolution time promised to the customer. The API also takes it as
+    /// RFC 3339 text with an offset.
+    #[serde(default, with = "crate::local_time::ms_or_rfc3339")]
     pub promised_by_ms: Option<i64>,
     pub site_zone: SiteZone,
 }

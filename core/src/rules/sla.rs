@@ -7,8 +7,8 @@
 
 use super::lifecycle::current_status;
 use super::timeline::first_entered;
-use crate::model::{SiteZone, Status, WorkOrder};
 use crate::local_time::{last_call_by, or_same_day};
+use crate::model::{SiteZone, Status, WorkOrder};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +136,10 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
     out.push(clock(
         ClockKind::Dispatch,
         order.created_at_ms,
-        after(order.created_at_ms, Policy::minutes(policy.dispatch_limit_min)),
+        after(
+            order.created_at_ms,
+            Policy::minutes(policy.dispatch_limit_min),
+        ),
         dispatched,
         stopped,
         now_ms,
@@ -211,7 +214,10 @@ pub fn clocks(order: &WorkOrder, policy: &Policy, now_ms: i64) -> Vec<SlaClock> 
             signed,
             // Nobody is called in rest hours: due by the last moment the
             // customer may be called within the limit.
-            last_call_by(policy, after(signed, Policy::days(policy.follow_up_limit_days))),
+            last_call_by(
+                policy,
+                after(signed, Policy::days(policy.follow_up_limit_days)),
+            ),
             reached,
             false,
             now_ms,

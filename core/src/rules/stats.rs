@@ -13,6 +13,7 @@
 use crate::model::{ComplaintStage, Rating, Status, WorkOrder};
 use crate::rules::sla::{ClockKind, ClockState, SlaClock};
 use chrono::Datelike;
+use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
 /// What the figures read of one order.
@@ -26,8 +27,9 @@ pub struct OrderFacts<'a> {
 /// Figures of one period: metric name → value.
 pub type Figures = BTreeMap<String, f64>;
 
-fn period_of(ms: i64, weekly: bool) -> String {
-    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+/// The week or month `ms` falls in at the service center (its time zone).
+fn period_of(zone: Tz, ms: i64, weekly: bool) -> String {
+    let t = crate::local_time::local(zone, ms);
     if weekly {
         let w = t.iso_week();
         format!("{}-W{:02}", w.year(), w.week())
@@ -74,12 +76,13 @@ fn first_event(v: &OrderFacts<'_>, to: Status) -> Option<i64> {
 
 /// Every figure docs/domain.md lists, per period (orders counted in the period of
 /// their intake; complaints and parts in the period they were recorded).
-pub fn compute(orders: &[OrderFacts<'_>], weekly: bool) -> BTreeMap<String, Figures> {
+/// Figures per local week or month in `zone`.
+pub fn compute(orders: &[OrderFacts<'_>], weekly: bool, zone: Tz) -> BTreeMap<String, Figures> {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for v in orders {
         let o = v.order;
         let t = tallies
-            .entry(period_of(o.created_at_ms, weekly))
+            .entry(period_of(zone, o.created_at_ms, weekly))
             .or_default();
         t.add("requests", 1.0);
         t.add(format!("requests.channel.{}", slug(&o.intake.channel)), 1.0);
@@ -140,7 +143,7 @@ pub fn compute(orders: &[OrderFacts<'_>], weekly: bool) -> BTreeMap<String, Figu
             .iter()
             .filter(|f| f.reached && f.rating.is_some())
         {
-            let tf = tallies.entry(period_of(f.at_ms, weekly)).or_default();
+            let tf = tallies.entry(period_of(zone, f.at_ms, weekly)).or_default();
             tf.add("_called", 1.0);
             if f.rating == Some(Rating::Satisfied) {
                 tf.add("_called_satisfied", 1.0);
@@ -152,12 +155,12 @@ pub fn compute(orders: &[OrderFacts<'_>], weekly: bool) -> BTreeMap<String, Figu
             .filter(|c| c.stage != ComplaintStage::Candidate)
         {
             tallies
-                .entry(period_of(c.registered_at_ms, weekly))
+                .entry(period_of(zone, c.registered_at_ms, weekly))
                 .or_default()
                 .add(format!("complaints.category.{}", slug(&c.category)), 1.0);
         }
         for p in &o.parts {
-            let tp = tallies.entry(period_of(p.at_ms, weekly)).or_default();
+            let tp = tallies.entry(period_of(zone, p.at_ms, weekly)).or_default();
             tp.add(format!("parts.used.{}", p.sku), p.qty as f64);
             tp.add(format!("_parts.{}.lines", p.sku), 1.0);
             if p.doa {
@@ -261,6 +264,10 @@ mod tests {
     use crate::rules::testing::*;
 
     fn figures(orders: &[WorkOrder]) -> BTreeMap<String, Figures> {
+        figures_in(orders, false, Tz::UTC)
+    }
+
+    fn figures_in(orders: &[WorkOrder], weekly: bool, zone: Tz) -> BTreeMap<String, Figures> {
         let p = Policy::default();
         let now = T0 + 10 * 24 * 3_600_000;
         let cs: Vec<Vec<SlaClock>> = orders.iter().map(|o| clocks(o, &p, now)).collect();
@@ -273,7 +280,41 @@ mod tests {
                 clocks,
             })
             .collect();
-        compute(&facts, false)
+        compute(&facts, weekly, zone)
+    }
+
+    fn received(at: &str) -> WorkOrder {
+        let mut o = new_order();
+        o.id = format!("wo-{}", at.replace([':', '-'], ""));
+        o.created_at_ms = chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default();
+        o
+    }
+
+    #[test]
+    fn periods_are_the_service_centers_weeks_and_months_across_a_clock_change() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
+        // Summer time: 01:30 on 1 October in Berlin is still 30 September in UTC.
+        let october = received("2026-09-30T23:30:00Z");
+        // Clocks went back on Sunday 25 October: 00:30 on Monday 26 October
+        // (winter time, +01:00) is Sunday in UTC, so another ISO week.
+        let monday = received("2026-10-25T23:30:00Z");
+        // 00:30 on 1 November in Berlin is 31 October in UTC.
+        let november = received("2026-10-31T23:30:00Z");
+        let all = [october, monday, november];
+        let months = figures_in(&all, false, berlin);
+        let counts: Vec<(&str, f64)> = months
+            .iter()
+            .map(|(p, f)| (p.as_str(), f["requests"]))
+            .collect();
+        assert_eq!(counts, [("2026-10", 2.0), ("2026-11", 1.0)]);
+        let weeks = figures_in(&all, true, berlin);
+        assert!(weeks.contains_key("2026-W44"), "{:?}", weeks.keys());
+        assert!(weeks.contains_key("2026-W40"), "{:?}", weeks.keys());
+        // The same orders in UTC land elsewhere: September, October, October.
+        let utc = figures_in(&all, false, Tz::UTC);
+        assert_eq!(utc.keys().collect::<Vec<_>>(), ["2026-09", "2026-10"]);
     }
 
     #[test]

@@ -448,12 +448,11 @@ impl Store {
                     log::append(db, w.doc_id, doc, &w.heads_before, origin)?;
                 }
                 if w.kind == DocKind::Settings {
-                    let parsed: SettingsDoc = autosurgeon::hydrate(&*doc).map_err(|e| {
-                        StoreError::Corrupt {
+                    let parsed: SettingsDoc =
+                        autosurgeon::hydrate(&*doc).map_err(|e| StoreError::Corrupt {
                             doc_id: w.doc_id.into(),
                             reason: e.to_string(),
-                        }
-                    })?;
+                        })?;
                     new_settings = Some(Settings::from_doc(&parsed, fallback));
                 }
                 let in_force = new_settings.as_ref().unwrap_or(settings);

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::settings::Settings;
 use crate::rules::testing::visited_order;
+use crate::settings::Settings;
 use rusqlite::Connection;
 
 fn schema(conn: &Connection) -> Vec<(String, String, String)> {
@@ -186,4 +186,46 @@ fn document_ids_say_their_kind() {
     assert_eq!(DocKind::of_id("wo-"), None);
     assert_eq!(DocKind::of_id("wo-a b"), None);
     assert_eq!(DocKind::of_id("other"), None);
+}
+
+#[test]
+fn the_settings_migration_keeps_every_chunk_and_reference_and_foreign_keys_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    let mut store = Store::open_at_version(&path, Policy::default(), 4).unwrap();
+    let order = visited_order(false);
+    write_order_at(&mut store, &order, 4);
+    store
+        .db()
+        .execute(
+            "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, 1, x'00')",
+            params![&order.id],
+        )
+        .unwrap();
+    drop(store);
+    let mut upgraded = Store::open(&path, Policy::default()).unwrap();
+    let count = |s: &mut Store, sql: &str| s.db().query(sql, &[]).unwrap().len();
+    assert_eq!(
+        count(&mut upgraded, "SELECT 1 FROM doc_chunks"),
+        1,
+        "the chunk stayed"
+    );
+    assert_eq!(count(&mut upgraded, "SELECT 1 FROM orders"), 1);
+    assert_eq!(count(&mut upgraded, "PRAGMA foreign_key_check"), 0);
+    let fk = upgraded.db().query("PRAGMA foreign_keys", &[]).unwrap()[0].0[0].clone();
+    assert_eq!(fk, sql::Value::Int(1), "foreign keys are on again");
+    // The references still hold: a chunk of no document is refused.
+    let orphan = upgraded.db().execute(
+        "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES ('wo-none', 1, x'00')",
+        &[],
+    );
+    assert!(orphan.is_err());
+    // And a settings document may now be stored.
+    upgraded
+        .db()
+        .execute(
+            "INSERT INTO documents (doc_id, kind, snapshot) VALUES ('settings', 'settings', x'00')",
+            &[],
+        )
+        .unwrap();
 }

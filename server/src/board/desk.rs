@@ -40,6 +40,9 @@ fn render_follow_ups(
     let fw = tenant_store(st, u)?;
     let policy = fw.policy();
     let now = now_ms();
+    // No calls in the customer's rest hours (docs/domain.md).
+    let callable_now = fieldwork_core::local_time::may_call(&policy, now);
+    let next_call = fieldwork_core::local_time::next_call_at(&policy, now);
     let mut due: Vec<(i64, OrderView)> = views(&fw, &[Status::SignedOff])?
         .into_iter()
         .filter(|v| v.follow_up_due)
@@ -61,9 +64,14 @@ fn render_follow_ups(
     let body = html! {
         h1 { "Follow-up calls" }
         p { "Every serviced customer is called within " (policy.follow_up_limit_days) " days; members always. Calls are recorded whether or not the customer was reached. Unsatisfied answers open a complaint candidate." }
+        p #calling-hours data-callable=(if callable_now { "yes" } else { "no" }) {
+            "Customers may be called " (policy.calling_hours.replace(',', ", ")) " (local time). "
+            @if callable_now { "Now is within calling hours." }
+            @else { "Now is rest hours: the next calls from " (when(u.zone, next_call)) "." }
+        }
         @if due.is_empty() { p #no-follow-ups { "No calls due." } }
         table #follow-ups {
-            thead { tr { th { "Customer" } th { "Call by" } th { "On site" } th { "Record the call" } } }
+            thead { tr { th { "Customer" } th { "Call by" } th { "Call now?" } th { "On site" } th { "Record the call" } } }
             tbody {
                 @for (at, v) in &due {
                     @let o = &v.order;
@@ -76,6 +84,9 @@ fn render_follow_ups(
                             br; small { (o.intake.product.model) " · " (o.assignee.clone().unwrap_or_default()) }
                         }
                         td { span.badge data-due=(at) { (left(at - now)) } br; small { (when(u.zone, *at)) } }
+                        td.call-now data-callable=(if callable_now { "yes" } else { "no" }) {
+                            @if callable_now { "yes" } @else { "wait until " (when(u.zone, next_call)) }
+                        }
                         td { @match &o.satisfaction { Some(s) => { (label(&s.rating)) }, None => { "—" } } }
                         td {
                             form.follow-up method="post" action={ "/board/orders/" (o.id) "/follow-up" } {

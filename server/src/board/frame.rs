@@ -73,6 +73,7 @@ pub(crate) fn layout(user: &BoardUser, title: &str, body: Markup) -> Markup {
                         a href="/board/complaints" { "Complaints" }
                         a href="/board/mail-in" { "Mail-in" }
                         a href="/board/stats" { "Statistics" }
+                        a href="/board/settings" { "Settings" }
                     }
                     span.who { (user.name) " · " (user.tenant) @if user.supervisor { " · supervisor" } }
                     span.zone title="time zone" { (user.zone.name()) " " (fieldwork_core::local_time::offset_label(user.zone, now_ms())) }

@@ -19,6 +19,7 @@ mod desk;
 mod frame;
 mod pages;
 mod session;
+mod settings;
 mod stats;
 mod svg;
 
@@ -54,5 +55,9 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/board/stats", get(stats::stats))
         .route("/board/stats.csv", get(stats::stats_csv))
         .route("/board/mail-in", get(desk::mail_in))
+        .route(
+            "/board/settings",
+            get(settings::settings_page).post(settings::save_settings),
+        )
         .route("/board/orders/{id}/mail-in", post(desk::record_mail_in))
 }

@@ -97,7 +97,7 @@ async fn figures(
     let computed = blocking(move || {
         Ok(tenant_store(&st, &who).and_then(|fw| {
             let all = views(&fw, &[])?;
-            Ok((compute(&facts(&all), weekly), fw.policy()))
+            Ok((compute(&facts(&all), weekly, who.zone), fw.policy()))
         }))
     })
     .await
