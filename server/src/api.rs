@@ -32,15 +32,36 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/orders/{id}/follow-ups", post(follow_up))
         .route("/api/orders/{id}/complaints", post(complaint))
         .route("/api/catalog", post(catalog_part))
+        .route("/api/settings", get(get_settings))
         .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
         .route("/api/devices/{id}/revoke", post(revoke_device))
         .route("/api/devices/{id}/refusals", get(device_refusals))
 }
 
+/// A JSON body; one that does not read is answered as every API error
+/// is, `{"error": …}` with the reason (which field, what was expected).
+#[derive(Debug)]
+struct Body<T>(T);
+
+impl<T, S> axum::extract::FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
 async fn create_order(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-    Json(intake): Json<Intake>,
+    Body(intake): Body<Intake>,
 ) -> ApiResult<Response> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
@@ -97,6 +118,21 @@ async fn list_orders(
     blocking(move || Ok(Json(st.tenant(&p.tenant)?.list_orders(&filter)?).into_response())).await
 }
 
+/// The service center's settings: the version in force and every saved
+/// version. Changed by a supervisor on the board or with `fieldwork admin`.
+async fn get_settings(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let settings = st.tenant(&p.tenant)?.settings()?;
+        Ok(Json(serde_json::json!({
+            "current": settings.current(),
+            "versions": settings.history(),
+        }))
+        .into_response())
+    })
+    .await
+}
+
 async fn get_order(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -115,7 +151,7 @@ async fn assign(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(body): Json<AssignBody>,
+    Body(body): Body<AssignBody>,
 ) -> ApiResult<StatusCode> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
@@ -129,7 +165,7 @@ async fn follow_up(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(call): Json<FollowUpInput>,
+    Body(call): Body<FollowUpInput>,
 ) -> ApiResult<StatusCode> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
@@ -151,7 +187,7 @@ async fn complaint(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(body): Json<ComplaintBody>,
+    Body(body): Body<ComplaintBody>,
 ) -> ApiResult<Response> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
@@ -165,7 +201,7 @@ async fn complaint(
 async fn catalog_part(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-    Json(part): Json<CatalogPart>,
+    Body(part): Body<CatalogPart>,
 ) -> ApiResult<StatusCode> {
     let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {

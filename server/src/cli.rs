@@ -5,6 +5,7 @@ use crate::auth::Role;
 use crate::routes::serve;
 use crate::state::AppState;
 use crate::storage::{Embedded, Postgres, Storage};
+use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::{Language, Policy, SettingsInput};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -139,8 +140,9 @@ fn run(args: &[String]) -> Result<(), String> {
                     d.add_tenant(id, name).map_err(err)?;
                     if let Some(input) = settings {
                         let store = state.tenant(id).map_err(|e| e.message)?;
+                        // Recorded as the administrator's, with the time.
                         let v = store
-                            .desk()
+                            .as_desk("admin", DeskRole::Supervisor)
                             .change_settings(&input)
                             .map_err(|e| e.to_string())?;
                         println!("settings version {v}");

@@ -12,6 +12,7 @@ use serde_json::json;
 fieldwork_tests::conformance!(
     bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing,
     tokens_open_only_their_own_doors_and_tenants_stay_apart,
+    promised_times_are_taken_as_rfc_3339_with_an_offset_or_epoch_milliseconds,
 );
 
 fn count(desk: &Desk) -> usize {
@@ -186,4 +187,36 @@ fn tokens_open_only_their_own_doors_and_tenants_stay_apart(b: &Backend) {
             .len(),
         1
     );
+}
+
+fn promised_times_are_taken_as_rfc_3339_with_an_offset_or_epoch_milliseconds(b: &Backend) {
+    let (_server, desk) = Server::start_on(b).unwrap();
+    let settings = desk.ok("GET", "/api/settings", None).unwrap();
+    assert_eq!(settings["current"]["policy"]["time_zone"], "UTC");
+    assert_eq!(settings["versions"].as_array().unwrap().len(), 0);
+
+    let promised = |v: serde_json::Value| {
+        let mut i = serde_json::to_value(intake(5)).unwrap();
+        i["promised_by_ms"] = v;
+        desk.call("POST", "/api/orders", Some(i)).unwrap()
+    };
+    // 14:00 in Beijing on 1 January 2099 is 06:00 UTC.
+    let (status, body) = promised(json!("2099-01-01T14:00:00+08:00"));
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let o = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
+    assert_eq!(
+        o["order"]["intake"]["promised_by_ms"],
+        4_070_930_400_000_i64
+    );
+    let (status, body) = promised(json!(4_070_930_400_000_i64));
+    assert_eq!(status, 201, "{body}");
+
+    let before = count(&desk);
+    for bad in [json!("2099-01-01T14:00:00"), json!("next tuesday")] {
+        let (status, body) = promised(bad.clone());
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body.to_string().contains("RFC 3339"), "{bad}: {body}");
+    }
+    assert_eq!(count(&desk), before, "nothing stored");
 }
