@@ -292,6 +292,7 @@ pub struct Signature {
     pub report_sha256: String,
     pub signed_at_ms: i64,
     pub device: String,
+    pub language: Option<String>,
 }
 
 #[uniffi::remote(Enum)]

@@ -173,3 +173,48 @@ fn bad_settings_and_a_dispatcher_change_nothing() {
             .contains(&"settings".to_string())
     );
 }
+
+#[test]
+fn a_report_signed_in_chinese_verifies_and_the_english_text_is_another_one() {
+    use fieldwork_core::Language;
+    use fieldwork_core::model::FeeKind;
+    use fieldwork_core::rules::signoff::{SignatureState, report_sha256};
+    let d = device("eng-1");
+    catalog(&d.fw);
+    d.fw.receive_stock("RLY", 2).unwrap();
+    in_shanghai(&d);
+    d.clock.set(at("2026-12-01T01:00:00Z"));
+    let id = order_in_progress(&d, "李伟", "SN-9").unwrap();
+    d.fw.use_part(&id, "RLY", 1, true).unwrap();
+    d.fw.add_fee(&id, FeeKind::Labour, "更换继电器", 9_000)
+        .unwrap();
+    d.fw.mark_repaired(&id).unwrap();
+    assert!(d.fw.record_qc(&id, qc_items(true)).unwrap());
+    let before = d.fw.service_report_in(&id, Language::ZhCn).unwrap();
+    d.fw.capture_signature_in(&id, "李伟", vec![stroke()], Language::ZhCn)
+        .unwrap();
+
+    let v = d.fw.order(&id).unwrap();
+    assert_eq!(v.signature, SignatureState::Valid);
+    let signed = d.fw.service_report(&id).unwrap();
+    assert_eq!(signed, before, "the customer signed what they read");
+    assert!(signed.starts_with("服务报告 wo-"), "{signed}");
+    assert!(signed.contains("客户：李伟"));
+    assert!(signed.contains("本报告语言：zh-CN"));
+    // Times in Beijing time (09:00 local is 01:00 UTC), money in yuan.
+    assert!(signed.contains("受理时间：2026-12-01 09:00"), "{signed}");
+    assert!(signed.contains("¥90.00"), "{signed}");
+    assert!(!signed.contains("UTC"));
+
+    let english = d.fw.service_report_in(&id, Language::En).unwrap();
+    assert!(english.contains("Customer: 李伟"));
+    assert!(english.contains("Language of this report: en"));
+    assert!(english.contains("Received: 2026-12-01 09:00"), "{english}");
+    let sig = match v.order.sign_off {
+        Some(fieldwork_core::model::SignOff::Signed(s)) => s,
+        other => panic!("not signed: {other:?}"),
+    };
+    assert_eq!(sig.language.as_deref(), Some("zh-CN"));
+    assert_eq!(sig.report_sha256, report_sha256(&signed));
+    assert_ne!(sig.report_sha256, report_sha256(&english), "another text");
+}

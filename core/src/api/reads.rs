@@ -4,13 +4,14 @@
 
 use super::{Error, Fieldwork, Result};
 use crate::doc_ids::DocKind;
+use crate::l10n::Language;
 use crate::model::*;
 use crate::policy::Policy;
 use crate::rules::conflicts::{Conflict, order_conflicts};
 use crate::rules::fees::{FeeSummary, compute_fees};
 use crate::rules::lifecycle::current_status;
 use crate::rules::mail_in::{Milestone, milestones};
-use crate::rules::signoff::{SignatureState, render_report, signature_state_with};
+use crate::rules::signoff::{ReportFormat, SignatureState, render_report_in, signature_state_with};
 use crate::rules::sla::{SlaClock, clocks};
 use crate::settings::Settings;
 use crate::store::{OrderFilter, OrderRow};
@@ -87,11 +88,28 @@ impl Fieldwork {
         })
     }
 
-    /// The service report the customer reads before signing.
+    /// The service report: once signed, as it was signed (its language);
+    /// before, in the service center's language.
     pub fn service_report(&self, id: &str) -> Result<String> {
         let mut g = self.lock()?;
         let o = g.load_order(id)?;
-        Ok(render_report(&o, g.store.policy_for(&o)))
+        let format = match &o.sign_off {
+            Some(SignOff::Signed(sig)) => ReportFormat::of_signature(sig.language.as_deref()),
+            _ => ReportFormat::In(g.store.settings().language()),
+        };
+        Ok(render_report_in(&o, g.store.policy_for(&o), format))
+    }
+
+    /// The service report in `language`, as the customer reads it before
+    /// signing in that language.
+    pub fn service_report_in(&self, id: &str, language: Language) -> Result<String> {
+        let mut g = self.lock()?;
+        let o = g.load_order(id)?;
+        Ok(render_report_in(
+            &o,
+            g.store.policy_for(&o),
+            ReportFormat::In(language),
+        ))
     }
 
     /// Current heads of a document, hex encoded.

@@ -4,10 +4,11 @@
 //! signature or refusal, and the satisfaction check.
 
 use super::{Error, Fieldwork, Result, new_id};
+use crate::l10n::Language;
 use crate::model::*;
 use crate::rules::fees::decide_warranty;
 use crate::rules::lifecycle::current_status;
-use crate::rules::signoff::{render_report, report_sha256};
+use crate::rules::signoff::{ReportFormat, render_report_in, report_sha256};
 use crate::rules::{RuleError, wrong_status};
 use crate::validate::{self, MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use serde::{Deserialize, Serialize};
@@ -411,24 +412,39 @@ impl Fieldwork {
         })
     }
 
-    /// The customer signs the report as it is now; the order is signed off.
+    /// The customer signs the report as it is now, in the service
+    /// center's language; the order is signed off.
     pub fn capture_signature(
         &self,
         id: &str,
         signer_name: &str,
         strokes: Vec<Stroke>,
     ) -> Result<()> {
+        let language = self.local().store.settings().language();
+        self.capture_signature_in(id, signer_name, strokes, language)
+    }
+
+    /// The customer signs the report as it is now in `language` (the one
+    /// they read it in): the language is part of what is signed.
+    pub fn capture_signature_in(
+        &self,
+        id: &str,
+        signer_name: &str,
+        strokes: Vec<Stroke>,
+        language: Language,
+    ) -> Result<()> {
         validate::required("signer_name", signer_name, MAX_NAME_CHARS)?;
         validate::strokes("strokes", &strokes, true)?;
         self.edit_order(id, "sign", |o, cx| {
             cx.require(o, &[Status::QcPassed], "the customer signs after QC passed")?;
-            let report = render_report(o, cx.policy);
+            let report = render_report_in(o, cx.policy, ReportFormat::In(language));
             o.sign_off = Some(SignOff::Signed(Signature {
                 signer_name: signer_name.to_string(),
                 strokes,
                 report_sha256: report_sha256(&report),
                 signed_at_ms: cx.now,
                 device: cx.device.clone(),
+                language: Some(language.tag().to_string()),
             }));
             cx.transition(o, Status::SignedOff, None, None)
         })

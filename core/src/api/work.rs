@@ -75,7 +75,7 @@ impl Cx<'_> {
         reason: Option<String>,
         location: Option<Location>,
     ) -> Result<()> {
-        check_transition(o, to)?;
+        check_transition(o, to, self.policy)?;
         let from = current_status(o);
         let stamp = self.hlc.tick(self.now);
         o.events.push(LifecycleEvent {

@@ -98,6 +98,11 @@ pub struct Signature {
     pub report_sha256: String,
     pub signed_at_ms: i64,
     pub device: String,
+    /// The language of the report the customer signed (`zh-CN`, `en`):
+    /// part of what was signed. `None` for signatures over the original
+    /// English report, made before languages existed.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 use super::timeline::ordered_events;
 use super::{RuleError, consent_name, wrong_status};
 use crate::model::{Channel, ConsentKind, LifecycleEvent, PartState, SignOff, Status, WorkOrder};
+use crate::policy::Policy;
 
 /// The graph of docs/domain.md ("Lifecycle"). Guards beyond the graph are in [`check_transition`].
 pub fn edge_exists(from: Status, to: Status) -> bool {
@@ -82,7 +83,9 @@ pub fn is_paid_service(order: &WorkOrder) -> bool {
 }
 
 /// Whether `to` may follow the order's current status, with the domain's guards.
-pub fn check_transition(order: &WorkOrder, to: Status) -> Result<(), RuleError> {
+/// `policy`: the one the order is served under (a signature is checked
+/// against the report rendered with its currency and time zone).
+pub fn check_transition(order: &WorkOrder, to: Status, policy: &Policy) -> Result<(), RuleError> {
     let from = current_status(order);
     if !edge_exists(from, to) {
         return Err(RuleError::IllegalTransition {
@@ -155,7 +158,9 @@ pub fn check_transition(order: &WorkOrder, to: Status) -> Result<(), RuleError> 
         }
         Status::SignedOff => match &order.sign_off {
             Some(SignOff::Signed(_)) => {
-                if super::signoff::signature_state(order) == super::signoff::SignatureState::Valid {
+                if super::signoff::signature_state_with(order, policy)
+                    == super::signoff::SignatureState::Valid
+                {
                     Ok(())
                 } else {
                     Err(RuleError::Precondition(
@@ -189,32 +194,32 @@ mod tests {
     #[test]
     fn skipping_steps_is_refused_with_the_reason() {
         let order = new_order();
-        let err = check_transition(&order, Status::Repaired).unwrap_err();
+        let err = check_transition(&order, Status::Repaired, &Policy::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "illegal transition from received to repaired"
         );
-        assert!(check_transition(&order, Status::Closed).is_err());
+        assert!(check_transition(&order, Status::Closed, &Policy::default()).is_err());
     }
 
     #[test]
     fn dispatch_needs_an_assignee() {
         let mut order = new_order();
         assert!(matches!(
-            check_transition(&order, Status::Dispatched),
+            check_transition(&order, Status::Dispatched, &Policy::default()),
             Err(RuleError::Precondition(_))
         ));
         order.assignee = Some("eng-1".into());
-        check_transition(&order, Status::Dispatched).unwrap();
+        check_transition(&order, Status::Dispatched, &Policy::default()).unwrap();
     }
 
     #[test]
     fn simple_question_is_resolved_remotely_from_intake_only() {
         let mut order = new_order();
-        check_transition(&order, Status::ResolvedRemotely).unwrap();
+        check_transition(&order, Status::ResolvedRemotely, &Policy::default()).unwrap();
         order.assignee = Some("eng-1".into());
         push(&mut order, Status::Dispatched);
-        assert!(check_transition(&order, Status::ResolvedRemotely).is_err());
+        assert!(check_transition(&order, Status::ResolvedRemotely, &Policy::default()).is_err());
     }
 
     #[test]
@@ -222,10 +227,10 @@ mod tests {
         let mut order = on_site_order();
         diagnose(&mut order);
         decide(&mut order, false);
-        let err = check_transition(&order, Status::InProgress).unwrap_err();
+        let err = check_transition(&order, Status::InProgress, &Policy::default()).unwrap_err();
         assert!(matches!(err, RuleError::ConsentRequired { .. }), "{err}");
         consent(&mut order, ConsentKind::PaidService, true);
-        check_transition(&order, Status::InProgress).unwrap();
+        check_transition(&order, Status::InProgress, &Policy::default()).unwrap();
     }
 
     #[test]
@@ -234,7 +239,7 @@ mod tests {
         diagnose(&mut order);
         decide(&mut order, false);
         consent(&mut order, ConsentKind::PaidService, false);
-        assert!(check_transition(&order, Status::InProgress).is_err());
+        assert!(check_transition(&order, Status::InProgress, &Policy::default()).is_err());
     }
 
     #[test]
@@ -242,16 +247,16 @@ mod tests {
         let mut order = on_site_order();
         diagnose(&mut order);
         decide(&mut order, true);
-        check_transition(&order, Status::InProgress).unwrap();
+        check_transition(&order, Status::InProgress, &Policy::default()).unwrap();
     }
 
     #[test]
     fn cannot_cancel_after_paid_acceptance_and_parts_applied() {
         let mut order = working_order(false);
-        check_transition(&order, Status::Cancelled).unwrap();
+        check_transition(&order, Status::Cancelled, &Policy::default()).unwrap();
         part(&mut order, "SKU-1", PartState::Ordered);
         assert_eq!(
-            check_transition(&order, Status::Cancelled),
+            check_transition(&order, Status::Cancelled, &Policy::default()),
             Err(RuleError::CannotCancel)
         );
     }
@@ -260,14 +265,14 @@ mod tests {
     fn in_warranty_order_with_parts_can_still_be_cancelled() {
         let mut order = working_order(true);
         part(&mut order, "SKU-1", PartState::Applied);
-        check_transition(&order, Status::Cancelled).unwrap();
+        check_transition(&order, Status::Cancelled, &Policy::default()).unwrap();
     }
 
     #[test]
     fn extra_fault_blocks_repaired_until_the_customer_consents() {
         let mut order = working_order(true);
         extra_fault(&mut order);
-        let err = check_transition(&order, Status::Repaired).unwrap_err();
+        let err = check_transition(&order, Status::Repaired, &Policy::default()).unwrap_err();
         assert!(matches!(
             err,
             RuleError::ConsentRequired {
@@ -276,7 +281,7 @@ mod tests {
             }
         ));
         consent(&mut order, ConsentKind::ExtraWork, true);
-        check_transition(&order, Status::Repaired).unwrap();
+        check_transition(&order, Status::Repaired, &Policy::default()).unwrap();
     }
 
     #[test]
@@ -285,12 +290,12 @@ mod tests {
         push(&mut order, Status::Repaired);
         qc(&mut order, false);
         push(&mut order, Status::QcFailed);
-        assert!(check_transition(&order, Status::QcPassed).is_err());
-        check_transition(&order, Status::InProgress).unwrap();
+        assert!(check_transition(&order, Status::QcPassed, &Policy::default()).is_err());
+        check_transition(&order, Status::InProgress, &Policy::default()).unwrap();
         push(&mut order, Status::InProgress);
         push(&mut order, Status::Repaired);
         qc(&mut order, true);
-        check_transition(&order, Status::QcPassed).unwrap();
+        check_transition(&order, Status::QcPassed, &Policy::default()).unwrap();
         push(&mut order, Status::QcPassed);
         assert_eq!(order.qc.len(), 2);
         assert!(!order.qc[0].passed);
@@ -301,11 +306,11 @@ mod tests {
     fn sign_off_needs_a_signature_and_follow_up_needs_a_call() {
         let mut order = visited_order(false);
         assert!(matches!(
-            check_transition(&order, Status::FollowedUp),
+            check_transition(&order, Status::FollowedUp, &Policy::default()),
             Err(RuleError::Precondition(_))
         ));
         follow_up(&mut order);
-        check_transition(&order, Status::FollowedUp).unwrap();
+        check_transition(&order, Status::FollowedUp, &Policy::default()).unwrap();
     }
 
     #[test]

@@ -7,8 +7,11 @@
 
 use super::fees::compute_fees;
 use super::timeline::first_entered;
+use crate::l10n::{self, Language};
+use crate::local_time;
 use crate::model::{SignOff, Status, WorkOrder};
 use crate::policy::Policy;
+use fluent_bundle::FluentValue;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
@@ -26,97 +29,200 @@ pub enum SignatureState {
     Invalidated,
 }
 
-fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", m / 100, m % 100)
+/// How a report is written: the format signatures made before the locale
+/// work were bound to (English, UTC, frozen so they still verify), or the
+/// service center's format in a language, with its local times and money as
+/// the language writes it. The language is part of the signed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Frozen: the text of reports signed before languages existed.
+    Original,
+    In(Language),
 }
 
-fn time(ms: Option<i64>) -> String {
-    match ms.and_then(chrono::DateTime::from_timestamp_millis) {
-        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        None => "-".into(),
+impl ReportFormat {
+    /// The format a signature records (`None`: signed before languages).
+    pub fn of_signature(language: Option<&str>) -> ReportFormat {
+        match language.and_then(Language::parse_setting) {
+            Some(l) => ReportFormat::In(l),
+            None => ReportFormat::Original,
+        }
+    }
+
+    fn words(self, key: &str, args: &[(&str, String)]) -> String {
+        let a = |k: &str| {
+            args.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        match self {
+            ReportFormat::In(lang) => {
+                let fargs: Vec<l10n::Arg<'_>> = args
+                    .iter()
+                    .map(|(k, v)| (*k, FluentValue::from(v.as_str())))
+                    .collect();
+                l10n::text(lang, key, &fargs)
+            }
+            // The original English lines, byte for byte.
+            ReportFormat::Original => match key {
+                "report-title" => format!("SERVICE REPORT {}", a("id")),
+                "report-customer" => format!("Customer: {}", a("value")),
+                "report-phone" => format!("Phone: {}", a("value")),
+                "report-site" => format!("Site: {}", a("value")),
+                "report-product" => format!("Product: {} serial {}", a("model"), a("serial")),
+                "report-purchased" => format!("Purchased: {}", a("value")),
+                "report-fault" => format!("Fault reported: {}", a("value")),
+                "report-diagnosis" => format!("Diagnosis: [{}] {}", a("code"), a("findings")),
+                "report-extra-fault" => format!("Extra fault: {}", a("value")),
+                "report-work-done" => format!("Work done: {}", a("value")),
+                "report-rework-of" => format!("Rework of: {} (free of charge)", a("value")),
+                "report-warranty" => format!("Warranty: {} ({})", a("state"), a("reason")),
+                "report-in-warranty" => "in warranty".into(),
+                "report-out-of-warranty" => "out of warranty".into(),
+                "report-warranty-undecided" => "Warranty: not decided".into(),
+                "report-parts" => "Parts and fees:".into(),
+                "report-borne" => " (borne by the company)".into(),
+                "report-total" => format!("Total: {}", a("value")),
+                "report-payable" => format!("Payable by customer: {}", a("value")),
+                "report-qc" => format!("QC: {} by {}", a("result"), a("inspector")),
+                "report-qc-passed" => "passed".into(),
+                "report-qc-failed" => "failed".into(),
+                "report-qc-not-done" => "QC: not done".into(),
+                "report-received" => format!("Received: {}", a("value")),
+                "report-arrived" => format!("Arrived: {}", a("value")),
+                "report-repaired" => format!("Repaired: {}", a("value")),
+                _ => String::new(),
+            },
+        }
+    }
+
+    fn money(self, minor: i64, currency: &str) -> String {
+        match self {
+            ReportFormat::In(lang) => l10n::money(lang, currency, minor),
+            ReportFormat::Original => {
+                let sign = if minor < 0 { "-" } else { "" };
+                let m = minor.unsigned_abs();
+                format!("{sign}{}.{:02} {currency}", m / 100, m % 100)
+            }
+        }
+    }
+
+    fn time(self, ms: Option<i64>, policy: &Policy) -> String {
+        match (self, ms) {
+            (_, None) => "-".into(),
+            (ReportFormat::In(_), Some(ms)) => local_time::format_local(policy.zone(), ms),
+            (ReportFormat::Original, Some(ms)) => chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "-".into()),
+        }
     }
 }
 
 /// The service report the customer reads and signs: customer, product, fault,
 /// work done, parts, fees, warranty decision, QC result, times. Text is kept
-/// exactly as entered (Unicode unchanged).
+/// exactly as entered (Unicode unchanged). In the original format.
 pub fn render_report(order: &WorkOrder, policy: &Policy) -> String {
+    render_report_in(order, policy, ReportFormat::Original)
+}
+
+/// The service report in `format`.
+pub fn render_report_in(order: &WorkOrder, policy: &Policy, format: ReportFormat) -> String {
     let mut r = String::with_capacity(1024);
     let i = &order.intake;
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    // `write!` to a String cannot fail.
-    let _ = writeln!(r, "SERVICE REPORT {}", order.id);
-    let _ = writeln!(r, "Customer: {}", i.customer.name);
-    let _ = writeln!(r, "Phone: {}", opt(&i.customer.phone));
-    let _ = writeln!(r, "Site: {}", i.customer.address);
-    let _ = writeln!(
-        r,
-        "Product: {} serial {}",
-        i.product.model, i.product.serial
+    let v = |value: &str| vec![("value", value.to_string())];
+    let mut line = |key: &str, args: &[(&str, String)]| {
+        // `write!` to a String cannot fail.
+        let _ = writeln!(r, "{}", format.words(key, args));
+    };
+    line("report-title", &[("id", order.id.clone())]);
+    line("report-customer", &v(&i.customer.name));
+    line("report-phone", &v(&opt(&i.customer.phone)));
+    line("report-site", &v(&i.customer.address));
+    line(
+        "report-product",
+        &[
+            ("model", i.product.model.clone()),
+            ("serial", i.product.serial.clone()),
+        ],
     );
-    let _ = writeln!(r, "Purchased: {}", opt(&i.product.purchase_date));
-    let _ = writeln!(r, "Fault reported: {}", i.fault.symptoms);
+    line("report-purchased", &v(&opt(&i.product.purchase_date)));
+    line("report-fault", &v(&i.fault.symptoms));
     if let Some(d) = &order.diagnosis {
-        let _ = writeln!(r, "Diagnosis: [{}] {}", d.fault_code, d.findings);
+        line(
+            "report-diagnosis",
+            &[
+                ("code", d.fault_code.clone()),
+                ("findings", d.findings.clone()),
+            ],
+        );
     }
     for f in &order.extra_faults {
-        let _ = writeln!(r, "Extra fault: {}", f.description);
+        line("report-extra-fault", &v(&f.description));
     }
     for n in &order.repair_notes {
-        let _ = writeln!(r, "Work done: {}", n.text);
+        line("report-work-done", &v(&n.text));
     }
     if let Some(of) = &order.rework_of {
-        let _ = writeln!(r, "Rework of: {of} (free of charge)");
+        line("report-rework-of", &v(of));
     }
     match &order.warranty {
         Some(w) => {
-            let _ = writeln!(
-                r,
-                "Warranty: {} ({})",
-                if w.in_warranty && !w.misuse {
-                    "in warranty"
-                } else {
-                    "out of warranty"
-                },
-                w.reason
+            let state = if w.in_warranty && !w.misuse {
+                "report-in-warranty"
+            } else {
+                "report-out-of-warranty"
+            };
+            line(
+                "report-warranty",
+                &[
+                    ("state", format.words(state, &[])),
+                    ("reason", w.reason.clone()),
+                ],
             );
         }
-        None => {
-            let _ = writeln!(r, "Warranty: not decided");
-        }
+        None => line("report-warranty-undecided", &[]),
     }
     let fees = compute_fees(order, policy);
-    let _ = writeln!(r, "Parts and fees:");
+    let cur = fees.currency.as_str();
+    line("report-parts", &[]);
     for it in &fees.items {
+        let borne = if it.company_borne {
+            format.words("report-borne", &[])
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             r,
-            "  {} x{} @ {} = {}{}",
+            "  {} x{} @ {} = {}{borne}",
             it.description,
             it.qty,
-            money(it.unit_minor, &fees.currency),
-            money(it.amount_minor, &fees.currency),
-            if it.company_borne {
-                " (borne by the company)"
-            } else {
-                ""
-            }
+            format.money(it.unit_minor, cur),
+            format.money(it.amount_minor, cur),
         );
     }
-    let _ = writeln!(r, "Total: {}", money(fees.total_minor, &fees.currency));
-    let _ = writeln!(
-        r,
-        "Payable by customer: {}",
-        money(fees.customer_payable_minor, &fees.currency)
+    let mut line = |key: &str, args: &[(&str, String)]| {
+        let _ = writeln!(r, "{}", format.words(key, args));
+    };
+    line("report-total", &v(&format.money(fees.total_minor, cur)));
+    line(
+        "report-payable",
+        &v(&format.money(fees.customer_payable_minor, cur)),
     );
     match order.qc.last() {
         Some(q) => {
-            let _ = writeln!(
-                r,
-                "QC: {} by {}",
-                if q.passed { "passed" } else { "failed" },
-                q.inspector
+            let result = if q.passed {
+                "report-qc-passed"
+            } else {
+                "report-qc-failed"
+            };
+            line(
+                "report-qc",
+                &[
+                    ("result", format.words(result, &[])),
+                    ("inspector", q.inspector.clone()),
+                ],
             );
             for item in &q.items {
                 let _ = writeln!(
@@ -128,16 +234,30 @@ pub fn render_report(order: &WorkOrder, policy: &Policy) -> String {
             }
         }
         None => {
-            let _ = writeln!(r, "QC: not done");
+            let _ = writeln!(r, "{}", format.words("report-qc-not-done", &[]));
         }
     }
-    let _ = writeln!(r, "Received: {}", time(Some(order.created_at_ms)));
-    let _ = writeln!(r, "Arrived: {}", time(first_entered(order, Status::OnSite)));
-    let _ = writeln!(
-        r,
-        "Repaired: {}",
-        time(first_entered(order, Status::Repaired))
-    );
+    let mut line = |key: &str, at: Option<i64>| {
+        let _ = writeln!(
+            r,
+            "{}",
+            format.words(key, &[("value", format.time(at, policy))])
+        );
+    };
+    line("report-received", Some(order.created_at_ms));
+    line("report-arrived", first_entered(order, Status::OnSite));
+    line("report-repaired", first_entered(order, Status::Repaired));
+    if let ReportFormat::In(lang) = format {
+        let _ = writeln!(
+            r,
+            "{}",
+            l10n::text(
+                lang,
+                "report-language",
+                &[("tag", FluentValue::from(lang.tag()))]
+            )
+        );
+    }
     r
 }
 
@@ -155,7 +275,8 @@ pub fn signature_state_with(order: &WorkOrder, policy: &Policy) -> SignatureStat
         None => SignatureState::Unsigned,
         Some(SignOff::Refused { .. }) => SignatureState::Refused,
         Some(SignOff::Signed(sig)) => {
-            if report_sha256(&render_report(order, policy)) == sig.report_sha256 {
+            let format = ReportFormat::of_signature(sig.language.as_deref());
+            if report_sha256(&render_report_in(order, policy, format)) == sig.report_sha256 {
                 SignatureState::Valid
             } else {
                 SignatureState::Invalidated
@@ -229,7 +350,7 @@ mod tests {
 
     #[test]
     fn money_is_rendered_in_minor_units() {
-        assert_eq!(money(12_345, "CNY"), "123.45 CNY");
-        assert_eq!(money(-5, "EUR"), "-0.05 EUR");
+        assert_eq!(ReportFormat::Original.money(12_345, "CNY"), "123.45 CNY");
+        assert_eq!(ReportFormat::Original.money(-5, "EUR"), "-0.05 EUR");
     }
 }

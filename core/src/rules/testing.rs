@@ -42,7 +42,7 @@ pub fn push_at(order: &mut WorkOrder, to: Status, at: i64, device: &str) {
 
 /// Append a transition after checking it is allowed.
 pub fn push(order: &mut WorkOrder, to: Status) {
-    crate::rules::lifecycle::check_transition(order, to).unwrap();
+    crate::rules::lifecycle::check_transition(order, to, &Policy::default()).unwrap();
     let at = next_at(order);
     push_at(order, to, at, "dev-1");
 }
@@ -192,6 +192,8 @@ pub fn visited_order(in_warranty: bool) -> WorkOrder {
         report_sha256: crate::rules::signoff::report_sha256(&report),
         signed_at_ms: next_at(&o),
         device: "dev-1".into(),
+        // Signed over the original report (before languages existed).
+        language: None,
     }));
     push(&mut o, Status::SignedOff);
     o
