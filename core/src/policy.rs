@@ -106,7 +106,7 @@ impl Policy {
         ];
         for (name, v) in limits {
             if v <= 0 {
-                return Err(format!("policy {name} must be positive, got {v}"));
+                return Err(format!("policy {name} must be positive"));
             }
         }
         if self.repair_exception_limit_min < self.repair_limit_min {

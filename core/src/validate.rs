@@ -24,17 +24,161 @@ pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000;
 /// Lines of one kind on one order (parts, fees, notes, …).
 pub const MAX_LINES: usize = 500;
 
+/// A field that was refused: which, why in English (the default message),
+/// and a stable `code` with its number `n` (a cap, a limit) for the apps and
+/// the board to say it in their own language (message `reason-<code>`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {reason}")]
 pub struct Invalid {
     pub field: String,
     pub reason: String,
+    pub code: &'static str,
+    pub n: Option<i64>,
+    /// A name the reason mentions (a policy field, a calling window).
+    pub name: Option<String>,
 }
 
+impl Invalid {
+    /// The reason in `lang` (the English reason where no message says it).
+    pub fn reason_in(&self, lang: crate::l10n::Language) -> String {
+        let id = format!("reason-{}", self.code.replace('_', "-"));
+        if self.code == OTHER || !crate::l10n::has(crate::l10n::Language::En, &id) {
+            return self.reason.clone();
+        }
+        let n = fluent_bundle::FluentValue::from(self.n.unwrap_or_default());
+        let name = fluent_bundle::FluentValue::from(self.name.clone().unwrap_or_default());
+        crate::l10n::text(lang, &id, &[("n", n), ("name", name)])
+    }
+}
+
+/// The code of a reason no message says yet.
+const OTHER: &str = "other";
+
+/// Known reasons: code, English text. `{n}` stands for the number.
+const REASONS: &[(&str, &str)] = &[
+    ("required", "is required"),
+    ("too_long", "longer than {n} characters"),
+    ("control_characters", "contains control characters"),
+    ("at_least_one", "must be at least 1"),
+    ("at_most", "must be at most {n}"),
+    ("negative", "must not be negative"),
+    ("at_most_minor", "must be at most {n} minor units"),
+    ("not_a_date", "must be a date written YYYY-MM-DD"),
+    ("unsigned", "is empty: the customer has not signed"),
+    ("too_many_strokes", "has more than {n} strokes"),
+    ("too_many_points", "has more than {n} points"),
+    ("not_finite", "has a point that is not a finite number"),
+    ("times_backwards", "has point times that go backwards"),
+    ("too_many_lines", "has more than {n} entries"),
+    ("not_an_email", "is not an email address"),
+    ("in_the_future", "is in the future"),
+    ("promised_before_intake", "must be after the intake time"),
+    ("score_range", "must be between 1 and 5"),
+    (
+        "not_a_time",
+        "must be a date and time, like 2026-12-01 09:30",
+    ),
+    (
+        "skipped_time",
+        "does not exist in the service center's time zone (the clocks jump over it)",
+    ),
+    ("language", "must be zh-CN or en"),
+    ("travel_allowance", "minutes of travel allowance, 0 to 1440"),
+    ("whole_number", "must be a whole number"),
+    ("checklist_empty", "the checklist is empty"),
+    (
+        "not_between_intake_and_now",
+        "must be between intake and now",
+    ),
+    ("pick_resolution", "pick one of the proposed resolutions"),
+    ("propose_resolution", "propose at least one"),
+    ("team_required", "a major complaint needs a handling team"),
+    ("physical_count", "must be a count from 0"),
+    ("policy_positive", "policy {name} must be positive"),
+    (
+        "policy_exception_shorter",
+        "policy repair_exception_limit_min is shorter than repair_limit_min",
+    ),
+    (
+        "policy_currency",
+        "policy currency must be a three-letter ISO 4217 code",
+    ),
+    (
+        "policy_time_zone",
+        "policy time_zone is not an IANA time zone (e.g. Asia/Shanghai)",
+    ),
+    (
+        "policy_calling_hours",
+        "policy calling_hours must look like 09:00-12:00,14:00-20:00",
+    ),
+    (
+        "policy_window_inverted",
+        "policy calling_hours: window {name} ends before it starts",
+    ),
+    (
+        "policy_windows_overlap",
+        "policy calling_hours: windows must be in order and not overlap",
+    ),
+];
+
+/// A refusal of `field`: a known reason gets its code (and number), so it
+/// can be said in any language; anything else keeps its English text.
 pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Invalid {
+    let reason = reason.into();
+    let (code, n, name) = code_of(&reason);
     Invalid {
         field: field.to_string(),
-        reason: reason.into(),
+        reason,
+        code,
+        n,
+        name,
+    }
+}
+
+/// The code of an English reason, with the number or name it holds.
+fn code_of(reason: &str) -> (&'static str, Option<i64>, Option<String>) {
+    for (code, text) in REASONS {
+        if *text == reason {
+            return (code, None, None);
+        }
+        let hole = |placeholder: &str| {
+            let (before, after) = text.split_once(placeholder)?;
+            let middle = reason.strip_prefix(before)?.strip_suffix(after)?;
+            (!middle.is_empty()).then(|| middle.to_string())
+        };
+        if let Some(n) = hole("{n}").and_then(|n| n.parse::<i64>().ok()) {
+            return (code, Some(n), None);
+        }
+        if let Some(name) = hole("{name}") {
+            return (code, None, Some(name));
+        }
+    }
+    (OTHER, None, None)
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+    use crate::l10n::{Language, has};
+
+    #[test]
+    fn every_known_reason_has_its_code_and_a_message_in_both_languages() {
+        for (code, text) in REASONS {
+            let sample = text.replace("{n}", "12").replace("{name}", "warranty_days");
+            let i = invalid("f", sample);
+            assert_eq!(i.code, *code, "{text}");
+            let id = format!("reason-{}", code.replace('_', "-"));
+            for lang in Language::ALL {
+                assert!(has(lang, &id), "{lang} lacks {id}");
+            }
+        }
+        let i = invalid("customer.name", "longer than 200 characters");
+        assert_eq!((i.code, i.n), ("too_long", Some(200)));
+        assert_eq!(i.reason_in(Language::ZhCn), "不能超过 200 个字符");
+        assert_eq!(i.reason_in(Language::En), "longer than 200 characters");
+        let odd = invalid("x", "something new");
+        assert_eq!(odd.code, "other");
+        assert_eq!(odd.reason_in(Language::ZhCn), "something new");
     }
 }
 

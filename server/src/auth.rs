@@ -2,6 +2,7 @@
 //! devices. Bearer tokens and enrolment codes are random and stored only as
 //! SHA-256 hashes; a leaked database does not give anyone a working token.
 
+use fieldwork_core::Language;
 use fieldwork_core::store::sql::{self, Backend, Dialect, SqlError, params, query_opt};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
@@ -42,8 +43,14 @@ pub enum AuthError {
 /// The directory's migrations, numbered per dialect. SQLite's first one
 /// creates only what is missing: directories made before migrations were
 /// numbered have its tables already.
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/001_directory.sql")];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/001_directory.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/001_directory.sql"),
+    include_str!("migrations/sqlite/002_board_language.sql"),
+];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/001_directory.sql"),
+    include_str!("migrations/postgres/002_board_language.sql"),
+];
 
 /// A well-formed Argon2 hash of nothing anyone knows, to verify against
 /// when the person does not exist.
@@ -92,9 +99,14 @@ pub struct BoardUser {
     pub supervisor: bool,
     /// The session's anti-forgery token: every form posts it back.
     pub csrf: String,
+    /// The language this user chose on the board, if any.
+    pub chosen_language: Option<Language>,
     /// The service center's time zone: every time on the board is shown
     /// and read in it (filled in from the tenant's settings).
     pub zone: chrono_tz::Tz,
+    /// The language the board speaks to them: their choice, else their
+    /// browser's, else the service center's (filled in per request).
+    pub lang: Language,
 }
 
 fn now_ms() -> i64 {
@@ -353,6 +365,20 @@ impl Directory {
         Ok(())
     }
 
+    /// Keep a board user's language (`None`: follow the browser).
+    pub fn set_language(
+        &self,
+        tenant: &str,
+        person: &str,
+        language: Option<Language>,
+    ) -> Result<(), AuthError> {
+        self.db().execute(
+            "UPDATE board_logins SET language = ?3 WHERE tenant = ?1 AND person = ?2",
+            params![tenant, person, language.map(Language::tag)],
+        )?;
+        Ok(())
+    }
+
     /// Check a board sign-in; on success a new session: its cookie secret.
     pub fn sign_in(
         &self,
@@ -395,7 +421,7 @@ impl Directory {
     pub fn board_session(&self, session: &str) -> Result<Option<BoardUser>, AuthError> {
         let row = query_opt(
             self.db().as_mut(),
-            "SELECT s.tenant, s.person, p.name, l.supervisor, s.csrf
+            "SELECT s.tenant, s.person, p.name, l.supervisor, s.csrf, l.language
              FROM board_sessions s
              JOIN board_logins l ON l.tenant = s.tenant AND l.person = s.person
              JOIN people p ON p.tenant = s.tenant AND p.id = s.person
@@ -411,7 +437,9 @@ impl Directory {
             name: r.text(2)?,
             supervisor: r.bool(3)?,
             csrf: r.text(4)?,
+            chosen_language: r.opt_text(5)?.as_deref().and_then(Language::parse_setting),
             zone: chrono_tz::Tz::UTC,
+            lang: Language::En,
         }))
     }
 

@@ -11,7 +11,7 @@ use fieldwork_core::api::{ComplaintStep, FollowUpInput, MailInMilestone};
 use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake};
 use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::validate::{self, Invalid};
-use fieldwork_core::{Error as CoreError, ServerStore, SettingsInput};
+use fieldwork_core::{Error as CoreError, Language, ServerStore, SettingsInput, l10n};
 use std::sync::Arc;
 
 /// Why a desk intent was not done.
@@ -28,9 +28,14 @@ pub enum DeskError {
 }
 
 impl DeskError {
-    /// What the person at the desk can act on, as a message; `None` for a
-    /// server error.
+    /// What the person at the desk can act on, as a message (in English,
+    /// as the API answers); `None` for a server error.
     pub fn message(&self) -> Option<String> {
+        self.message_in(Language::En)
+    }
+
+    /// The same in `lang`, for the board.
+    pub fn message_in(&self, lang: Language) -> Option<String> {
         match self {
             DeskError::Core(
                 e @ (CoreError::Invalid(_)
@@ -38,12 +43,12 @@ impl DeskError {
                 | CoreError::NotFound { .. }
                 | CoreError::UnknownSku { .. }
                 | CoreError::InsufficientStock { .. }),
-            ) => Some(e.to_string()),
-            DeskError::NoSuchEngineer => Some("no such engineer in this service center".into()),
+            ) => Some(e.message_in(lang)),
+            DeskError::NoSuchEngineer => Some(l10n::t(lang, "error-no-such-engineer")),
             DeskError::Intake(errors) => Some(
                 errors
                     .iter()
-                    .map(ToString::to_string)
+                    .map(|e| CoreError::Invalid(e.clone()).message_in(lang))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),

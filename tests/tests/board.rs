@@ -619,7 +619,7 @@ fn statistics_are_for_the_supervisor_with_charts_and_csv(b: &Backend) {
     let csv = b.get("/board/stats.csv?period=week").unwrap();
     assert_eq!(csv.status, 200);
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines[0], "period,figure,value");
+    assert_eq!(lines[0], "period,figure,label,value");
     let value = |figure: &str| {
         lines
             .iter()

@@ -46,7 +46,7 @@ fn form(page: &str, csrf: &str, changes: &[(&str, &str)]) -> Vec<(String, String
             out.push((n, v));
         }
     }
-    out.push(("language".into(), "zh-CN".into()));
+    out.push(("language".into(), "en".into()));
     for (k, v) in changes {
         out.retain(|(n, _)| n != k);
         out.push(((*k).into(), (*v).into()));

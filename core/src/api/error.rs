@@ -39,3 +39,118 @@ impl From<StepRefused> for Error {
         }
     }
 }
+
+impl Error {
+    /// A stable code the apps switch on and translate (`invalid`,
+    /// `not_found`, `wrong_status`…); it never changes with the wording.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::UnknownSku { .. } => "unknown_sku",
+            Error::InsufficientStock { .. } => "insufficient_stock",
+            Error::Rule(r) => match r {
+                RuleError::IllegalTransition { .. } => "illegal_transition",
+                RuleError::CannotCancel => "cannot_cancel",
+                RuleError::ConsentRequired { .. } => "consent_required",
+                RuleError::WrongStatus { .. } => "wrong_status",
+                RuleError::QcLocked => "qc_locked",
+                RuleError::Precondition(_) => "precondition",
+                RuleError::RoleRequired { .. } => "role_required",
+            },
+            Error::MalformedDocument { .. } => "malformed_document",
+            Error::Store(_) => "storage",
+        }
+    }
+
+    /// The values the message names, by name (never customer data: ids,
+    /// fields, SKUs, counts, statuses).
+    pub fn args(&self) -> Vec<(String, String)> {
+        let a = |pairs: &[(&str, String)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Error::Invalid(i) => {
+                let mut out = a(&[
+                    ("field", i.field.clone()),
+                    ("reason", i.reason.clone()),
+                    ("reason_code", i.code.to_string()),
+                ]);
+                if let Some(n) = i.n {
+                    out.push(("n".into(), n.to_string()));
+                }
+                if let Some(name) = &i.name {
+                    out.push(("name".into(), name.clone()));
+                }
+                out
+            }
+            Error::NotFound { kind, id } => a(&[("kind", kind.to_string()), ("id", id.clone())]),
+            Error::UnknownSku { sku } => a(&[("sku", sku.clone())]),
+            Error::InsufficientStock {
+                sku,
+                on_hand,
+                wanted,
+            } => a(&[
+                ("sku", sku.clone()),
+                ("on_hand", on_hand.to_string()),
+                ("wanted", wanted.to_string()),
+            ]),
+            Error::Rule(r) => match r {
+                RuleError::IllegalTransition { from, to } => {
+                    a(&[("from", from.to_string()), ("to", to.to_string())])
+                }
+                RuleError::CannotCancel | RuleError::QcLocked => vec![],
+                RuleError::ConsentRequired { kind, why } => {
+                    a(&[("kind", kind.to_string()), ("why", why.clone())])
+                }
+                RuleError::WrongStatus { status, why } => {
+                    a(&[("status", status.to_string()), ("why", why.clone())])
+                }
+                RuleError::Precondition(why) => a(&[("why", why.clone())]),
+                RuleError::RoleRequired { role, what } => {
+                    a(&[("role", role.to_string()), ("what", what.to_string())])
+                }
+            },
+            Error::MalformedDocument { doc_id, reason } => {
+                a(&[("doc_id", doc_id.clone()), ("reason", reason.clone())])
+            }
+            Error::Store(e) => a(&[("reason", e.to_string())]),
+        }
+    }
+
+    /// The message in `lang` (message `error-<code>` with [`Error::args`];
+    /// an invalid field's reason in `lang` too).
+    pub fn message_in(&self, lang: crate::l10n::Language) -> String {
+        use crate::l10n;
+        use fluent_bundle::FluentValue;
+        let mut args = self.args();
+        if let Error::Invalid(i) = self {
+            for (k, v) in &mut args {
+                if k == "reason" {
+                    *v = i.reason_in(lang);
+                }
+            }
+        }
+        // Statuses and roles are said in the language too.
+        for (k, v) in &mut args {
+            let prefix = match k.as_str() {
+                "from" | "to" | "status" => "status",
+                "role" => "role",
+                _ => continue,
+            };
+            let id = format!("{prefix}-{}", v.replace('_', "-"));
+            if l10n::has(crate::l10n::Language::En, &id) {
+                *v = l10n::t(lang, &id);
+            }
+        }
+        let fargs: Vec<l10n::Arg<'_>> = args
+            .iter()
+            .map(|(k, v)| (k.as_str(), FluentValue::from(v.as_str())))
+            .collect();
+        let id = format!("error-{}", self.code().replace('_', "-"));
+        l10n::text(lang, &id, &fargs)
+    }
+}

@@ -25,10 +25,14 @@
     });
   }
 
+  // The words come from the page (data-* on <body>), in the user's language.
+  var say = document.body ? document.body.dataset : {};
   function human(ms) {
     var m = Math.round(Math.abs(ms) / 60000);
-    var text = m >= 60 ? Math.floor(m / 60) + " h " + (m % 60) + " min" : m + " min";
-    return ms < 0 ? "overdue " + text : text + " left";
+    var text = m >= 60
+      ? (say.spanHm || "{h} h {m} min").replace("{h}", Math.floor(m / 60)).replace("{m}", m % 60)
+      : (say.spanM || "{m} min").replace("{m}", m);
+    return (ms < 0 ? (say.overdue || "overdue {span}") : (say.left || "{span} left")).replace("{span}", text);
   }
 
   function tick() {

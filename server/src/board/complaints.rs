@@ -8,24 +8,24 @@ use crate::state::{AppState, blocking};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use fieldwork_core::api::{ComplaintStep, complaint_stage_name};
+use fieldwork_core::api::ComplaintStep;
 use fieldwork_core::model::{Complaint, ComplaintCategory, ComplaintStage, WorkOrder};
 use maud::{Markup, html};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::frame::{label, parse, refusal, tenant_store, when};
+use super::frame::{label, parse, refusal, t, ta, tenant_store, when};
 
-const CATEGORIES: [(&str, &str); 5] = [
-    ("repair_quality", "repair quality"),
-    ("service_attitude", "service attitude"),
-    ("timeliness", "timeliness"),
-    ("fees", "fees"),
-    ("other", "other"),
+const CATEGORIES: [&str; 5] = [
+    "repair_quality",
+    "service_attitude",
+    "timeliness",
+    "fees",
+    "other",
 ];
 
-fn category_select(name: &str) -> Markup {
-    html! { label { "Category" select name=(name) { @for (v, t) in CATEGORIES { option value=(v) { (t) } } } } }
+fn category_select(u: &BoardUser, name: &str) -> Markup {
+    html! { label { (t(u, "complaint-category")) select name=(name) { @for v in CATEGORIES { option value=(v) { (t(u, &format!("enum-{}", v.replace('_', "-")))) } } } } }
 }
 
 pub(crate) async fn complaints(
@@ -63,27 +63,27 @@ fn render(
         StatusCode::OK
     };
     let body = html! {
-        h1 { "Complaints" }
-        p { (open.len()) " open · " (closed) " closed. Major complaints first." }
+        h1 { (t(u, "complaints-title")) }
+        p { (ta(u, "complaints-summary", &[("open", &(open.len() as i64)), ("closed", &(closed as i64))])) }
         @for (o, c) in &open {
             section.card.complaint data-complaint=(c.id) {
                 h2 {
-                    @if c.major { span.badge.urgent { "MAJOR" } " " }
+                    @if c.major { span.badge.urgent { (t(u, "major")) } " " }
                     a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } }
-                    " " span.badge.stage { (complaint_stage_name(c.stage)) }
+                    " " span.badge.stage { (label(u, &c.stage)) }
                 }
                 p { (c.what) }
-                p { small { "registered " (when(u.zone, c.registered_at_ms)) " by " (c.by) " · " (label(&c.category)) } }
-                @if let Some(r) = &c.responsible { p { "Responsible: " (r) @if !c.team.is_empty() { " · team: " (c.team.join(", ")) } } }
-                @if let Some(f) = &c.investigation { p { "Findings: " (f) } }
-                @if !c.proposals.is_empty() { p { "Proposed: " } ol { @for p in &c.proposals { li { (p) @if c.resolution.as_deref() == Some(p.as_str()) { " " span.badge.valid { "chosen" } } } } } }
-                @if let Some(a) = &c.accepted_by { p { "Accepted by " (a) } }
+                p { small { (ta(u, "registered-by", &[("when", &when(u.zone, c.registered_at_ms)), ("by", &c.by), ("category", &label(u, &c.category))])) } }
+                @if let Some(r) = &c.responsible { p { (ta(u, "responsible", &[("who", r)])) @if !c.team.is_empty() { " · " (ta(u, "team", &[("team", &c.team.join(", "))])) } } }
+                @if let Some(f) = &c.investigation { p { (ta(u, "findings", &[("what", f)])) } }
+                @if !c.proposals.is_empty() { p { (t(u, "proposed")) " " } ol { @for p in &c.proposals { li { (p) @if c.resolution.as_deref() == Some(p.as_str()) { " " span.badge.valid { (t(u, "chosen")) } } } } } }
+                @if let Some(a) = &c.accepted_by { p { (ta(u, "accepted-by", &[("who", a)])) } }
                 @if let Some((id, m)) = &error { @if *id == c.id { p.error role="alert" { (m) } } }
                 (next_step(u, o, c))
             }
         }
     };
-    Ok(page(status, layout(u, "Complaints", body)))
+    Ok(page(status, layout(u, &t(u, "complaints-title"), body)))
 }
 
 fn step_form(
@@ -99,56 +99,54 @@ fn step_form(
             input type="hidden" name="csrf" value=(u.csrf);
             input type="hidden" name="step" value=(step);
             (inner)
-            button type="submit" { (button) }
+            button type="submit" { (t(u, button)) }
         }
     }
 }
 
 fn next_step(u: &BoardUser, o: &WorkOrder, c: &Complaint) -> Markup {
     match c.stage {
-        ComplaintStage::Candidate => {
-            step_form(u, o, c, "register", html! {}, "Register the complaint")
-        }
+        ComplaintStage::Candidate => step_form(u, o, c, "register", html! {}, "step-register"),
         ComplaintStage::Registered => step_form(
             u,
             o,
             c,
             "judge",
             html! {
-                label.inline { input type="radio" name="stands" value="yes" checked; "It stands" }
-                label.inline { input type="radio" name="stands" value="no"; "It does not stand" }
-                label { "Explanation given to the customer (if it does not stand)" textarea name="explanation" rows="2" {} }
+                label.inline { input type="radio" name="stands" value="yes" checked; (t(u, "it-stands")) }
+                label.inline { input type="radio" name="stands" value="no"; (t(u, "it-does-not-stand")) }
+                label { (t(u, "explanation")) textarea name="explanation" rows="2" {} }
             },
-            "Record the judgement",
+            "step-judge",
         ),
         ComplaintStage::Investigating => html! {
             (step_form(u, o, c, "responsible", html! {
-                label { "Responsible party" input name="party" placeholder="the engineer, service staff or supervisor"; }
-                label { "Handling team (major complaints; comma-separated)" input name="team"; }
-            }, "Name the responsible party"))
-            (step_form(u, o, c, "investigate", html! { label { "Findings" textarea name="findings" rows="2" {} } }, "Record the findings"))
-            (step_form(u, o, c, "propose", html! { label { "Proposed resolutions, one per line" textarea name="resolutions" rows="3" {} } }, "Propose resolutions"))
+                label { (t(u, "responsible-party")) input name="party" placeholder=(t(u, "responsible-placeholder")); }
+                label { (t(u, "handling-team")) input name="team"; }
+            }, "step-responsible"))
+            (step_form(u, o, c, "investigate", html! { label { (t(u, "findings-label")) textarea name="findings" rows="2" {} } }, "step-investigate"))
+            (step_form(u, o, c, "propose", html! { label { (t(u, "resolutions-label")) textarea name="resolutions" rows="3" {} } }, "step-propose"))
         },
         ComplaintStage::ResolutionProposed => html! {
             @if u.supervisor {
                 (step_form(u, o, c, "pick", html! {
                     @for (i, p) in c.proposals.iter().enumerate() { label.inline { input type="radio" name="index" value=(i) checked[i == 0]; (p) } }
-                }, "Pick this resolution"))
-            } @else if c.resolution.is_none() { p { em { "Waiting for a supervisor to pick a resolution." } } }
+                }, "step-pick"))
+            } @else if c.resolution.is_none() { p { em { (t(u, "waiting-for-supervisor")) } } }
             @if c.resolution.is_some() {
-                (step_form(u, o, c, "accept", html! { label { "Customer who signed acceptance" input name="signer_name"; } }, "Customer accepted"))
+                (step_form(u, o, c, "accept", html! { label { (t(u, "accepting-customer")) input name="signer_name"; } }, "step-accept"))
             }
         },
         ComplaintStage::CustomerAccepted => html! {
-            (step_form(u, o, c, "feedback", html! { label { "Customer's feedback" textarea name="text" rows="2" {} } }, "Record feedback"))
-            (step_form(u, o, c, "close", category_select("category"), "Close and classify"))
+            (step_form(u, o, c, "feedback", html! { label { (t(u, "feedback-label")) textarea name="text" rows="2" {} } }, "step-feedback"))
+            (step_form(u, o, c, "close", category_select(u, "category"), "step-close"))
         },
         ComplaintStage::Closed => html! {},
     }
 }
 
 /// The step a form describes, or why it cannot be read.
-fn step_of(f: &HashMap<String, String>) -> Result<ComplaintStep, String> {
+fn step_of(u: &BoardUser, f: &HashMap<String, String>) -> Result<ComplaintStep, String> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let some = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
     Ok(match get("step").as_str() {
@@ -180,16 +178,17 @@ fn step_of(f: &HashMap<String, String>) -> Result<ComplaintStep, String> {
         "pick" => ComplaintStep::Pick {
             index: get("index")
                 .parse()
-                .map_err(|_| "pick one of the proposed resolutions")?,
+                .map_err(|_| t(u, "reason-pick-resolution"))?,
         },
         "accept" => ComplaintStep::CustomerAccepts {
             signer_name: get("signer_name"),
         },
         "feedback" => ComplaintStep::Feedback { text: get("text") },
         "close" => ComplaintStep::Close {
-            category: parse::<ComplaintCategory>(&get("category")).ok_or("choose a category")?,
+            category: parse::<ComplaintCategory>(&get("category"))
+                .ok_or_else(|| t(u, "choose-category"))?,
         },
-        _ => return Err("unknown step".into()),
+        _ => return Err(t(u, "unknown-step")),
     })
 }
 
@@ -205,9 +204,9 @@ pub(crate) async fn advance(
         f.get("csrf").map(String::as_str).unwrap_or_default(),
     )?;
     blocking(move || {
-        let outcome = match step_of(&f) {
+        let outcome = match step_of(&u, &f) {
             Err(m) => Err(m),
-            Ok(step) => refusal(desk_of(&st, &u).advance_complaint(&id, &cid, step))?,
+            Ok(step) => refusal(&u, desk_of(&st, &u).advance_complaint(&id, &cid, step))?,
         };
         Ok(match outcome {
             Ok(()) => Ok(Redirect::to("/board/complaints").into_response()),
@@ -239,10 +238,12 @@ pub(crate) async fn register(
             parse::<ComplaintCategory>(f.get("category").map(String::as_str).unwrap_or_default());
         let major = f.contains_key("major");
         let result = match category {
-            None => Err("choose a category".to_string()),
-            Some(c) => {
-                refusal(desk_of(&st, &u).register_complaint(&id, &what, c, major))?.map(|_| ())
-            }
+            None => Err(t(&u, "choose-category")),
+            Some(c) => refusal(
+                &u,
+                desk_of(&st, &u).register_complaint(&id, &what, c, major),
+            )?
+            .map(|_| ()),
         };
         Ok(match result {
             Ok(()) => Redirect::to("/board/complaints").into_response(),
@@ -250,11 +251,11 @@ pub(crate) async fn register(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 layout(
                     &u,
-                    "Complaint not registered",
+                    &t(&u, "complaint-not-registered"),
                     html! {
-                        h1 { "Complaint not registered" }
+                        h1 { (t(&u, "complaint-not-registered")) }
                         p.error role="alert" { (m) }
-                        p { a href={ "/board/orders/" (id) } { "Back to the order" } }
+                        p { a href={ "/board/orders/" (id) } { (t(&u, "back-to-order")) } }
                     },
                 ),
             ),
@@ -269,10 +270,10 @@ pub(crate) fn register_form(u: &BoardUser, order_id: &str) -> Markup {
     html! {
         form #register-complaint method="post" action={ "/board/orders/" (order_id) "/complaints" } {
             input type="hidden" name="csrf" value=(u.csrf);
-            label { "What the customer complains about" textarea name="what" rows="2" {} }
-            (category_select("category"))
-            label.inline { input type="checkbox" name="major" value="yes"; "Major (needs a handling team)" }
-            button type="submit" { "Register a complaint" }
+            label { (t(u, "complaint-what")) textarea name="what" rows="2" {} }
+            (category_select(u, "category"))
+            label.inline { input type="checkbox" name="major" value="yes"; (t(u, "complaint-major")) }
+            button type="submit" { (t(u, "register-complaint")) }
         }
     }
 }

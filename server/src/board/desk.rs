@@ -17,7 +17,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::frame::{label, left, now_ms, parse, refusal, tenant_store, views, when};
+use super::frame::{label, left, now_ms, parse, refusal, t, ta, tenant_store, views, when};
 
 // ---- Follow-up calls -------------------------------------------------------------
 
@@ -62,16 +62,16 @@ fn render_follow_ups(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let body = html! {
-        h1 { "Follow-up calls" }
-        p { "Every serviced customer is called within " (policy.follow_up_limit_days) " days; members always. Calls are recorded whether or not the customer was reached. Unsatisfied answers open a complaint candidate." }
+        h1 { (t(u, "follow-ups-title")) }
+        p { (ta(u, "follow-ups-rule", &[("days", &policy.follow_up_limit_days)])) }
         p #calling-hours data-callable=(if callable_now { "yes" } else { "no" }) {
-            "Customers may be called " (policy.calling_hours.replace(',', ", ")) " (local time). "
-            @if callable_now { "Now is within calling hours." }
-            @else { "Now is rest hours: the next calls from " (when(u.zone, next_call)) "." }
+            (ta(u, "calling-hours", &[("hours", &policy.calling_hours.replace(',', ", "))])) " "
+            @if callable_now { (t(u, "calling-now")) }
+            @else { (ta(u, "calling-rest", &[("when", &when(u.zone, next_call))])) }
         }
-        @if due.is_empty() { p #no-follow-ups { "No calls due." } }
+        @if due.is_empty() { p #no-follow-ups { (t(u, "no-calls-due")) } }
         table #follow-ups {
-            thead { tr { th { "Customer" } th { "Call by" } th { "Call now?" } th { "On site" } th { "Record the call" } } }
+            thead { tr { th { (t(u, "col-customer")) } th { (t(u, "col-call-by")) } th { (t(u, "col-call-now")) } th { (t(u, "col-on-site")) } th { (t(u, "col-record-call")) } } }
             tbody {
                 @for (at, v) in &due {
                     @let o = &v.order;
@@ -79,29 +79,29 @@ fn render_follow_ups(
                     tr data-order=(o.id) {
                         td {
                             a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } }
-                            @if o.intake.customer.member { " " span.badge { "member" } }
+                            @if o.intake.customer.member { " " span.badge { (t(u, "member")) } }
                             br; bdi { (o.intake.customer.phone.clone().unwrap_or_default()) }
                             br; small { (o.intake.product.model) " · " (o.assignee.clone().unwrap_or_default()) }
                         }
-                        td { span.badge data-due=(at) { (left(at - now)) } br; small { (when(u.zone, *at)) } }
+                        td { span.badge data-due=(at) { (left(u, at - now)) } br; small { (when(u.zone, *at)) } }
                         td.call-now data-callable=(if callable_now { "yes" } else { "no" }) {
-                            @if callable_now { "yes" } @else { "wait until " (when(u.zone, next_call)) }
+                            @if callable_now { (t(u, "call-now-yes")) } @else { (ta(u, "call-wait-until", &[("when", &when(u.zone, next_call))])) }
                         }
-                        td { @match &o.satisfaction { Some(s) => { (label(&s.rating)) }, None => { "—" } } }
+                        td { @match &o.satisfaction { Some(s) => { (label(u, &s.rating)) }, None => { "—" } } }
                         td {
                             form.follow-up method="post" action={ "/board/orders/" (o.id) "/follow-up" } {
                                 input type="hidden" name="csrf" value=(u.csrf);
-                                label.inline { input type="checkbox" name="reached" value="yes"; "Reached" }
-                                label { "Answer" select name="rating" {
+                                label.inline { input type="checkbox" name="reached" value="yes"; (t(u, "reached")) }
+                                label { (t(u, "answer")) select name="rating" {
                                     option value="" { "—" }
-                                    option value="satisfied" { "satisfied" }
-                                    option value="neutral" { "neutral" }
-                                    option value="unsatisfied" { "unsatisfied" }
+                                    option value="satisfied" { (t(u, "enum-satisfied")) }
+                                    option value="neutral" { (t(u, "enum-neutral")) }
+                                    option value="unsatisfied" { (t(u, "enum-unsatisfied")) }
                                 } }
-                                label { "Aspect (neutral or unsatisfied)" input name="aspect"; }
-                                label { "Comment or suggestion" input name="comment"; }
+                                label { (t(u, "aspect")) input name="aspect"; }
+                                label { (t(u, "comment")) input name="comment"; }
                                 @if let Some((field, message)) = err { span.field-error data-field=(field) { (message) } }
-                                button type="submit" { "Record call" }
+                                button type="submit" { (t(u, "record-call")) }
                             }
                         }
                     }
@@ -109,7 +109,7 @@ fn render_follow_ups(
             }
         }
     };
-    Ok(page(status, layout(u, "Follow-up calls", body)))
+    Ok(page(status, layout(u, &t(u, "follow-ups-title"), body)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,10 +141,7 @@ pub(crate) async fn record_follow_up(
             parse(&f.rating)
         };
         let refused = if !f.rating.is_empty() && rating.is_none() {
-            Some((
-                "rating".to_string(),
-                "choose satisfied, neutral or unsatisfied".to_string(),
-            ))
+            Some(("rating".to_string(), t(&u, "choose-rating")))
         } else {
             let call = FollowUpInput {
                 reached: f.reached == "yes",
@@ -154,7 +151,10 @@ pub(crate) async fn record_follow_up(
             };
             match desk_of(&st, &u).record_follow_up(&id, call) {
                 Ok(()) => None,
-                Err(DeskError::Core(CoreError::Invalid(e))) => Some((e.field, e.reason)),
+                Err(DeskError::Core(CoreError::Invalid(e))) => {
+                    let why = e.reason_in(u.lang);
+                    Some((e.field, why))
+                }
                 Err(DeskError::Core(e @ (CoreError::Rule(_) | CoreError::NotFound { .. }))) => {
                     Some(("order".into(), e.to_string()))
                 }
@@ -172,13 +172,26 @@ pub(crate) async fn record_follow_up(
 
 // ---- Mail-in repairs ----------------------------------------------------------
 
+/// The milestones the desk records, with their messages.
 const MILESTONES: [(&str, &str); 5] = [
-    ("shipped", "shipped to the repair center"),
-    ("receipt_confirmed", "receipt and fault confirmed"),
-    ("customer_updated", "customer updated"),
-    ("second_contact", "second contact"),
-    ("returned", "unit back"),
+    ("shipped", "milestone-shipped"),
+    ("receipt_confirmed", "milestone-receipt-confirmed"),
+    ("customer_updated", "milestone-customer-updated"),
+    ("second_contact", "milestone-second-contact"),
+    ("returned", "milestone-returned"),
 ];
+
+/// A milestone's name as the rules give it, in the user's language.
+fn milestone_name(u: &BoardUser, name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
+    t(u, &format!("milestone-{slug}"))
+}
 
 pub(crate) async fn mail_in(
     State(st): State<Arc<AppState>>,
@@ -227,35 +240,35 @@ fn render_mail_in(
         StatusCode::OK
     };
     let body: Markup = html! {
-        h1 { "Mail-in repairs" }
-        p { "Ship within " (policy.rma_ship_hours) " h, confirm receipt within " (policy.rma_confirm_days) " days, update the customer within " (policy.rma_update_days) ", second contact at " (policy.rma_second_contact_days) ", escalate at " (policy.rma_escalate_days) " days." }
+        h1 { (t(u, "mail-in-title")) }
+        p { (ta(u, "mail-in-rule", &[("ship", &policy.rma_ship_hours), ("confirm", &policy.rma_confirm_days), ("update", &policy.rma_update_days), ("second", &policy.rma_second_contact_days), ("escalate", &policy.rma_escalate_days)])) }
         @if let Some((id, message)) = &error { p.error role="alert" data-order=(id) { (message) } }
-        @if orders.is_empty() { p { "No mail-in repairs under way." } }
+        @if orders.is_empty() { p { (t(u, "mail-in-none")) } }
         table #mail-in {
-            thead { tr { th { "Customer" } th { "Milestones" } th { "Record" } } }
+            thead { tr { th { (t(u, "col-customer")) } th { (t(u, "col-milestones")) } th { (t(u, "col-record")) } } }
             tbody { @for v in &orders {
                 @let o = &v.order;
                 tr data-order=(o.id) .breached[v.mail_in.iter().any(|m| m.overdue && m.done_at_ms.is_none())] {
-                    td { a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } } br; small { "received " (when(u.zone, o.created_at_ms)) } }
+                    td { a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } } br; small { (ta(u, "received-at", &[("when", &when(u.zone, o.created_at_ms))])) } }
                     td { ul { @for m in &v.mail_in {
                         li {
-                            (m.name) ": "
+                            (milestone_name(u, m.name)) ": "
                             @match m.done_at_ms {
-                                Some(d) => { "done " (when(u.zone, d)) @if m.overdue { " " span.badge.breached { "late" } } },
-                                None => { span.badge.breached[m.overdue] data-due=(m.due_at_ms) { (left(m.due_at_ms - now)) } },
+                                Some(d) => { (ta(u, "done-at", &[("when", &when(u.zone, d))])) @if m.overdue { " " span.badge.breached { (t(u, "late")) } } },
+                                None => { span.badge.breached[m.overdue] data-due=(m.due_at_ms) { (left(u, m.due_at_ms - now)) } },
                             }
                         }
                     } } }
                     td { form method="post" action={ "/board/orders/" (o.id) "/mail-in" } {
                         input type="hidden" name="csrf" value=(u.csrf);
-                        select name="milestone" aria-label="milestone" { @for (v, t) in MILESTONES { option value=(v) { (t) } } }
-                        button type="submit" { "Done now" }
+                        select name="milestone" aria-label=(t(u, "milestone")) { @for (v, m) in MILESTONES { option value=(v) { (t(u, m)) } } }
+                        button type="submit" { (t(u, "done-now")) }
                     } }
                 }
             } }
         }
     };
-    Ok(page(status, layout(u, "Mail-in repairs", body)))
+    Ok(page(status, layout(u, &t(u, "mail-in-title"), body)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,10 +291,13 @@ pub(crate) async fn record_mail_in(
             return Ok(render_mail_in(
                 &st,
                 &u,
-                Some((id, "choose a milestone".into())),
+                Some((id, t(&u, "choose-milestone"))),
             ));
         };
-        match refusal(desk_of(&st, &u).record_mail_in(&id, milestone, now_ms()))? {
+        match refusal(
+            &u,
+            desk_of(&st, &u).record_mail_in(&id, milestone, now_ms()),
+        )? {
             Ok(()) => Ok(Ok(Redirect::to("/board/mail-in").into_response())),
             Err(message) => Ok(render_mail_in(&st, &u, Some((id, message)))),
         }

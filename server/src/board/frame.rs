@@ -12,6 +12,8 @@ use fieldwork_core::api::OrderView;
 use fieldwork_core::model::Status;
 use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::{Fieldwork, OrderFilter, ServerStore};
+use fieldwork_core::{Language, l10n};
+use fluent_bundle::FluentValue;
 use maud::{DOCTYPE, Markup, html};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -59,27 +61,44 @@ pub(crate) fn head(title: &str, script: bool) -> Markup {
 
 /// The frame every signed-in page shares.
 pub(crate) fn layout(user: &BoardUser, title: &str, body: Markup) -> Markup {
+    let u = user;
+    // The countdowns board.js keeps current, in this language.
+    let (h, m, span) = (
+        String::from("{h}"),
+        String::from("{m}"),
+        String::from("{span}"),
+    );
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(u.lang.tag()) {
             (head(title, true))
-            body {
+            body data-span-hm=(ta(u, "span-hm", &[("h", &h), ("m", &m)])) data-span-m=(ta(u, "span-m", &[("m", &m)]))
+                data-left=(ta(u, "time-left", &[("span", &span)])) data-overdue=(ta(u, "time-overdue", &[("span", &span)])) {
                 header.top {
-                    a.brand href="/board" { "Fieldwork" }
+                    a.brand href="/board" { (t(u, "brand")) }
                     nav {
-                        a href="/board" { "Board" }
-                        a href="/board/intake" { "New order" }
-                        a href="/board/follow-ups" { "Follow-ups" }
-                        a href="/board/complaints" { "Complaints" }
-                        a href="/board/mail-in" { "Mail-in" }
-                        a href="/board/stats" { "Statistics" }
-                        a href="/board/settings" { "Settings" }
+                        a href="/board" { (t(u, "nav-board")) }
+                        a href="/board/intake" { (t(u, "nav-new-order")) }
+                        a href="/board/follow-ups" { (t(u, "nav-follow-ups")) }
+                        a href="/board/complaints" { (t(u, "nav-complaints")) }
+                        a href="/board/mail-in" { (t(u, "nav-mail-in")) }
+                        a href="/board/stats" { (t(u, "nav-statistics")) }
+                        a href="/board/settings" { (t(u, "nav-settings")) }
                     }
-                    span.who { (user.name) " · " (user.tenant) @if user.supervisor { " · supervisor" } }
-                    span.zone title="time zone" { (user.zone.name()) " " (fieldwork_core::local_time::offset_label(user.zone, now_ms())) }
+                    span.who { (u.name) " · " (u.tenant) @if u.supervisor { " · " (t(u, "who-supervisor")) } }
+                    span.zone title=(t(u, "time-zone")) { (u.zone.name()) " " (fieldwork_core::local_time::offset_label(u.zone, now_ms())) }
+                    form.language method="post" action="/board/language" {
+                        input type="hidden" name="csrf" value=(u.csrf);
+                        select name="language" aria-label=(t(u, "language")) {
+                            option value="" selected[u.chosen_language.is_none()] { (t(u, "language-auto")) }
+                            option value="zh-CN" selected[u.chosen_language == Some(Language::ZhCn)] { "简体中文" }
+                            option value="en" selected[u.chosen_language == Some(Language::En)] { "English" }
+                        }
+                        button.link type="submit" { (t(u, "language-change")) }
+                    }
                     form method="post" action="/board/sign-out" {
-                        input type="hidden" name="csrf" value=(user.csrf);
-                        button.link type="submit" { "Sign out" }
+                        input type="hidden" name="csrf" value=(u.csrf);
+                        button.link type="submit" { (t(u, "sign-out")) }
                     }
                 }
                 main { (body) }
@@ -104,8 +123,9 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 pub(crate) enum Denied {
     /// No live session: to the sign-in page.
     SignIn,
-    /// A form without the session's anti-forgery token.
-    Forged,
+    /// A form without the session's anti-forgery token (the page in
+    /// the user's language).
+    Forged(Language),
     /// Storage failed.
     Internal(String),
 }
@@ -114,17 +134,30 @@ impl IntoResponse for Denied {
     fn into_response(self) -> Response {
         match self {
             Denied::SignIn => Redirect::to("/board/sign-in").into_response(),
-            Denied::Forged => page(
+            Denied::Forged(lang) => page(
                 StatusCode::FORBIDDEN,
-                message_page("This form has expired", "Reload the page and try again."),
+                message_page(
+                    lang,
+                    &l10n::t(lang, "form-expired"),
+                    &l10n::t(lang, "form-expired-text"),
+                ),
             ),
             Denied::Internal(e) => {
                 eprintln!("board: {e}");
+                // Without a user at hand: both languages.
+                let both = |id: &str| {
+                    format!(
+                        "{} / {}",
+                        l10n::t(Language::ZhCn, id),
+                        l10n::t(Language::En, id)
+                    )
+                };
                 page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     message_page(
-                        "Something went wrong",
-                        "The server could not do that. Try again.",
+                        Language::En,
+                        &both("server-error"),
+                        &both("server-error-text"),
                     ),
                 )
             }
@@ -147,15 +180,29 @@ pub(crate) fn desk_of<'a>(st: &'a AppState, u: &BoardUser) -> crate::desk::DeskS
 pub(crate) fn user(st: &AppState, headers: &HeaderMap) -> Result<BoardUser, Denied> {
     let session = cookie(headers, SESSION_COOKIE).ok_or(Denied::SignIn)?;
     let mut u = st.directory.board_session(session)?.ok_or(Denied::SignIn)?;
-    u.zone = tenant_store(st, &u)?.policy().zone();
+    let settings = tenant_store(st, &u)?.settings().map_err(internal)?;
+    u.zone = settings.policy().zone();
+    // Their choice, else their browser's, else the service center's.
+    u.lang = u
+        .chosen_language
+        .or_else(|| browser_language(headers))
+        .unwrap_or_else(|| settings.language());
     Ok(u)
+}
+
+/// The language the browser asks for, if Fieldwork speaks it.
+pub(crate) fn browser_language(headers: &HeaderMap) -> Option<Language> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Language::negotiate)
 }
 
 /// The signed-in user, for a form post that must carry their token.
 pub(crate) fn poster(st: &AppState, headers: &HeaderMap, csrf: &str) -> Result<BoardUser, Denied> {
     let u = user(st, headers)?;
     if !same(csrf, &u.csrf) {
-        return Err(Denied::Forged);
+        return Err(Denied::Forged(u.lang));
     }
     Ok(u)
 }
@@ -174,32 +221,77 @@ pub(crate) fn when(zone: chrono_tz::Tz, ms: i64) -> String {
     fieldwork_core::local_time::format_local(zone, ms)
 }
 
-pub(crate) fn words(s: &str) -> String {
-    s.replace('_', " ")
+/// Message `id` in the board user's language.
+pub(crate) fn t(u: &BoardUser, id: &str) -> String {
+    l10n::t(u.lang, id)
 }
 
-pub(crate) fn label<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
+/// Message `id` with arguments (text or numbers).
+pub(crate) fn ta(u: &BoardUser, id: &str, args: &[(&str, &dyn Arg)]) -> String {
+    let args: Vec<l10n::Arg<'_>> = args.iter().map(|(k, v)| (*k, v.value())).collect();
+    l10n::text(u.lang, id, &args)
+}
+
+/// What a message argument may be.
+pub(crate) trait Arg {
+    fn value(&self) -> FluentValue<'_>;
+}
+
+impl Arg for str {
+    fn value(&self) -> FluentValue<'_> {
+        FluentValue::from(self)
+    }
+}
+
+impl Arg for String {
+    fn value(&self) -> FluentValue<'_> {
+        FluentValue::from(self.as_str())
+    }
+}
+
+impl Arg for i64 {
+    fn value(&self) -> FluentValue<'_> {
+        FluentValue::from(*self)
+    }
+}
+
+/// The words for a value of one of the documents' enums (a channel, a
+/// rating, a part's state…): message `enum-<value>`.
+pub(crate) fn label<T: serde::Serialize>(u: &BoardUser, v: &T) -> String {
+    let slug = serde_json::to_value(v)
         .ok()
-        .and_then(|v| v.as_str().map(words))
-        .unwrap_or_default()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    t(u, &format!("enum-{}", slug.replace('_', "-")))
+}
+
+/// An order status (`in_progress`): message `status-in-progress`.
+pub(crate) fn status_name(u: &BoardUser, s: &str) -> String {
+    t(u, &format!("status-{}", s.replace('_', "-")))
+}
+
+/// An SLA clock (`follow_up`): message `clock-follow-up`.
+pub(crate) fn clock_name(u: &BoardUser, c: &str) -> String {
+    t(u, &format!("clock-{}", c.replace('_', "-")))
 }
 
 pub(crate) fn parse<T: DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
-pub(crate) fn left(ms: i64) -> String {
+/// Time to a due time as the board shows it: "2 h 5 min left",
+/// "overdue 10 min" (board.js keeps it current with the same messages).
+pub(crate) fn left(u: &BoardUser, ms: i64) -> String {
     let m = ms.abs().div_euclid(60_000);
-    let text = if m >= 60 {
-        format!("{} h {} min", m / 60, m % 60)
+    let span = if m >= 60 {
+        ta(u, "span-hm", &[("h", &(m / 60)), ("m", &(m % 60))])
     } else {
-        format!("{m} min")
+        ta(u, "span-m", &[("m", &m)])
     };
     if ms < 0 {
-        format!("overdue {text}")
+        ta(u, "time-overdue", &[("span", &span)])
     } else {
-        format!("{text} left")
+        ta(u, "time-left", &[("span", &span)])
     }
 }
 
@@ -214,10 +306,13 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Denied {
 
 /// A refusal the dispatcher can act on becomes its message; anything else
 /// (storage) is a server error.
-pub(crate) fn refusal<T>(r: DeskResult<T>) -> Result<Result<T, String>, crate::state::ApiError> {
+pub(crate) fn refusal<T>(
+    u: &BoardUser,
+    r: DeskResult<T>,
+) -> Result<Result<T, String>, crate::state::ApiError> {
     match r {
         Ok(v) => Ok(Ok(v)),
-        Err(e) => match e.message() {
+        Err(e) => match e.message_in(u.lang) {
             Some(m) => Ok(Err(m)),
             None => Err(e.into()),
         },
@@ -248,12 +343,12 @@ pub(crate) fn views(fw: &Fieldwork, statuses: &[Status]) -> Result<Vec<OrderView
     }
 }
 
-pub(crate) fn message_page(title: &str, text: &str) -> Markup {
+pub(crate) fn message_page(lang: Language, title: &str, text: &str) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.tag()) {
             head { meta charset="utf-8"; title { (title) } link rel="stylesheet" href="/board/assets/board.css"; }
-            body { main.narrow { h1 { (title) } p { (text) } p { a href="/board" { "Back to the board" } } } }
+            body { main.narrow { h1 { (title) } p { (text) } p { a href="/board" { (l10n::t(lang, "back-to-board")) } } } }
         }
     }
 }

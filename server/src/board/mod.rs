@@ -37,6 +37,7 @@ pub fn router() -> Router<Arc<AppState>> {
             get(session::sign_in_page).post(session::sign_in),
         )
         .route("/board/sign-out", post(session::sign_out))
+        .route("/board/language", post(session::choose_language))
         .route("/board/assets/board.js", get(session::script))
         .route("/board/assets/board.css", get(session::style))
         .route("/board/events", get(session::events))

@@ -1,8 +1,8 @@
 //! The board's pages: the list of open orders, one order, intake, assignment.
 
 use super::frame::{
-    Denied, desk_of, internal, label, layout, left, now_ms, page, parse, poster, refusal,
-    tenant_store, user, when, words,
+    Denied, clock_name, desk_of, internal, label, layout, left, now_ms, page, parse, poster,
+    refusal, status_name, t, ta, tenant_store, user, when,
 };
 use super::svg;
 use crate::auth::BoardUser;
@@ -21,13 +21,9 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:02} {currency}",
-        minor.unsigned_abs() / 100,
-        minor.unsigned_abs() % 100
-    )
+/// Money as the user's language writes it.
+fn money(u: &BoardUser, minor: i64, currency: &str) -> String {
+    fieldwork_core::l10n::money(u.lang, currency, minor)
 }
 
 /// How urgent a row's clock is now: "breached", "soon" or "".
@@ -79,7 +75,7 @@ fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response
         limit: OrderFilter::MAX_LIMIT,
         ..OrderFilter::default()
     };
-    let policy = Policy::default();
+    let policy = fw.policy();
     let now = now_ms();
     let rows: Vec<OrderRow> = fw
         .list_orders(&filter)
@@ -92,33 +88,33 @@ fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response
         .map(|(i, n)| (i.as_str(), n.as_str()))
         .collect();
     let tbody = html! {
-        @if rows.is_empty() { tr { td colspan="6" { "No orders match." } } }
+        @if rows.is_empty() { tr { td colspan="6" { (t(u, "board-none")) } } }
         @for r in &rows {
             @let state = urgency(r, now, &policy);
             tr.(state) .urgent[r.urgent] data-order=(r.id) {
-                td { @if r.urgent { span.badge.urgent { "URGENT" } } }
+                td { @if r.urgent { span.badge.urgent { (t(u, "urgent")) } } }
                 td { a href={ "/board/orders/" (r.id) } { bdi { (r.customer_name) } } br; small { bdi { (r.serial) } @if let Some(f) = &r.fault_code { " · " (f) } } }
-                td.status { (words(r.status.as_str())) }
+                td.status { (status_name(u, r.status.as_str())) }
                 td {
-                    @match &r.assignee { Some(a) => { (names.get(a.as_str()).copied().unwrap_or(a)) }, None => { em { "unassigned" } } }
+                    @match &r.assignee { Some(a) => { (names.get(a.as_str()).copied().unwrap_or(a)) }, None => { em { (t(u, "unassigned")) } } }
                     @if r.is_open {
                         form.assign method="post" action={ "/board/orders/" (r.id) "/assign" } {
                             input type="hidden" name="csrf" value=(u.csrf);
-                            select name="engineer" aria-label="engineer" {
+                            select name="engineer" aria-label=(t(u, "engineer")) {
                                 @for (id, name) in &engineers { option value=(id) selected[r.assignee.as_deref() == Some(id)] { (name) } }
                             }
-                            button type="submit" { @if r.assignee.is_some() { "Reassign" } @else { "Assign" } }
+                            button type="submit" { @if r.assignee.is_some() { (t(u, "reassign")) } @else { (t(u, "assign")) } }
                         }
                     }
                 }
                 td {
                     @if let (Some(due), Some(clock)) = (r.next_due_at_ms, &r.next_due_clock) {
-                        (words(clock)) " "
-                        span.badge.(state) data-due=(due) { (left(due - now)) }
-                        br; small { "due " (when(u.zone, due)) }
+                        (clock_name(u, clock)) " "
+                        span.badge.(state) data-due=(due) { (left(u, due - now)) }
+                        br; small { (ta(u, "due-at", &[("when", &when(u.zone, due))])) }
                     }
                 }
-                td { small { "updated " (when(u.zone, r.updated_at_ms)) } }
+                td { small { (ta(u, "updated-at", &[("when", &when(u.zone, r.updated_at_ms))])) } }
             }
         }
     };
@@ -126,29 +122,29 @@ fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response
         return Ok(page(StatusCode::OK, tbody));
     }
     let body = html! {
-        h1 { "Open orders" }
+        h1 { (t(u, "board-title")) }
         form.filters method="get" action="/board" {
-            label { "Status" select name="status" {
-                option value="" { "open (any)" }
-                @for s in Status::ALL { option value=(s.as_str()) selected[status == Some(s)] { (words(s.as_str())) } }
+            label { (t(u, "filter-status")) select name="status" {
+                option value="" { (t(u, "filter-open-any")) }
+                @for s in Status::ALL { option value=(s.as_str()) selected[status == Some(s)] { (status_name(u, s.as_str())) } }
             } }
-            label { "Engineer" select name="engineer" {
-                option value="" { "anyone" }
+            label { (t(u, "engineer")) select name="engineer" {
+                option value="" { (t(u, "filter-anyone")) }
                 @for (id, name) in &engineers { option value=(id) selected[q.engineer == *id] { (name) } }
             } }
-            label { "SLA" select name="breach" {
-                option value="" { "all" }
-                option value="breached" selected[q.breach == "breached"] { "breached" }
-                option value="soon" selected[q.breach == "soon"] { "about to breach" }
+            label { (t(u, "filter-sla")) select name="breach" {
+                option value="" { (t(u, "filter-all")) }
+                option value="breached" selected[q.breach == "breached"] { (t(u, "filter-breached")) }
+                option value="soon" selected[q.breach == "soon"] { (t(u, "filter-soon")) }
             } }
-            button type="submit" { "Filter" }
+            button type="submit" { (t(u, "filter")) }
         }
         table {
-            thead { tr { th {} th { "Customer" } th { "Status" } th { "Engineer" } th { "SLA clock" } th {} } }
+            thead { tr { th {} th { (t(u, "col-customer")) } th { (t(u, "col-status")) } th { (t(u, "col-engineer")) } th { (t(u, "col-sla")) } th {} } }
             tbody #rows data-live="rows" data-watch="*" { (tbody) }
         }
     };
-    Ok(page(StatusCode::OK, layout(u, "Board", body)))
+    Ok(page(StatusCode::OK, layout(u, &t(u, "nav-board"), body)))
 }
 
 // ---- One order ------------------------------------------------------------
@@ -180,8 +176,8 @@ fn render_order(st: &AppState, u: &BoardUser, id: &str, part: &str) -> Result<Re
                 StatusCode::NOT_FOUND,
                 layout(
                     u,
-                    "Not found",
-                    html! { h1 { "No such order" } p { a href="/board" { "Back to the board" } } },
+                    &t(u, "not-found"),
+                    html! { h1 { (t(u, "no-such-order")) } p { a href="/board" { (t(u, "back-to-board")) } } },
                 ),
             ));
         }
@@ -201,35 +197,40 @@ fn render_order(st: &AppState, u: &BoardUser, id: &str, part: &str) -> Result<Re
     ))
 }
 
-fn conflict_text(c: &fieldwork_core::rules::conflicts::Conflict) -> String {
+fn conflict_text(u: &BoardUser, c: &fieldwork_core::rules::conflicts::Conflict) -> String {
     use fieldwork_core::rules::conflicts::Conflict;
     match c {
-        Conflict::OvertakenTransition { to, by, device, .. } => format!(
-            "{by} moved the order to {} on device {device} while another device had already moved it on",
-            words(to)
+        Conflict::OvertakenTransition { to, by, device, .. } => ta(
+            u,
+            "conflict-overtaken",
+            &[("by", by), ("to", &status_name(u, to)), ("device", device)],
         ),
-        Conflict::SignedReportChanged => {
-            "the signed report was changed after the customer signed".into()
-        }
-        Conflict::StockOversold { sku, on_hand } => {
-            format!("{sku} was used on several phones at once: the van shows {on_hand}")
-        }
+        Conflict::SignedReportChanged => t(u, "conflict-signed-report-changed"),
+        Conflict::StockOversold { sku, on_hand } => ta(
+            u,
+            "conflict-stock-oversold",
+            &[("sku", sku), ("on_hand", on_hand)],
+        ),
         Conflict::QcAfterPass { record_id } => {
-            format!("QC record {record_id} was added after the inspection had passed")
+            ta(u, "conflict-qc-after-pass", &[("record", record_id)])
         }
     }
 }
 
-fn signature_badge(s: SignatureState) -> Markup {
+fn signature_badge(u: &BoardUser, s: SignatureState) -> Markup {
     match s {
-        SignatureState::Valid => html! { span.badge.valid #signature-state { "signature valid" } },
+        SignatureState::Valid => {
+            html! { span.badge.valid #signature-state { (t(u, "signature-valid")) } }
+        }
         SignatureState::Invalidated => {
-            html! { span.badge.invalidated #signature-state { "signature invalidated by a later change" } }
+            html! { span.badge.invalidated #signature-state { (t(u, "signature-invalidated")) } }
         }
         SignatureState::Refused => {
-            html! { span.badge #signature-state { "customer refused to sign" } }
+            html! { span.badge #signature-state { (t(u, "signature-refused")) } }
         }
-        SignatureState::Unsigned => html! { span.badge #signature-state { "not signed yet" } },
+        SignatureState::Unsigned => {
+            html! { span.badge #signature-state { (t(u, "signature-unsigned")) } }
+        }
     }
 }
 
@@ -245,39 +246,39 @@ fn order_main(
     let now = now_ms();
     html! {
         h1 {
-            @if i.priority == Priority::Urgent { span.badge.urgent { "URGENT" } " " }
+            @if i.priority == Priority::Urgent { span.badge.urgent { (t(u, "urgent")) } " " }
             bdi { (i.customer.name) } " "
-            span.badge #status { (words(v.status.as_str())) }
+            span.badge #status { (status_name(u, v.status.as_str())) }
         }
-        p { small { "Order " (o.id) " · taken " (when(u.zone, o.created_at_ms)) " by " (o.created_by) " · " (label(&i.channel)) } }
+        p { small { (ta(u, "order-taken", &[("id", &o.id), ("when", &when(u.zone, o.created_at_ms)), ("by", &o.created_by), ("channel", &label(u, &i.channel))])) } }
         div.grid {
             section.card {
-                h2 { "Customer and unit" }
-                p { bdi { (i.customer.address) } br; @if let Some(p) = &i.customer.phone { bdi { (p) } " " } @if let Some(e) = &i.customer.email { bdi { (e) } } @if i.customer.member { " · member" } }
-                p { (i.product.model) " · serial " (i.product.serial)
-                    @if let Some(d) = &i.product.purchase_date { br; "bought " (d) }
-                    @if let Some(p) = &i.product.proof_of_purchase { " · proof " (p) } }
-                p { strong { "Fault: " } bdi { (i.fault.symptoms) } }
-                p { small { (label(&i.category)) } }
+                h2 { (t(u, "customer-and-unit")) }
+                p { bdi { (i.customer.address) } br; @if let Some(p) = &i.customer.phone { bdi { (p) } " " } @if let Some(e) = &i.customer.email { bdi { (e) } } @if i.customer.member { " · " (t(u, "member")) } }
+                p { (i.product.model) " · " (ta(u, "serial", &[("serial", &i.product.serial)]))
+                    @if let Some(d) = &i.product.purchase_date { br; (ta(u, "bought", &[("date", d)])) }
+                    @if let Some(p) = &i.product.proof_of_purchase { " · " (ta(u, "proof", &[("proof", p)])) } }
+                p { strong { (t(u, "fault")) " " } bdi { (i.fault.symptoms) } }
+                p { small { (label(u, &i.category)) } }
             }
             section.card {
-                h2 { "Assignment" }
-                p { @match &o.assignee { Some(a) => { (a) }, None => { em { "unassigned" } } } }
+                h2 { (t(u, "assignment")) }
+                p { @match &o.assignee { Some(a) => { (a) }, None => { em { (t(u, "unassigned")) } } } }
                 @if !v.status.is_terminal() {
                     form.assign method="post" action={ "/board/orders/" (o.id) "/assign" } {
                         input type="hidden" name="csrf" value=(u.csrf);
-                        select name="engineer" aria-label="engineer" {
+                        select name="engineer" aria-label=(t(u, "engineer")) {
                             @for (id, name) in engineers { option value=(id) selected[o.assignee.as_deref() == Some(id.as_str())] { (name) } }
                         }
-                        button type="submit" { @if o.assignee.is_some() { "Reassign" } @else { "Assign" } }
+                        button type="submit" { @if o.assignee.is_some() { (t(u, "reassign")) } @else { (t(u, "assign")) } }
                     }
                 }
-                h2 { "SLA clocks" }
+                h2 { (t(u, "sla-clocks")) }
                 table { tbody {
                     @for c in &v.clocks {
-                        tr { td { (label(&c.kind)) } td { (label(&c.state)) } td {
-                            @match c.remaining_ms { Some(_) => { span.badge data-due=(c.due_at_ms) { (left(c.due_at_ms - now)) } }, None => { small { "due " (when(u.zone, c.due_at_ms)) } } }
-                            @if let Some(x) = &c.exception { br; small { "exception: " (x) } }
+                        tr { td { (label(u, &c.kind)) } td { (label(u, &c.state)) } td {
+                            @match c.remaining_ms { Some(_) => { span.badge data-due=(c.due_at_ms) { (left(u, c.due_at_ms - now)) } }, None => { small { (ta(u, "due-at", &[("when", &when(u.zone, c.due_at_ms))])) } } }
+                            @if let Some(x) = &c.exception { br; small { (ta(u, "exception", &[("reason", x)])) } }
                         } }
                     }
                 } }
@@ -285,10 +286,10 @@ fn order_main(
         }
         @if !refusals.is_empty() {
             section.card.conflicts #refusals {
-                h2 { "Refused from phones" }
-                p { small { "Work a phone sent that the server did not take. The phone keeps it in its quarantine, where the engineer and support can see it." } }
+                h2 { (t(u, "refused-title")) }
+                p { small { (t(u, "refused-text")) } }
                 table {
-                    thead { tr { th { "When" } th { "Engineer" } th { "Device" } th { "Why" } } }
+                    thead { tr { th { (t(u, "col-when")) } th { (t(u, "col-engineer")) } th { (t(u, "col-device")) } th { (t(u, "col-why")) } } }
                     tbody { @for r in refusals {
                         tr { td { (when(u.zone, r.at_ms)) } td { (r.engineer) } td { small { (r.device_id) } } td { (r.reason) } }
                     } }
@@ -297,60 +298,60 @@ fn order_main(
         }
         @if !v.conflicts.is_empty() {
             section.card.conflicts {
-                h2 { "Conflicts to look at" }
-                ul { @for c in &v.conflicts { li { (conflict_text(c)) } } }
+                h2 { (t(u, "conflicts-title")) }
+                ul { @for c in &v.conflicts { li { (conflict_text(u, c)) } } }
             }
         }
         section.card {
-            h2 { "Timeline" }
+            h2 { (t(u, "timeline")) }
             table #timeline {
-                thead { tr { th { "When" } th { "Step" } th { "Who" } th { "Device" } th { "Note" } } }
+                thead { tr { th { (t(u, "col-when")) } th { (t(u, "col-step")) } th { (t(u, "col-who")) } th { (t(u, "col-device")) } th { (t(u, "col-note")) } } }
                 tbody { @for e in &o.events {
-                    tr { td { (when(u.zone, e.at_ms)) } td { (words(e.to.as_str())) } td { (e.by) } td { small { (e.device) } }
-                        td { @if let Some(r) = &e.reason { (r) } @if let Some(l) = &e.location { " at " (format!("{:.5}, {:.5}", l.lat, l.lon)) } } }
+                    tr { td { (when(u.zone, e.at_ms)) } td { (status_name(u, e.to.as_str())) } td { (e.by) } td { small { (e.device) } }
+                        td { @if let Some(r) = &e.reason { (r) } @if let Some(l) = &e.location { " " (ta(u, "at-location", &[("where", &format!("{:.5}, {:.5}", l.lat, l.lon))])) } } }
                 } }
             }
         }
         div.grid {
             section.card {
-                h2 { "Diagnosis and work" }
-                @if let Some(d) = &o.diagnosis { p { strong { (d.fault_code) } " (" (label(&d.kind)) "): " (d.findings) } }
-                @if let Some(w) = &o.warranty { p { @if w.in_warranty { "In warranty" } @else { "Out of warranty" } ": " (w.reason) } }
+                h2 { (t(u, "diagnosis-and-work")) }
+                @if let Some(d) = &o.diagnosis { p { strong { (d.fault_code) } " (" (label(u, &d.kind)) "): " (d.findings) } }
+                @if let Some(w) = &o.warranty { p { @if w.in_warranty { (t(u, "in-warranty")) } @else { (t(u, "out-of-warranty")) } ": " (w.reason) } }
                 @for n in &o.repair_notes { p { small { (when(u.zone, n.at_ms)) " " (n.by) ": " } (n.text) } }
-                @for f in &o.extra_faults { p { "Extra fault: " (f.description) } }
-                h3 { "Parts" }
+                @for f in &o.extra_faults { p { (ta(u, "extra-fault", &[("what", &f.description)])) } }
+                h3 { (t(u, "parts")) }
                 table { tbody { @for p in &o.parts {
-                    tr { td { (p.name) " (" (p.sku) ")" } td { "× " (p.qty) } td { (label(&p.state)) @if p.doa { " · DOA" } @if p.quality_fault { " · quality fault" } } }
+                    tr { td { (p.name) " (" (p.sku) ")" } td { "× " (p.qty) } td { (label(u, &p.state)) @if p.doa { " · " (t(u, "doa")) } @if p.quality_fault { " · " (t(u, "quality-fault")) } } }
                 } } }
-                h3 { "Fees" }
+                h3 { (t(u, "fees")) }
                 table { tbody {
-                    @for f in &v.fees.items { tr { td { (f.description) } td { (money(f.amount_minor, &v.fees.currency)) } td { @if f.company_borne { "company" } @else { "customer" } } } }
-                    tr { th { "Customer pays" } th { (money(v.fees.customer_payable_minor, &v.fees.currency)) } td {} }
+                    @for f in &v.fees.items { tr { td { (f.description) } td { (money(u, f.amount_minor, &v.fees.currency)) } td { @if f.company_borne { (t(u, "borne-company")) } @else { (t(u, "borne-customer")) } } } }
+                    tr { th { (t(u, "customer-pays")) } th { (money(u, v.fees.customer_payable_minor, &v.fees.currency)) } td {} }
                 } }
                 @if !o.consents.is_empty() {
-                    h3 { "Consents" }
+                    h3 { (t(u, "consents")) }
                     @for c in &o.consents {
-                        p { (label(&c.kind)) ": " @if c.accepted { "accepted" } @else { "refused" } " by " bdi { (c.signer_name) } " — " bdi { (c.scope) } }
-                        (svg::signature(&c.strokes, "consent signature"))
+                        p { (label(u, &c.kind)) ": " @if c.accepted { (t(u, "consent-accepted")) } @else { (t(u, "consent-refused")) } " · " (t(u, "by-signer")) " " bdi { (c.signer_name) } " — " bdi { (c.scope) } }
+                        (svg::signature(&c.strokes, &t(u, "consent-signature")))
                     }
                 }
-                @if let Some(q) = o.qc.last() { h3 { "QC" } p { @if q.passed { "passed" } @else { "failed" } " · " (q.inspector) } }
-                @if let Some(s) = &o.satisfaction { h3 { "Satisfaction" } p { (label(&s.rating)) @if let Some(n) = s.score { " · " (n) "/5" } @if let Some(c) = &s.comment { " · “" (c) "”" } } }
+                @if let Some(q) = o.qc.last() { h3 { (t(u, "qc")) } p { @if q.passed { (t(u, "qc-passed")) } @else { (t(u, "qc-failed")) } " · " (q.inspector) } }
+                @if let Some(s) = &o.satisfaction { h3 { (t(u, "satisfaction")) } p { (label(u, &s.rating)) @if let Some(n) = s.score { " · " (n) "/5" } @if let Some(c) = &s.comment { " · “" (c) "”" } } }
                 @if !o.follow_ups.is_empty() {
-                    h3 { "Follow-up calls" }
-                    @for f in &o.follow_ups { p { (when(u.zone, f.at_ms)) " " (f.by) ": " @if f.reached { "reached" } @else { "not reached" }
-                        @if let Some(r) = &f.rating { " · " (label(r)) } @if let Some(a) = &f.aspect { " · " (a) } @if let Some(c) = &f.comment { " · “" (c) "”" } } }
+                    h3 { (t(u, "follow-up-calls")) }
+                    @for f in &o.follow_ups { p { (when(u.zone, f.at_ms)) " " (f.by) ": " @if f.reached { (t(u, "call-reached")) } @else { (t(u, "call-not-reached")) }
+                        @if let Some(r) = &f.rating { " · " (label(u, r)) } @if let Some(a) = &f.aspect { " · " (a) } @if let Some(c) = &f.comment { " · “" (c) "”" } } }
                 }
-                h3 { "Complaints" }
-                @for c in &o.complaints { p { (c.what) " · " (fieldwork_core::api::complaint_stage_name(c.stage)) } }
+                h3 { (t(u, "complaints")) }
+                @for c in &o.complaints { p { (c.what) " · " (label(u, &c.stage)) } }
                 (super::complaints::register_form(u, &o.id))
             }
             section.card #report {
-                h2 { "Service report " (signature_badge(v.signature)) }
+                h2 { (t(u, "service-report")) " " (signature_badge(u, v.signature)) }
                 pre.report { (report) }
                 @match &o.sign_off {
-                    Some(SignOff::Signed(sig)) => { p { "Signed by " bdi { (sig.signer_name) } " at " (when(u.zone, sig.signed_at_ms)) } (svg::signature(&sig.strokes, "customer signature")) },
-                    Some(SignOff::Refused { signer_name, reason, .. }) => { p { bdi { (signer_name) } " refused to sign: " bdi { (reason) } } },
+                    Some(SignOff::Signed(sig)) => { p { (ta(u, "signed-by", &[("name", &sig.signer_name), ("when", &when(u.zone, sig.signed_at_ms))])) } (svg::signature(&sig.strokes, &t(u, "customer-signature"))) },
+                    Some(SignOff::Refused { signer_name, reason, .. }) => { p { (ta(u, "refused-to-sign", &[("name", signer_name), ("reason", reason)])) } },
                     None => {},
                 }
             }
@@ -381,11 +382,11 @@ pub(crate) async fn assign(
             .and_then(|r| r.to_str().ok())
             .and_then(|r| r.split_once("/board").map(|(_, p)| format!("/board{p}")))
             .unwrap_or_else(|| "/board".into());
-        Ok(match refusal(desk_of(&st, &u).assign(&id, &f.engineer))? {
+        Ok(match refusal(&u, desk_of(&st, &u).assign(&id, &f.engineer))? {
             Ok(()) => Redirect::to(&back).into_response(),
             Err(reason) => page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                layout(&u, "Not assigned", html! { h1 { "Not assigned" } p.error { (reason) } p { a href=(back) { "Back" } } }),
+                layout(&u, &t(&u, "not-assigned"), html! { h1 { (t(&u, "not-assigned")) } p.error { (reason) } p { a href=(back) { (t(&u, "back")) } } }),
             ),
         })
     })
@@ -407,7 +408,8 @@ fn opt(f: &Fields, k: &str) -> Option<String> {
 }
 
 /// The intake the form describes, and what could not even be read.
-fn intake_of(f: &Fields, zone: chrono_tz::Tz) -> (Intake, Errors) {
+fn intake_of(u: &BoardUser, f: &Fields) -> (Intake, Errors) {
+    let zone = u.zone;
     let mut errors = Errors::new();
     let pick = |k: &str, default| -> String {
         let v = text(f, k);
@@ -417,15 +419,15 @@ fn intake_of(f: &Fields, zone: chrono_tz::Tz) -> (Intake, Errors) {
     let category_s = pick("category", "other".into());
     let priority_s = pick("priority", "normal".into());
     let channel = parse(&channel_s).unwrap_or_else(|| {
-        errors.insert("channel".into(), "choose a channel".into());
+        errors.insert("channel".into(), t(u, "choose-channel"));
         Channel::Phone
     });
     let category = parse(&category_s).unwrap_or_else(|| {
-        errors.insert("category".into(), "choose a category".into());
+        errors.insert("category".into(), t(u, "choose-category"));
         Category::Other
     });
     let priority = parse(&priority_s).unwrap_or_else(|| {
-        errors.insert("priority".into(), "choose normal or urgent".into());
+        errors.insert("priority".into(), t(u, "choose-priority"));
         Priority::Normal
     });
     let site_zone = if text(f, "site_zone") == "outside_urban" {
@@ -436,7 +438,7 @@ fn intake_of(f: &Fields, zone: chrono_tz::Tz) -> (Intake, Errors) {
             _ => {
                 errors.insert(
                     "travel_allowance_min".into(),
-                    "minutes of travel allowance, 0 to 1440".into(),
+                    t(u, "reason-travel-allowance"),
                 );
                 SiteZone::Urban
             }
@@ -450,7 +452,11 @@ fn intake_of(f: &Fields, zone: chrono_tz::Tz) -> (Intake, Errors) {
         Some(v) => match fieldwork_core::local_time::parse_local(zone, &v) {
             Ok(t) => Some(t),
             Err(e) => {
-                errors.insert("promised_by".into(), e.to_string());
+                let why = match e {
+                    fieldwork_core::local_time::LocalTimeError::Unreadable => "reason-not-a-time",
+                    fieldwork_core::local_time::LocalTimeError::Skipped => "reason-skipped-time",
+                };
+                errors.insert("promised_by".into(), t(u, why));
                 None
             }
         },
@@ -494,7 +500,7 @@ pub(crate) async fn intake_page(
         StatusCode::OK,
         layout(
             &u,
-            "New order",
+            &t(&u, "intake-title"),
             intake_form(&u, &Fields::new(), &Errors::new()),
         ),
     ))
@@ -511,7 +517,7 @@ pub(crate) async fn intake(
         f.get("csrf").map(String::as_str).unwrap_or_default(),
     )?;
     crate::state::blocking(move || {
-        let (intake, mut errors) = intake_of(&f, u.zone);
+        let (intake, mut errors) = intake_of(&u, &f);
         let refused = if errors.is_empty() {
             match desk_of(&st, &u).create_order(intake) {
                 Ok(id) => {
@@ -527,7 +533,8 @@ pub(crate) async fn intake(
             fieldwork_core::validate::intake_all(&intake, now_ms(), u.zone)
         };
         for e in refused {
-            errors.entry(e.field).or_insert(e.reason);
+            let why = e.reason_in(u.lang);
+            errors.entry(e.field).or_insert(why);
         }
         // Mapped to the form's own names.
         if let Some(m) = errors.remove("promised_by_ms") {
@@ -535,7 +542,7 @@ pub(crate) async fn intake(
         }
         Ok(page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            layout(&u, "New order", intake_form(&u, &f, &errors)),
+            layout(&u, &t(&u, "intake-title"), intake_form(&u, &f, &errors)),
         ))
     })
     .await
@@ -544,6 +551,7 @@ pub(crate) async fn intake(
 
 fn intake_form(u: &BoardUser, f: &Fields, errors: &Errors) -> Markup {
     let field = |name: &str, title: &str, kind: &str, required: bool| -> Markup {
+        let title = t(u, title);
         let value = f.get(name).cloned().unwrap_or_default();
         let err = errors.get(name);
         html! {
@@ -558,55 +566,55 @@ fn intake_form(u: &BoardUser, f: &Fields, errors: &Errors) -> Markup {
             }
         }
     };
-    let choice = |name: &str, title: &str, options: &[(&str, &str)], default: &str| -> Markup {
+    let choice = |name: &str, title: &str, options: &[&str], default: &str| -> Markup {
         let current = f.get(name).map(String::as_str).unwrap_or(default);
         html! {
-            label { (title)
-                select name=(name) { @for (v, t) in options { option value=(v) selected[current == *v] { (t) } } }
+            label { (t(u, title))
+                select name=(name) { @for v in options { option value=(v) selected[current == *v] { (t(u, &format!("enum-{}", v.replace('_', "-")))) } } }
                 @if let Some(e) = errors.get(name) { span.field-error data-field=(name) { (e) } }
             }
         }
     };
     html! {
-        h1 { "New order" }
-        @if !errors.is_empty() { p.error role="alert" { "The order was not saved: please correct the fields marked below." } }
+        h1 { (t(u, "intake-title")) }
+        @if !errors.is_empty() { p.error role="alert" { (t(u, "intake-not-saved")) } }
         form #intake method="post" action="/board/intake" novalidate {
             input type="hidden" name="csrf" value=(u.csrf);
             div.grid {
                 fieldset {
-                    legend { "Request" }
-                    (choice("channel", "Channel", &[("phone", "phone"), ("email", "email"), ("online_chat", "online chat"), ("walk_in", "walk-in"), ("mail_in", "mail-in")], "phone"))
-                    (choice("category", "Category", &[("product_quality", "product quality"), ("usage_operation", "usage / operation"), ("installation_commissioning", "installation / commissioning"), ("other", "other")], "product_quality"))
-                    (choice("priority", "Priority", &[("normal", "normal"), ("urgent", "urgent")], "normal"))
-                    (field("promised_by", "Resolution promised by (local time)", "datetime-local", false))
-                    (choice("site_zone", "Site", &[("urban", "urban"), ("outside_urban", "outside the urban area")], "urban"))
-                    (field("travel_allowance_min", "Travel allowance (minutes, outside the urban area)", "number", false))
+                    legend { (t(u, "intake-request")) }
+                    (choice("channel", "intake-channel", &["phone", "email", "online_chat", "walk_in", "mail_in"], "phone"))
+                    (choice("category", "intake-category", &["product_quality", "usage_operation", "installation_commissioning", "other"], "product_quality"))
+                    (choice("priority", "intake-priority", &["normal", "urgent"], "normal"))
+                    (field("promised_by", "intake-promised", "datetime-local", false))
+                    (choice("site_zone", "intake-site", &["urban", "outside_urban"], "urban"))
+                    (field("travel_allowance_min", "intake-travel", "number", false))
                 }
                 fieldset {
-                    legend { "Customer" }
-                    (field("customer.name", "Name", "text", true))
-                    (field("customer.phone", "Phone", "tel", false))
-                    (field("customer.email", "Email", "email", false))
-                    (field("customer.address", "Site address", "text", true))
-                    label.inline { input type="checkbox" name="customer.member" checked[f.contains_key("customer.member")]; "Member" }
+                    legend { (t(u, "intake-customer")) }
+                    (field("customer.name", "intake-name", "text", true))
+                    (field("customer.phone", "intake-phone", "tel", false))
+                    (field("customer.email", "intake-email", "email", false))
+                    (field("customer.address", "intake-address", "text", true))
+                    label.inline { input type="checkbox" name="customer.member" checked[f.contains_key("customer.member")]; (t(u, "intake-member")) }
                 }
                 fieldset {
-                    legend { "Product" }
-                    (field("product.model", "Model", "text", true))
-                    (field("product.serial", "Serial number", "text", true))
-                    (field("product.purchase_date", "Purchase date", "date", false))
-                    (field("product.proof_of_purchase", "Proof of purchase (invoice number)", "text", false))
+                    legend { (t(u, "intake-product")) }
+                    (field("product.model", "intake-model", "text", true))
+                    (field("product.serial", "intake-serial", "text", true))
+                    (field("product.purchase_date", "intake-purchase-date", "date", false))
+                    (field("product.proof_of_purchase", "intake-proof", "text", false))
                 }
                 fieldset {
-                    legend { "Fault" }
-                    (field("fault.symptoms", "Symptoms, as the customer describes them", "textarea", true))
-                    (field("fault.frequency", "How often", "text", false))
-                    (field("fault.since", "Since when", "text", false))
-                    (field("fault.environment", "Environment", "text", false))
-                    (field("fault.already_tried", "Already tried", "text", false))
+                    legend { (t(u, "intake-fault")) }
+                    (field("fault.symptoms", "intake-symptoms", "textarea", true))
+                    (field("fault.frequency", "intake-frequency", "text", false))
+                    (field("fault.since", "intake-since", "text", false))
+                    (field("fault.environment", "intake-environment", "text", false))
+                    (field("fault.already_tried", "intake-tried", "text", false))
                 }
             }
-            button type="submit" { "Take the order" }
+            button type="submit" { (t(u, "intake-submit")) }
         }
     }
 }

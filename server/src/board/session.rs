@@ -1,12 +1,15 @@
 //! Signing in and out of the board, its own script and style, and the live
 //! event stream a signed-in page listens to.
 
-use super::frame::{Denied, SESSION_COOKIE, cookie, head, page, poster, same, user};
+use super::frame::{
+    Denied, SESSION_COOKIE, browser_language, cookie, head, message_page, page, poster, same, user,
+};
 use crate::state::{AppState, Changed};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
+use fieldwork_core::{Language, l10n};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -24,22 +27,34 @@ fn secret() -> String {
         .collect()
 }
 
-fn sign_in_form(token: &str, tenant: &str, person: &str, error: Option<&str>) -> Markup {
+/// The language of a page before sign-in: the browser's, else English.
+fn lang_of(headers: &HeaderMap) -> Language {
+    browser_language(headers).unwrap_or(Language::En)
+}
+
+fn sign_in_form(
+    lang: Language,
+    token: &str,
+    tenant: &str,
+    person: &str,
+    error: Option<&str>,
+) -> Markup {
+    let t = |id: &str| l10n::t(lang, id);
     html! {
         (DOCTYPE)
-        html lang="en" {
-            (head("Sign in", false))
+        html lang=(lang.tag()) {
+            (head(&t("sign-in"), false))
             body {
                 main.narrow {
-                    h1 { "Fieldwork board" }
-                    p { "For dispatchers and supervisors. Engineers use the app on their phone." }
+                    h1 { (t("sign-in-title")) }
+                    p { (t("sign-in-who")) }
                     @if let Some(e) = error { p.error role="alert" { (e) } }
                     form method="post" action="/board/sign-in" {
                         input type="hidden" name="csrf" value=(token);
-                        label { "Service center" input name="tenant" value=(tenant) required autocomplete="organization"; }
-                        label { "User" input name="person" value=(person) required autocomplete="username"; }
-                        label { "Password" input name="password" type="password" required autocomplete="current-password"; }
-                        button type="submit" { "Sign in" }
+                        label { (t("sign-in-tenant")) input name="tenant" value=(tenant) required autocomplete="organization"; }
+                        label { (t("sign-in-user")) input name="person" value=(person) required autocomplete="username"; }
+                        label { (t("sign-in-password")) input name="password" type="password" required autocomplete="current-password"; }
+                        button type="submit" { (t("sign-in")) }
                     }
                 }
             }
@@ -61,7 +76,10 @@ pub(crate) async fn sign_in_page(State(st): State<Arc<AppState>>, headers: Heade
     // Anti-forgery for the sign-in form itself: a cookie and a field that must match.
     let token = secret();
     with_cookie(
-        page(StatusCode::OK, sign_in_form(&token, "", "", None)),
+        page(
+            StatusCode::OK,
+            sign_in_form(lang_of(&headers), &token, "", "", None),
+        ),
         format!("{SIGN_IN_COOKIE}={token}; Path=/board; HttpOnly; SameSite=Strict; Max-Age=3600"),
     )
 }
@@ -87,7 +105,7 @@ pub(crate) async fn sign_in(
         .unwrap_or_default()
         .to_string();
     if expected.is_empty() || !same(&f.csrf, &expected) {
-        return Denied::Forged.into_response();
+        return Denied::Forged(lang_of(&headers)).into_response();
     }
     let (tenant, person, password) = (f.tenant.clone(), f.person.clone(), f.password);
     let result = crate::state::blocking(move || {
@@ -107,10 +125,11 @@ pub(crate) async fn sign_in(
         Ok(None) => page(
             StatusCode::UNAUTHORIZED,
             sign_in_form(
+                lang_of(&headers),
                 &expected,
                 &f.tenant,
                 &f.person,
-                Some("Unknown service center, user or password."),
+                Some(&l10n::t(lang_of(&headers), "sign-in-refused")),
             ),
         ),
         Err(e) => Denied::Internal(e.to_string()).into_response(),
@@ -121,6 +140,47 @@ pub(crate) async fn sign_in(
 pub(crate) struct CsrfOnly {
     #[serde(default)]
     csrf: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// Keep the signed-in user's language (empty: follow the browser).
+pub(crate) async fn choose_language(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(f): Form<LanguageForm>,
+) -> Result<Response, Denied> {
+    let u = poster(&st, &headers, &f.csrf)?;
+    let chosen = match f.language.as_str() {
+        "" => None,
+        tag => match Language::parse_setting(tag) {
+            Some(l) => Some(l),
+            None => {
+                let say = |id: &str| l10n::t(u.lang, id);
+                return Ok(page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    message_page(
+                        u.lang,
+                        &say("language-unknown"),
+                        &say("language-unknown-text"),
+                    ),
+                ));
+            }
+        },
+    };
+    st.directory.set_language(&u.tenant, &u.person, chosen)?;
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("/board").map(|(_, p)| format!("/board{p}")))
+        .unwrap_or_else(|| "/board".into());
+    Ok(Redirect::to(&back).into_response())
 }
 
 pub(crate) async fn sign_out(

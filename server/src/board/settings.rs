@@ -6,7 +6,7 @@
 //! on its next sync.
 
 use super::frame::{
-    Denied, desk_of, internal, layout, page, poster, refusal, tenant_store, user, when,
+    Denied, desk_of, internal, layout, page, poster, refusal, t, ta, tenant_store, user, when,
 };
 use crate::auth::BoardUser;
 use crate::state::{AppState, blocking};
@@ -21,51 +21,29 @@ use std::sync::Arc;
 
 type Fields = HashMap<String, String>;
 
-/// The policy's numbers, in the order the form shows them.
-const LIMITS: &[(&str, &str)] = &[
-    ("dispatch_limit_min", "Intake to dispatch (minutes)"),
-    ("arrival_limit_min", "Dispatch to on site, urban (minutes)"),
-    ("repair_limit_min", "Dispatch to repaired (minutes)"),
-    (
-        "repair_exception_limit_min",
-        "Dispatch to repaired with an exception (minutes)",
-    ),
-    (
-        "paperwork_limit_min",
-        "Repaired to signed report (minutes, or the same day)",
-    ),
-    (
-        "follow_up_limit_days",
-        "Follow-up call after service (days)",
-    ),
-    (
-        "about_to_breach_min",
-        "Warn before a clock breaches (minutes)",
-    ),
-    (
-        "software_rework_hours",
-        "Same software fault again is rework within (hours)",
-    ),
-    (
-        "hardware_rework_days",
-        "Same hardware fault again is rework within (days)",
-    ),
-    ("warranty_days", "Warranty from the purchase date (days)"),
-    (
-        "rma_ship_hours",
-        "Mail-in: ship to the repair center (hours, or the same day)",
-    ),
-    (
-        "rma_confirm_days",
-        "Mail-in: confirm receipt and fault (days)",
-    ),
-    ("rma_update_days", "Mail-in: update the customer (days)"),
-    ("rma_second_contact_days", "Mail-in: second contact (days)"),
-    (
-        "rma_escalate_days",
-        "Mail-in: escalate when not back (days)",
-    ),
+/// The policy's numbers, in the order the form shows them (each labelled
+/// by message `limit-<name>`).
+const LIMITS: &[&str] = &[
+    "dispatch_limit_min",
+    "arrival_limit_min",
+    "repair_limit_min",
+    "repair_exception_limit_min",
+    "paperwork_limit_min",
+    "follow_up_limit_days",
+    "about_to_breach_min",
+    "software_rework_hours",
+    "hardware_rework_days",
+    "warranty_days",
+    "rma_ship_hours",
+    "rma_confirm_days",
+    "rma_update_days",
+    "rma_second_contact_days",
+    "rma_escalate_days",
 ];
+
+fn limit_label(u: &BoardUser, name: &str) -> String {
+    t(u, &format!("limit-{}", name.replace('_', "-")))
+}
 
 pub(crate) async fn settings_page(
     State(st): State<Arc<AppState>>,
@@ -94,9 +72,9 @@ pub(crate) async fn save_settings(
         f.get("csrf").map(String::as_str).unwrap_or_default(),
     )?;
     blocking(move || {
-        let refused = match input_of(&f) {
+        let refused = match input_of(&u, &f) {
             Err(e) => Some(e),
-            Ok(input) => match refusal(desk_of(&st, &u).change_settings(&input))? {
+            Ok(input) => match refusal(&u, desk_of(&st, &u).change_settings(&input))? {
                 Ok(_) => return Ok(Ok(Redirect::to("/board/settings").into_response())),
                 Err(m) => Some(m),
             },
@@ -134,13 +112,13 @@ fn form_of(settings: &Settings) -> Fields {
 }
 
 /// The settings a form asks for, or which field does not read.
-fn input_of(f: &Fields) -> Result<SettingsInput, String> {
+fn input_of(u: &BoardUser, f: &Fields) -> Result<SettingsInput, String> {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let mut policy = serde_json::Map::new();
-    for (k, title) in LIMITS {
+    for k in LIMITS {
         let n: i64 = get(k)
             .parse()
-            .map_err(|_| format!("{title}: must be a whole number"))?;
+            .map_err(|_| ta(u, "field-must-be-whole", &[("field", &limit_label(u, k))]))?;
         policy.insert((*k).into(), n.into());
     }
     for k in ["currency", "time_zone", "calling_hours"] {
@@ -167,35 +145,35 @@ fn render(
         html! { label { (title) input name=(k) type=(kind) value=(value(k)) disabled[!may_change]; } }
     };
     let body = html! {
-        h1 { "Service center settings" }
-        @if let Some(r) = refused { p.error role="alert" data-refused="settings" { "The settings were not saved: " (r) } }
-        @if !may_change { p { "Only a supervisor changes the settings." } }
+        h1 { (t(u, "settings-title")) }
+        @if let Some(r) = refused { p.error role="alert" data-refused="settings" { (t(u, "settings-not-saved")) " " (r) } }
+        @if !may_change { p { (t(u, "settings-supervisor-only")) } }
         form #settings method="post" action="/board/settings" {
             input type="hidden" name="csrf" value=(u.csrf);
             div.grid {
                 fieldset {
-                    legend { "Place and language" }
-                    (input("time_zone", "Time zone (IANA, e.g. Asia/Shanghai)", "text"))
-                    label { "Default language"
+                    legend { (t(u, "settings-place")) }
+                    (input("time_zone", &t(u, "settings-time-zone"), "text"))
+                    label { (t(u, "settings-language"))
                         select name="language" disabled[!may_change] {
                             option value="zh-CN" selected[value("language") == "zh-CN"] { "简体中文" }
                             option value="en" selected[value("language") == "en"] { "English" }
                         }
                     }
-                    (input("currency", "Currency (ISO 4217)", "text"))
-                    (input("calling_hours", "Calling hours (local, e.g. 09:00-12:00,14:00-20:00)", "text"))
+                    (input("currency", &t(u, "settings-currency"), "text"))
+                    (input("calling_hours", &t(u, "settings-calling-hours"), "text"))
                 }
                 fieldset {
-                    legend { "Policy" }
-                    @for (k, title) in LIMITS { (input(k, title, "number")) }
+                    legend { (t(u, "settings-policy")) }
+                    @for k in LIMITS { (input(k, &limit_label(u, k), "number")) }
                 }
             }
-            @if may_change { button type="submit" { "Save a new version" } }
+            @if may_change { button type="submit" { (t(u, "settings-save")) } }
         }
-        h2 { "Versions" }
-        p { "An order is served under the version in force when it was received." }
+        h2 { (t(u, "settings-versions")) }
+        p { (t(u, "settings-versions-rule")) }
         table #settings-versions {
-            thead { tr { th { "Version" } th { "In force from" } th { "By" } th { "Time zone" } th { "Language" } } }
+            thead { tr { th { (t(u, "col-version")) } th { (t(u, "col-in-force-from")) } th { (t(u, "col-by")) } th { (t(u, "col-time-zone")) } th { (t(u, "col-language")) } } }
             tbody {
                 @for v in settings.history().iter().rev() {
                     tr { td { (v.version) } td { (when(u.zone, v.effective_from_ms)) } td { (v.changed_by) } td { (v.policy.time_zone) } td { (v.language.tag()) } }
@@ -203,5 +181,5 @@ fn render(
             }
         }
     };
-    page(status, layout(u, "Settings", body))
+    page(status, layout(u, &t(u, "nav-settings"), body))
 }

@@ -3,7 +3,8 @@
 //! charts drawn here on the server, and CSV.
 
 use super::frame::views;
-use super::frame::{Denied, layout, page, user};
+use super::frame::{Denied, layout, page, t, ta, user};
+use crate::auth::BoardUser;
 use crate::state::{AppState, blocking};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -20,12 +21,43 @@ use std::sync::Arc;
 use super::frame::tenant_store;
 
 /// A policy limit in minutes as people say it: "4 h", "90 min".
-fn span(minutes: i64) -> String {
+fn span(u: &BoardUser, minutes: i64) -> String {
     if minutes % 60 == 0 {
-        format!("{} h", minutes / 60)
+        ta(u, "span-hours", &[("n", &(minutes / 60))])
     } else {
-        format!("{minutes} min")
+        ta(u, "span-minutes", &[("n", &minutes)])
     }
+}
+
+/// A figure's name (`sla.repair.compliance_pct`) in the user's language.
+fn metric_label(u: &BoardUser, key: &str) -> String {
+    let id = |k: &str| format!("metric-{}", k.replace(['.', '_'], "-"));
+    if fieldwork_core::l10n::has(fieldwork_core::Language::En, &id(key)) {
+        return t(u, &id(key));
+    }
+    let enum_word = |v: &str| t(u, &format!("enum-{}", v.replace('_', "-")));
+    let (msg, value) = if let Some(v) = key.strip_prefix("requests.channel.") {
+        ("metric-requests-channel", enum_word(v))
+    } else if let Some(v) = key.strip_prefix("requests.category.") {
+        ("metric-requests-category", enum_word(v))
+    } else if let Some(v) = key.strip_prefix("complaints.category.") {
+        ("metric-complaints-category", enum_word(v))
+    } else if let Some(k) = key
+        .strip_prefix("sla.")
+        .and_then(|k| k.strip_suffix(".compliance_pct"))
+    {
+        let clock = super::frame::clock_name(u, k);
+        return ta(u, "metric-sla-compliance", &[("clock", &clock)]);
+    } else if let Some(v) = key.strip_prefix("parts.used.") {
+        ("metric-parts-used", v.to_string())
+    } else if let Some(v) = key.strip_prefix("parts.doa_pct.") {
+        ("metric-parts-doa-pct", v.to_string())
+    } else if let Some(v) = key.strip_prefix("arrival.on_time_pct.") {
+        ("metric-arrival-on-time-pct", v.to_string())
+    } else {
+        return key.to_string();
+    };
+    ta(u, msg, &[("value", &value)])
 }
 
 /// A bar per period, labelled; `max` scales the bars (100 for percentages).
@@ -63,7 +95,11 @@ fn supervisor_only(u: &crate::auth::BoardUser) -> Option<Response> {
     (!may_read_statistics(DeskRole::of(u.supervisor))).then(|| {
         page(
             StatusCode::FORBIDDEN,
-            layout(u, "Statistics", html! { h1 { "Statistics" } p.error { "Statistics are for the service-center supervisor." } }),
+            layout(
+                u,
+                &t(u, "stats-title"),
+                html! { h1 { (t(u, "stats-title")) } p.error { (t(u, "stats-supervisor-only")) } },
+            ),
         )
     })
 }
@@ -133,29 +169,32 @@ pub(crate) async fn stats(
     };
     let per = if weekly { "week" } else { "month" };
     let body = html! {
-        h1 { "Statistics per " (per) }
+        h1 { (t(&u, if weekly { "stats-per-week-title" } else { "stats-per-month-title" })) }
         p {
-            a href="/board/stats?period=month" { "per month" } " · " a href="/board/stats?period=week" { "per week" }
-            " · " a #csv href={ "/board/stats.csv?period=" (per) } { "download CSV" }
+            a href="/board/stats?period=month" { (t(&u, "stats-per-month")) } " · " a href="/board/stats?period=week" { (t(&u, "stats-per-week")) }
+            " · " a #csv href={ "/board/stats.csv?period=" (per) } { (t(&u, "stats-csv")) }
         }
-        @if periods.is_empty() { p { "No orders yet." } } @else {
+        @if periods.is_empty() { p { (t(&u, "stats-none")) } } @else {
             div.charts {
-                (bars("Requests", &series("requests"), ""))
-                (bars(&format!("Dispatch within {}", span(policy.dispatch_limit_min)), &series("sla.dispatch.compliance_pct"), "%"))
-                (bars(&format!("Repair within {}", span(policy.repair_limit_min)), &series("sla.repair.compliance_pct"), "%"))
-                (bars("Arrival on time", &series("sla.arrival.compliance_pct"), "%"))
-                (bars("First-time fix", &series("first_time_fix_pct"), "%"))
-                (bars("Satisfied on site", &series("satisfaction.on_site_pct"), "%"))
+                (bars(&t(&u, "chart-requests"), &series("requests"), ""))
+                (bars(&ta(&u, "chart-dispatch-within", &[("span", &span(&u, policy.dispatch_limit_min))]), &series("sla.dispatch.compliance_pct"), "%"))
+                (bars(&ta(&u, "chart-repair-within", &[("span", &span(&u, policy.repair_limit_min))]), &series("sla.repair.compliance_pct"), "%"))
+                (bars(&t(&u, "chart-arrival"), &series("sla.arrival.compliance_pct"), "%"))
+                (bars(&t(&u, "chart-first-time-fix"), &series("first_time_fix_pct"), "%"))
+                (bars(&t(&u, "chart-satisfied"), &series("satisfaction.on_site_pct"), "%"))
             }
             table #stats {
-                thead { tr { th { "Figure" } @for p in &periods { th { (p) } } } }
+                thead { tr { th { (t(&u, "col-figure")) } @for p in &periods { th { (p) } } } }
                 tbody { @for m in &metrics {
-                    tr { td { (m) } @for p in &periods { td { @if let Some(v) = figures[*p].get(*m) { (v) } } } }
+                    tr data-figure=(m) { td { (metric_label(&u, m)) } @for p in &periods { td { @if let Some(v) = figures[*p].get(*m) { (v) } } } }
                 } }
             }
         }
     };
-    Ok(page(StatusCode::OK, layout(&u, "Statistics", body)))
+    Ok(page(
+        StatusCode::OK,
+        layout(&u, &t(&u, "stats-title"), body),
+    ))
 }
 
 pub(crate) async fn stats_csv(
@@ -164,15 +203,22 @@ pub(crate) async fn stats_csv(
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, Denied> {
     let weekly = q.period == "week";
-    let (_, figures, _) = match figures(st, &headers, weekly).await? {
+    let (u, figures, _) = match figures(st, &headers, weekly).await? {
         Ok(f) => f,
         Err(page) => return Ok(page),
     };
-    let mut csv = String::from("period,figure,value\n");
+    // The figure's stable key for scripts, its name for people.
+    let mut csv = t(&u, "csv-header");
+    csv.push('\n');
+    let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     for (period, f) in figures {
         for (k, v) in f {
             // Metric names hold ids and SKUs: quote them.
-            csv.push_str(&format!("{period},\"{}\",{v}\n", k.replace('"', "\"\"")));
+            csv.push_str(&format!(
+                "{period},{},{},{v}\n",
+                quoted(&k),
+                quoted(&metric_label(&u, &k))
+            ));
         }
     }
     let name = if weekly {
