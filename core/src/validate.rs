@@ -156,32 +156,6 @@ fn code_of(reason: &str) -> (&'static str, Option<i64>, Option<String>) {
     (OTHER, None, None)
 }
 
-#[cfg(test)]
-mod reason_tests {
-    use super::*;
-    use crate::l10n::{Language, has};
-
-    #[test]
-    fn every_known_reason_has_its_code_and_a_message_in_both_languages() {
-        for (code, text) in REASONS {
-            let sample = text.replace("{n}", "12").replace("{name}", "warranty_days");
-            let i = invalid("f", sample);
-            assert_eq!(i.code, *code, "{text}");
-            let id = format!("reason-{}", code.replace('_', "-"));
-            for lang in Language::ALL {
-                assert!(has(lang, &id), "{lang} lacks {id}");
-            }
-        }
-        let i = invalid("customer.name", "longer than 200 characters");
-        assert_eq!((i.code, i.n), ("too_long", Some(200)));
-        assert_eq!(i.reason_in(Language::ZhCn), "不能超过 200 个字符");
-        assert_eq!(i.reason_in(Language::En), "longer than 200 characters");
-        let odd = invalid("x", "something new");
-        assert_eq!(odd.code, "other");
-        assert_eq!(odd.reason_in(Language::ZhCn), "something new");
-    }
-}
-
 fn check_chars(field: &str, value: &str, cap: usize) -> Result<(), Invalid> {
     if value.chars().count() > cap {
         return Err(invalid(field, format!("longer than {cap} characters")));
@@ -413,4 +387,30 @@ pub fn order(o: &WorkOrder) -> Result<(), Invalid> {
         check_chars("signature.signer_name", &s.signer_name, MAX_NAME_CHARS)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+    use crate::l10n::{Language, has};
+
+    #[test]
+    fn every_known_reason_has_its_code_and_a_message_in_both_languages() {
+        for (code, text) in REASONS {
+            let sample = text.replace("{n}", "12").replace("{name}", "warranty_days");
+            let i = invalid("f", sample);
+            assert_eq!(i.code, *code, "{text}");
+            let id = format!("reason-{}", code.replace('_', "-"));
+            for lang in Language::ALL {
+                assert!(has(lang, &id), "{lang} lacks {id}");
+            }
+        }
+        let i = invalid("customer.name", "longer than 200 characters");
+        assert_eq!((i.code, i.n), ("too_long", Some(200)));
+        assert_eq!(i.reason_in(Language::ZhCn), "不能超过 200 个字符");
+        assert_eq!(i.reason_in(Language::En), "longer than 200 characters");
+        let odd = invalid("x", "something new");
+        assert_eq!(odd.code, "other");
+        assert_eq!(odd.reason_in(Language::ZhCn), "something new");
+    }
 }
