@@ -451,3 +451,32 @@ limit-rma-update-days = Mail-in: update the customer (days)
 limit-rma-second-contact-days = Mail-in: second contact (days)
 limit-rma-escalate-days = Mail-in: escalate when not back (days)
 field-must-be-whole = { $field }: must be a whole number
+
+## stored
+
+stored-no-purchase-date = no purchase date: paid repair
+stored-proof-not-checked = proof of purchase not checked: paid repair
+stored-misuse = fault caused by misuse: paid repair
+stored-warranty-ended = warranty ended { $x }: paid repair
+stored-in-warranty-until = in warranty until { $x }: free repair
+stored-waiting-for = waiting for { $x }
+stored-refused-to-sign = customer refused to sign
+
+## enums
+
+enum-running = running
+enum-about-to-breach = about to breach
+enum-breached = breached
+enum-met = met
+enum-met-late = met late
+enum-stopped = stopped
+enum-applied = applied
+enum-ordered = ordered
+enum-software = software
+enum-hardware = hardware
+enum-labour = labour
+enum-logistics = logistics
+enum-paid-service = paid service
+enum-extra-parts = extra parts
+enum-extra-work = extra work
+enum-fee-list = fee list

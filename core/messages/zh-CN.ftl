@@ -446,3 +446,32 @@ limit-rma-update-days = 寄修：告知客户进度（天）
 limit-rma-second-contact-days = 寄修：二次联系（天）
 limit-rma-escalate-days = 寄修：未返回时上报（天）
 field-must-be-whole = { $field }：必须是整数
+
+## stored
+
+stored-no-purchase-date = 无购买日期：付费维修
+stored-proof-not-checked = 未核验购买凭证：付费维修
+stored-misuse = 人为损坏：付费维修
+stored-warranty-ended = 保修已于 { $x } 到期：付费维修
+stored-in-warranty-until = 保修至 { $x }：免费维修
+stored-waiting-for = 等待配件 { $x }
+stored-refused-to-sign = 客户拒绝签字
+
+## enums
+
+enum-running = 计时中
+enum-about-to-breach = 即将超时
+enum-breached = 已超时
+enum-met = 达成
+enum-met-late = 超时完成
+enum-stopped = 已停止
+enum-applied = 已使用
+enum-ordered = 已订购
+enum-software = 软件
+enum-hardware = 硬件
+enum-labour = 人工费
+enum-logistics = 物流费
+enum-paid-service = 付费服务
+enum-extra-parts = 额外配件
+enum-extra-work = 额外工作
+enum-fee-list = 费用清单

@@ -96,6 +96,17 @@ impl BoardClient {
         self.finish(r)
     }
 
+    /// A GET as this session, from a browser asking for `accept_language`.
+    pub fn get_in(&mut self, path: &str, accept_language: &str) -> Res<Page> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", accept_language)
+            .send()?;
+        self.finish(r)
+    }
+
     /// A GET with extra headers (a bearer token, say).
     pub fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Res<Page> {
         let mut b = self.http.get(format!("{}{path}", self.url));

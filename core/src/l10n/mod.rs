@@ -179,6 +179,44 @@ pub fn money(lang: Language, currency: &str, minor: i64) -> String {
     }
 }
 
+/// Texts the core writes into documents (a warranty decision's reason, a
+/// lifecycle step's note), in English as stored, and their messages. `{x}`
+/// is the one value a text holds (a date, a SKU).
+const STORED: &[(&str, &str)] = &[
+    ("stored-no-purchase-date", "no purchase date: paid repair"),
+    (
+        "stored-proof-not-checked",
+        "proof of purchase not checked: paid repair",
+    ),
+    ("stored-misuse", "fault caused by misuse: paid repair"),
+    ("stored-warranty-ended", "warranty ended {x}: paid repair"),
+    (
+        "stored-in-warranty-until",
+        "in warranty until {x}: free repair",
+    ),
+    ("stored-waiting-for", "waiting for {x}"),
+    ("stored-refused-to-sign", "customer refused to sign"),
+];
+
+/// A text the core stored in a document, said in `lang`; text it does not
+/// know (typed by a person) comes back as it is.
+pub fn stored_text(lang: Language, text: &str) -> String {
+    for (id, pattern) in STORED {
+        if *pattern == text {
+            return t(lang, id);
+        }
+        if let Some((before, after)) = pattern.split_once("{x}")
+            && let Some(x) = text
+                .strip_prefix(before)
+                .and_then(|r| r.strip_suffix(after))
+                .filter(|x| !x.is_empty())
+        {
+            return self::text(lang, id, &[("x", FluentValue::from(x))]);
+        }
+    }
+    text.to_string()
+}
+
 /// Every message id in a language's own file.
 pub fn message_ids(lang: Language) -> Vec<String> {
     let source = match lang {
@@ -240,6 +278,28 @@ mod tests {
         assert_eq!(money(Language::En, "CNY", 123_450), "CN¥1,234.50");
         assert_eq!(money(Language::En, "CNY", -5), "-CN¥0.05");
         assert_eq!(money(Language::En, "JPY", 1_000), "JPY\u{a0}1,000");
+    }
+
+    #[test]
+    fn texts_the_core_stored_are_said_in_either_language() {
+        let ended = "warranty ended 2027-10-01: paid repair";
+        assert_eq!(stored_text(Language::En, ended), ended, "English as stored");
+        assert_eq!(
+            stored_text(Language::ZhCn, ended),
+            "保修已于 2027-10-01 到期：付费维修"
+        );
+        assert_eq!(
+            stored_text(Language::ZhCn, "waiting for RLY"),
+            "等待配件 RLY"
+        );
+        assert_eq!(
+            stored_text(Language::ZhCn, "typed by a person"),
+            "typed by a person"
+        );
+        for (id, pattern) in STORED {
+            let sample = pattern.replace("{x}", "X");
+            assert_eq!(stored_text(Language::En, &sample), sample, "{id}");
+        }
     }
 
     #[test]

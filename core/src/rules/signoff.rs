@@ -97,6 +97,14 @@ impl ReportFormat {
         }
     }
 
+    /// A text the core stored (the warranty reason) in this format.
+    fn stored(self, text: &str) -> String {
+        match self {
+            ReportFormat::In(lang) => l10n::stored_text(lang, text),
+            ReportFormat::Original => text.to_string(),
+        }
+    }
+
     fn money(self, minor: i64, currency: &str) -> String {
         match self {
             ReportFormat::In(lang) => l10n::money(lang, currency, minor),
@@ -178,7 +186,7 @@ pub fn render_report_in(order: &WorkOrder, policy: &Policy, format: ReportFormat
                 "report-warranty",
                 &[
                     ("state", format.words(state, &[])),
-                    ("reason", w.reason.clone()),
+                    ("reason", format.stored(&w.reason)),
                 ],
             );
         }

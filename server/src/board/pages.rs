@@ -276,7 +276,7 @@ fn order_main(
                 h2 { (t(u, "sla-clocks")) }
                 table { tbody {
                     @for c in &v.clocks {
-                        tr { td { (label(u, &c.kind)) } td { (label(u, &c.state)) } td {
+                        tr { td { (clock_name(u, c.kind.as_str())) } td { (label(u, &c.state)) } td {
                             @match c.remaining_ms { Some(_) => { span.badge data-due=(c.due_at_ms) { (left(u, c.due_at_ms - now)) } }, None => { small { (ta(u, "due-at", &[("when", &when(u.zone, c.due_at_ms))])) } } }
                             @if let Some(x) = &c.exception { br; small { (ta(u, "exception", &[("reason", x)])) } }
                         } }
@@ -308,7 +308,7 @@ fn order_main(
                 thead { tr { th { (t(u, "col-when")) } th { (t(u, "col-step")) } th { (t(u, "col-who")) } th { (t(u, "col-device")) } th { (t(u, "col-note")) } } }
                 tbody { @for e in &o.events {
                     tr { td { (when(u.zone, e.at_ms)) } td { (status_name(u, e.to.as_str())) } td { (e.by) } td { small { (e.device) } }
-                        td { @if let Some(r) = &e.reason { (r) } @if let Some(l) = &e.location { " " (ta(u, "at-location", &[("where", &format!("{:.5}, {:.5}", l.lat, l.lon))])) } } }
+                        td { @if let Some(r) = &e.reason { (fieldwork_core::l10n::stored_text(u.lang, r)) } @if let Some(l) = &e.location { " " (ta(u, "at-location", &[("where", &format!("{:.5}, {:.5}", l.lat, l.lon))])) } } }
                 } }
             }
         }
@@ -316,7 +316,7 @@ fn order_main(
             section.card {
                 h2 { (t(u, "diagnosis-and-work")) }
                 @if let Some(d) = &o.diagnosis { p { strong { (d.fault_code) } " (" (label(u, &d.kind)) "): " (d.findings) } }
-                @if let Some(w) = &o.warranty { p { @if w.in_warranty { (t(u, "in-warranty")) } @else { (t(u, "out-of-warranty")) } ": " (w.reason) } }
+                @if let Some(w) = &o.warranty { p { @if w.in_warranty { (t(u, "in-warranty")) } @else { (t(u, "out-of-warranty")) } ": " (fieldwork_core::l10n::stored_text(u.lang, &w.reason)) } }
                 @for n in &o.repair_notes { p { small { (when(u.zone, n.at_ms)) " " (n.by) ": " } (n.text) } }
                 @for f in &o.extra_faults { p { (ta(u, "extra-fault", &[("what", &f.description)])) } }
                 h3 { (t(u, "parts")) }
