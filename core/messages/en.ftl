@@ -480,3 +480,7 @@ enum-paid-service = paid service
 enum-extra-parts = extra parts
 enum-extra-work = extra work
 enum-fee-list = fee list
+
+## stored2
+
+stored-unsatisfied-at-completion = unsatisfied at completion

@@ -475,3 +475,7 @@ enum-paid-service = 付费服务
 enum-extra-parts = 额外配件
 enum-extra-work = 额外工作
 enum-fee-list = 费用清单
+
+## stored2
+
+stored-unsatisfied-at-completion = 完工时不满意

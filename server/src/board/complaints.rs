@@ -72,7 +72,7 @@ fn render(
                     a href={ "/board/orders/" (o.id) } { bdi { (o.intake.customer.name) } }
                     " " span.badge.stage { (label(u, &c.stage)) }
                 }
-                p { (c.what) }
+                p { (fieldwork_core::l10n::stored_text(u.lang, &c.what)) }
                 p { small { (ta(u, "registered-by", &[("when", &when(u.zone, c.registered_at_ms)), ("by", &c.by), ("category", &label(u, &c.category))])) } }
                 @if let Some(r) = &c.responsible { p { (ta(u, "responsible", &[("who", r)])) @if !c.team.is_empty() { " · " (ta(u, "team", &[("team", &c.team.join(", "))])) } } }
                 @if let Some(f) = &c.investigation { p { (ta(u, "findings", &[("what", f)])) } }

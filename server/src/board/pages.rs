@@ -343,7 +343,7 @@ fn order_main(
                         @if let Some(r) = &f.rating { " · " (label(u, r)) } @if let Some(a) = &f.aspect { " · " (a) } @if let Some(c) = &f.comment { " · “" (c) "”" } } }
                 }
                 h3 { (t(u, "complaints")) }
-                @for c in &o.complaints { p { (c.what) " · " (label(u, &c.stage)) } }
+                @for c in &o.complaints { p { (fieldwork_core::l10n::stored_text(u.lang, &c.what)) " · " (label(u, &c.stage)) } }
                 (super::complaints::register_form(u, &o.id))
             }
             section.card #report {
