@@ -2,72 +2,143 @@
 
 use fieldwork_core::Error as CoreError;
 use fieldwork_core::sync::client::SyncError;
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Everything a Fieldwork call can fail with. The variant says what the app
-/// can do about it; the message says why, in words an engineer can read. No
+/// can do about it; `code` says exactly what happened, stably, with `args`
+/// (field, reason code, SKU, counts, statuses…) so that the app can say it
+/// in its own language; `detail` is the default English message. No
 /// message carries customer data.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
 pub enum FieldworkError {
-    /// The input was refused (the message names the field and the reason);
-    /// nothing was stored. Show it next to the field.
-    #[error("{0}")]
-    InvalidInput(String),
+    /// The input was refused (`args["field"]` names the field,
+    /// `args["reason_code"]` the reason); nothing was stored. Show it next
+    /// to the field.
+    #[error("{detail}")]
+    InvalidInput {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// The order, line or part does not exist on this device.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{detail}")]
+    NotFound {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// A service-center rule does not allow this now (wrong status, missing
     /// consent, QC locked…); nothing was stored.
-    #[error("{0}")]
-    NotAllowed(String),
+    #[error("{detail}")]
+    NotAllowed {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// The van does not hold enough of the part.
-    #[error("{0}")]
-    OutOfStock(String),
+    #[error("{detail}")]
+    OutOfStock {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// The server refused the device's token or enrolment code: enrol again.
-    #[error("{0}")]
-    Unauthorized(String),
+    #[error("{detail}")]
+    Unauthorized {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// The app said it is offline, or the server could not be reached or
     /// answered with an error. Local work is kept; sync retries by itself.
-    #[error("{0}")]
-    Network(String),
+    #[error("{detail}")]
+    Network {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// The local database could not be read or written (disk full, a newer
     /// app's schema, a damaged file).
-    #[error("{0}")]
-    Storage(String),
+    #[error("{detail}")]
+    Storage {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// A bug in Fieldwork. The call had no effect; please report it.
-    #[error("{0}")]
-    Internal(String),
+    #[error("{detail}")]
+    Internal {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
+}
+
+impl FieldworkError {
+    /// The stable code (`invalid`, `not_found`, `wrong_status`, `offline`…).
+    pub fn code(&self) -> &str {
+        match self {
+            FieldworkError::InvalidInput { code, .. }
+            | FieldworkError::NotFound { code, .. }
+            | FieldworkError::NotAllowed { code, .. }
+            | FieldworkError::OutOfStock { code, .. }
+            | FieldworkError::Unauthorized { code, .. }
+            | FieldworkError::Network { code, .. }
+            | FieldworkError::Storage { code, .. }
+            | FieldworkError::Internal { code, .. } => code,
+        }
+    }
+}
+
+type Parts = (String, HashMap<String, String>, String);
+
+fn parts(code: &str, args: Vec<(String, String)>, detail: String) -> Parts {
+    (code.to_string(), args.into_iter().collect(), detail)
 }
 
 impl From<CoreError> for FieldworkError {
     fn from(e: CoreError) -> Self {
-        let message = e.to_string();
+        let (code, args, detail) = parts(e.code(), e.args(), e.to_string());
         match e {
             CoreError::Invalid(_) | CoreError::UnknownSku { .. } => {
-                FieldworkError::InvalidInput(message)
+                FieldworkError::InvalidInput { code, args, detail }
             }
-            CoreError::MalformedDocument { .. } => FieldworkError::InvalidInput(message),
-            CoreError::NotFound { .. } => FieldworkError::NotFound(message),
-            CoreError::InsufficientStock { .. } => FieldworkError::OutOfStock(message),
-            CoreError::Rule(_) => FieldworkError::NotAllowed(message),
-            CoreError::Store(_) => FieldworkError::Storage(message),
+            CoreError::MalformedDocument { .. } => {
+                FieldworkError::InvalidInput { code, args, detail }
+            }
+            CoreError::NotFound { .. } => FieldworkError::NotFound { code, args, detail },
+            CoreError::InsufficientStock { .. } => {
+                FieldworkError::OutOfStock { code, args, detail }
+            }
+            CoreError::Rule(_) => FieldworkError::NotAllowed { code, args, detail },
+            CoreError::Store(_) => FieldworkError::Storage { code, args, detail },
         }
     }
 }
 
 impl From<SyncError> for FieldworkError {
     fn from(e: SyncError) -> Self {
-        let message = e.to_string();
+        let detail = e.to_string();
+        let (code, args, detail) = match &e {
+            SyncError::Store(_) => ("storage", vec![], detail),
+            SyncError::Unauthorized => ("unauthorized", vec![], detail),
+            SyncError::EnrolmentRefused(_) => ("enrolment_refused", vec![], detail),
+            SyncError::Offline => ("offline", vec![], detail),
+            SyncError::Network(_) => ("network", vec![], detail),
+            SyncError::Server { .. } => ("server", vec![], detail),
+            SyncError::Protocol(_) => ("protocol", vec![], detail),
+        };
+        let (code, args, detail) = parts(code, args, detail);
         match e {
             SyncError::Store(core) => core.into(),
             SyncError::Unauthorized | SyncError::EnrolmentRefused(_) => {
-                FieldworkError::Unauthorized(message)
+                FieldworkError::Unauthorized { code, args, detail }
             }
             SyncError::Offline
             | SyncError::Network(_)
             | SyncError::Server { .. }
-            | SyncError::Protocol(_) => FieldworkError::Network(message),
+            | SyncError::Protocol(_) => FieldworkError::Network { code, args, detail },
         }
     }
 }
@@ -85,9 +156,11 @@ pub(crate) fn guard<T>(
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(FieldworkError::Internal(format!(
-            "internal error in Fieldwork: {what}"
-        )))
+        Err(FieldworkError::Internal {
+            code: "internal".into(),
+            args: HashMap::new(),
+            detail: format!("internal error in Fieldwork: {what}"),
+        })
     })
 }
 
@@ -109,7 +182,9 @@ mod tests {
     fn a_panic_becomes_an_internal_error() {
         let r: Result<(), _> = guard(|| panic!("index out of range"));
         match r {
-            Err(FieldworkError::Internal(m)) => assert!(m.contains("index out of range"), "{m}"),
+            Err(FieldworkError::Internal { detail, .. }) => {
+                assert!(detail.contains("index out of range"), "{detail}")
+            }
             other => unreachable!("expected Internal, got {other:?}"),
         }
         assert_eq!(guard(|| Ok(7)).ok(), Some(7));
@@ -122,10 +197,13 @@ mod tests {
             id: "wo-1".into(),
         }
         .into();
-        assert!(matches!(&e, FieldworkError::NotFound(m) if m == "order wo-1 not found"));
+        assert!(matches!(&e, FieldworkError::NotFound { code, args, detail }
+                if code == "not_found" && args["id"] == "wo-1" && detail == "order wo-1 not found"));
         let e: FieldworkError = SyncError::Unauthorized.into();
-        assert!(matches!(e, FieldworkError::Unauthorized(_)));
+        assert!(matches!(e, FieldworkError::Unauthorized { .. }));
+        assert_eq!(e.code(), "unauthorized");
         let e: FieldworkError = SyncError::Offline.into();
-        assert!(matches!(e, FieldworkError::Network(_)));
+        assert!(matches!(e, FieldworkError::Network { .. }));
+        assert_eq!(e.code(), "offline");
     }
 }

@@ -138,7 +138,8 @@ fun engineersWholeDay() {
             assertEquals(1L, fw.vanStock().single().onHand, "one relay left in the van")
             assertTrue(fw.pendingChanges() > 0, "the visit waits in the outbox")
             val offline = assertFailsWith<FieldworkException.Network> { sync.syncNow() }
-            assertEquals("offline", offline.message)
+            assertEquals("offline", offline.detail)
+            assertEquals("offline", offline.code)
 
             // Back in signal.
             sync.setOnline(true)
@@ -188,15 +189,21 @@ fun everyErrorIsAKotlinException() {
         val before = fw.order(id)
 
         val invalid = assertFailsWith<FieldworkException.InvalidInput> { fw.addFee(id, FeeKind.LABOUR, "", 100L) }
-        assertTrue(invalid.message!!.contains("description"), "names the field: ${invalid.message}")
+        assertTrue(invalid.detail.contains("description"), "names the field: ${invalid.detail}")
         val score = assertFailsWith<FieldworkException.InvalidInput> { fw.rate(id, Rating.SATISFIED, 9L, null) }
-        assertTrue(score.message!!.contains("between 1 and 5"), score.message)
+        assertTrue(score.detail.contains("between 1 and 5"), score.detail)
+        // A stable code and its arguments, for the app's own messages.
+        assertEquals("invalid", score.code)
+        assertEquals("score", score.args["field"])
+        assertEquals("score_range", score.args["reason_code"])
 
         val missing = assertFailsWith<FieldworkException.NotFound> { fw.order("wo-does-not-exist") }
-        assertTrue(missing.message!!.contains("not found"), missing.message)
+        assertTrue(missing.detail.contains("not found"), missing.detail)
 
         val early = assertFailsWith<FieldworkException.NotAllowed> { fw.markRepaired(id) }
-        assertTrue(early.message!!.contains("dispatched"), "says why: ${early.message}")
+        assertTrue(early.detail.contains("dispatched"), "says why: ${early.detail}")
+        assertEquals("illegal_transition", early.code)
+        assertEquals("dispatched", early.args["from"])
 
         fw.accept(id)
         fw.enRoute(id)
@@ -205,31 +212,32 @@ fun everyErrorIsAKotlinException() {
         fw.decideWarranty(id, true, false)
         fw.startWork(id)
         val out = assertFailsWith<FieldworkException.OutOfStock> { fw.usePart(id, "RLY", 3L, false) }
-        assertTrue(out.message!!.contains("0 on hand, 3 wanted"), out.message)
+        assertTrue(out.detail.contains("0 on hand, 3 wanted"), out.detail)
+        assertEquals(mapOf("sku" to "RLY", "on_hand" to "0", "wanted" to "3"), out.args)
 
         val refused = assertFailsWith<FieldworkException.Unauthorized> { enrol(fw, server.url, "not-a-code") }
-        assertTrue(refused.message!!.startsWith("enrolment refused"), refused.message)
+        assertTrue(refused.detail.startsWith("enrolment refused"), refused.detail)
         SyncSession(fw, server.url, "not-a-token", Quiet).use { s ->
             s.setOnline(true)
             val e = assertFailsWith<FieldworkException.Unauthorized> { s.syncNow() }
-            assertTrue(e.message!!.contains("token"), e.message)
+            assertTrue(e.detail.contains("token"), e.detail)
         }
 
         SyncSession(fw, "http://127.0.0.1:9", phone.token, Quiet).use { s ->
             s.setOnline(true)
             val e = assertFailsWith<FieldworkException.Network> { s.syncNow() }
-            assertTrue(e.message!!.contains("could not be reached"), e.message)
+            assertTrue(e.detail.contains("could not be reached"), e.detail)
         }
 
         val file = File(server.dir, "plain-file").apply { writeText("not a directory") }
         val storage = assertFailsWith<FieldworkException.Storage> { Fieldwork.open(File(file, "phone.db").path, "eng-a") }
-        assertTrue(storage.message!!.isNotBlank())
+        assertTrue(storage.detail.isNotBlank())
         val blankUser = assertFailsWith<FieldworkException.InvalidInput> { Fieldwork.open(server.phoneStore("other"), "") }
-        assertTrue(blankUser.message!!.contains("user"), blankUser.message)
+        assertTrue(blankUser.detail.contains("user"), blankUser.detail)
 
         // A panic in the core arrives as an exception, and the store carries on.
         val panic = assertFailsWith<FieldworkException.Internal> { panicProbe() }
-        assertTrue(panic.message!!.contains("internal error in Fieldwork: panic probe"), panic.message)
+        assertTrue(panic.detail.contains("internal error in Fieldwork: panic probe"), panic.detail)
 
         // Nothing the refused calls tried is on the order.
         val after = fw.order(id)

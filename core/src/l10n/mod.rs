@@ -196,7 +196,10 @@ const STORED: &[(&str, &str)] = &[
     ),
     ("stored-waiting-for", "waiting for {x}"),
     ("stored-refused-to-sign", "customer refused to sign"),
-    ("stored-unsatisfied-at-completion", "unsatisfied at completion"),
+    (
+        "stored-unsatisfied-at-completion",
+        "unsatisfied at completion",
+    ),
 ];
 
 /// A text the core stored in a document, said in `lang`; text it does not

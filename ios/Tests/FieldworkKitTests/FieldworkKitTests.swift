@@ -203,7 +203,11 @@ final class FieldworkKitTests: XCTestCase {
                 XCTAssertFalse(e.localizedDescription.isEmpty)
             }
         }
-        expect(try fw.rate(id: id, rating: .satisfied, score: 9, comment: nil)) { if case .InvalidInput = $0 { return true }; return false }
+        // A stable code and its arguments, for the app's own messages.
+        expect(try fw.rate(id: id, rating: .satisfied, score: 9, comment: nil)) {
+            if case let .InvalidInput(code, args, _) = $0 { return code == "invalid" && args["reason_code"] == "score_range" }
+            return false
+        }
         expect(try fw.order(id: "wo-missing")) { if case .NotFound = $0 { return true }; return false }
         expect(try fw.markRepaired(id: id)) { if case .NotAllowed = $0 { return true }; return false }
         expect(try enrol(fieldwork: fw, serverUrl: server.url, code: "not-a-code")) { if case .Unauthorized = $0 { return true }; return false }
