@@ -170,7 +170,39 @@ impl Fieldwork {
         self.call(|c| c.service_report(&id))
     }
 
-    /// The customer signs the report as it is now.
+    /// The service report in `language` (`zh-CN` or `en`), as the customer
+    /// reads it before signing in that language.
+    pub fn service_report_in(&self, id: String, language: String) -> Result<String> {
+        let language = language_of(&language)?;
+        self.call(|c| c.service_report_in(&id, language))
+    }
+
+    /// The customer signs the report as it is now, in `language` (the one
+    /// they read it in; part of what they sign).
+    pub fn capture_signature_in(
+        &self,
+        id: String,
+        signer_name: String,
+        strokes: Vec<Stroke>,
+        language: String,
+    ) -> Result<()> {
+        let language = language_of(&language)?;
+        self.call(|c| c.capture_signature_in(&id, &signer_name, strokes, language))
+    }
+
+    /// The service center's IANA time zone (`Asia/Shanghai`): show every
+    /// time in it. Its settings arrive with sync, like the catalog.
+    pub fn time_zone(&self) -> String {
+        self.core.policy().time_zone
+    }
+
+    /// The service center's default language (`zh-CN` or `en`).
+    pub fn language(&self) -> Result<String> {
+        self.call(|c| Ok(c.settings()?.language().tag().to_string()))
+    }
+
+    /// The customer signs the report as it is now, in the service center's
+    /// language.
     pub fn capture_signature(
         &self,
         id: String,
@@ -266,4 +298,18 @@ impl Fieldwork {
     pub fn discard_quarantined(&self, id: i64) -> Result<()> {
         self.call(|c| c.discard_quarantined(id))
     }
+}
+
+/// A language tag the app passes: `zh-CN` or `en`.
+fn language_of(tag: &str) -> Result<fieldwork_core::Language> {
+    fieldwork_core::Language::parse_setting(tag).ok_or_else(|| FieldworkError::InvalidInput {
+        code: "invalid".into(),
+        args: [
+            ("field".to_string(), "language".to_string()),
+            ("reason_code".to_string(), "language".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+        detail: "invalid language: must be zh-CN or en".into(),
+    })
 }

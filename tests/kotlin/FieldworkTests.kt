@@ -127,7 +127,13 @@ fun engineersWholeDay() {
             assertTrue(fw.recordQc(id, qc(true)), "QC passed")
             val report = fw.serviceReport(id)
             assertTrue(report.contains("E21") && report.contains("Relay"), "the report lists the fault and the part")
-            fw.captureSignature(id, "客户", strokes(3))
+            // The customer reads and signs the report in Chinese.
+            val chinese = fw.serviceReportIn(id, "zh-CN")
+            assertTrue(chinese.startsWith("服务报告 "), chinese)
+            assertFailsWith<FieldworkException.InvalidInput> { fw.serviceReportIn(id, "fr") }
+            fw.captureSignatureIn(id, "客户", strokes(3), "zh-CN")
+            assertEquals(chinese, fw.serviceReport(id), "the report as signed")
+            assertEquals("UTC", fw.timeZone())
             fw.rate(id, Rating.SATISFIED, 5L, "很好")
 
             val local = fw.order(id)

@@ -169,7 +169,8 @@ final class FieldworkKitTests: XCTestCase {
         _ = try fw.addFee(id: id, kind: .labour, description: "relay swap", amountMinor: 9000)
         try fw.markRepaired(id: id)
         XCTAssertTrue(try fw.recordQc(id: id, items: ["appearance", "function", "performance"].map { QcItem(name: $0, passed: true, note: nil) }))
-        try fw.captureSignature(id: id, signerName: "客户", strokes: strokes(3))
+        try fw.captureSignatureIn(id: id, signerName: "客户", strokes: strokes(3), language: "zh-CN")
+        XCTAssertTrue(try fw.serviceReport(id: id).hasPrefix("服务报告 "))
         try fw.rate(id: id, rating: .satisfied, score: 5, comment: "很好")
         XCTAssertEqual(try fw.order(id: id).signature, .valid)
         XCTAssertThrowsError(try sync.syncNow()) { error in
