@@ -32,7 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/orders/{id}/follow-ups", post(follow_up))
         .route("/api/orders/{id}/complaints", post(complaint))
         .route("/api/catalog", post(catalog_part))
-        .route("/api/settings", get(get_settings))
+        .route("/api/settings", get(get_settings).put(put_settings))
         .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
         .route("/api/devices/{id}/revoke", post(revoke_device))
         .route("/api/devices/{id}/refusals", get(device_refusals))
@@ -129,6 +129,22 @@ async fn get_settings(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Ap
             "versions": settings.history(),
         }))
         .into_response())
+    })
+    .await
+}
+
+/// A dispatcher's token does not change the settings: a supervisor does,
+/// on the board, or an administrator with `fieldwork admin`. Refused with
+/// the reason (403, `role_required`); nothing changes.
+async fn put_settings(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Body(input): Body<fieldwork_core::SettingsInput>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    blocking(move || {
+        let version = dispatcher(&st, &p).change_settings(&input)?;
+        Ok(Json(serde_json::json!({ "version": version })).into_response())
     })
     .await
 }

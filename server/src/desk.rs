@@ -77,9 +77,17 @@ impl From<DeskError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "no such engineer in this service center",
             ),
-            DeskError::Intake(_) => {
+            DeskError::Intake(ref all) => {
+                // The code and arguments of the first; the message names all.
+                let first = all.first().cloned().map(CoreError::Invalid);
                 let message = e.message().unwrap_or_default();
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+                match first {
+                    Some(first) => ApiError {
+                        message,
+                        ..ApiError::from(first)
+                    },
+                    None => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+                }
             }
             DeskError::Server(e) => e,
         }

@@ -103,11 +103,14 @@ impl AppState {
     }
 }
 
-/// An error as the API answers it: a status and a JSON `{"error": …}`.
+/// An error as the API answers it: a status and a JSON `{"error": …}`,
+/// with the core's stable `code` (and its `args`) where the core refused.
 #[derive(Debug)]
 pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) message: String,
+    pub(crate) code: Option<&'static str>,
+    pub(crate) args: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -115,6 +118,8 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            code: None,
+            args: Vec::new(),
         }
     }
     pub(crate) fn internal(message: impl Into<String>) -> ApiError {
@@ -129,11 +134,20 @@ impl From<CoreError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+            CoreError::Rule(fieldwork_core::rules::RuleError::RoleRequired { .. }) => {
+                StatusCode::FORBIDDEN
+            }
             CoreError::InsufficientStock { .. } | CoreError::Rule(_) => StatusCode::CONFLICT,
             CoreError::MalformedDocument { .. } => StatusCode::BAD_REQUEST,
             CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        ApiError::new(status, e.to_string())
+        let code = (status != StatusCode::INTERNAL_SERVER_ERROR).then(|| e.code());
+        let args = if code.is_some() { e.args() } else { Vec::new() };
+        ApiError {
+            code,
+            args,
+            ..ApiError::new(status, e.to_string())
+        }
     }
 }
 
@@ -156,11 +170,17 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(serde_json::json!({ "error": self.message })),
-        )
-            .into_response()
+        let mut body = serde_json::json!({ "error": self.message });
+        if let Some(code) = self.code {
+            body["code"] = code.into();
+            body["args"] = self
+                .args
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        (self.status, Json(body)).into_response()
     }
 }
 

@@ -33,6 +33,9 @@ fn bad_dispatcher_input_is_refused_with_a_reason_and_stores_nothing(b: &Backend)
     let (status, body) = desk.call("POST", "/api/orders", Some(bad)).unwrap();
     assert_eq!(status, 422);
     assert_eq!(body["error"], "invalid customer.name: is required");
+    assert_eq!(body["code"], "invalid");
+    assert_eq!(body["args"]["field"], "customer.name");
+    assert_eq!(body["args"]["reason_code"], "required");
 
     // Every error at once, not only the first.
     let mut bad = serde_json::to_value(intake(2)).unwrap();
@@ -194,6 +197,24 @@ fn promised_times_are_taken_as_rfc_3339_with_an_offset_or_epoch_milliseconds(b: 
     let settings = desk.ok("GET", "/api/settings", None).unwrap();
     assert_eq!(settings["current"]["policy"]["time_zone"], "UTC");
     assert_eq!(settings["versions"].as_array().unwrap().len(), 0);
+    // A dispatcher's token does not change them: refused with the reason.
+    let change = json!({ "language": "zh-CN", "policy": { "time_zone": "Asia/Shanghai" } });
+    let (status, body) = desk.call("PUT", "/api/settings", Some(change)).unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "role_required");
+    assert_eq!(body["args"]["role"], "supervisor");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("only a supervisor")
+    );
+    let (status, body) = desk
+        .call("PUT", "/api/settings", Some(json!({ "language": 7 })))
+        .unwrap();
+    assert_eq!(status, 422, "{body}");
+    let after = desk.ok("GET", "/api/settings", None).unwrap();
+    assert_eq!(after, settings, "nothing changed");
 
     let promised = |v: serde_json::Value| {
         let mut i = serde_json::to_value(intake(5)).unwrap();
