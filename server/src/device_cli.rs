@@ -182,6 +182,8 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 ..OrderFilter::default()
             };
             let rows = fw.list_orders(&filter).map_err(e)?;
+            // Due times in the service center's zone.
+            let zone = fw.policy().zone();
             let text = rows
                 .iter()
                 .map(|r| {
@@ -192,7 +194,11 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                         if r.urgent { "URGENT " } else { "" },
                         r.next_due_clock
                             .as_deref()
-                            .map(|c| format!("next: {c} "))
+                            .zip(r.next_due_at_ms)
+                            .map(|(c, at)| {
+                                let when = fieldwork_core::local_time::format_local(zone, at);
+                                format!("next: {c} due {when} ")
+                            })
                             .unwrap_or_default(),
                         if r.breached { "BREACHED" } else { "" }
                     )

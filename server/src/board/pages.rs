@@ -122,7 +122,7 @@ fn render_board(st: &AppState, u: &BoardUser, q: &BoardQuery) -> Result<Response
         return Ok(page(StatusCode::OK, tbody));
     }
     let body = html! {
-        h1 { (t(u, "board-title")) }
+        h1 { (t(u, "board-title")) " " small.count { (ta(u, "orders-count", &[("count", &(rows.len() as i64))])) } }
         form.filters method="get" action="/board" {
             label { (t(u, "filter-status")) select name="status" {
                 option value="" { (t(u, "filter-open-any")) }
