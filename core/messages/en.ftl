@@ -484,3 +484,14 @@ enum-fee-list = fee list
 ## stored2
 
 stored-unsatisfied-at-completion = unsatisfied at completion
+
+## reasons2
+
+reason-not-a-change-hash = is not a change hash
+reason-not-a-document-id = is not a document id
+reason-not-an-id = is not usable in a document id
+reason-unreached-has-no-rating = a call that did not reach the customer has no rating
+reason-aspect-required = ask which aspect a neutral or unsatisfied customer means
+reason-location-range = latitude, longitude or accuracy out of range
+reason-phone-or-email = a phone number or an email is required
+reason-travel-minutes = must be between 0 and 1440 minutes

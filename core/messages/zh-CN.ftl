@@ -479,3 +479,14 @@ enum-fee-list = 费用清单
 ## stored2
 
 stored-unsatisfied-at-completion = 完工时不满意
+
+## reasons2
+
+reason-not-a-change-hash = 不是有效的变更哈希
+reason-not-a-document-id = 不是有效的文档编号
+reason-not-an-id = 不能用作文档编号
+reason-unreached-has-no-rating = 未接通的电话不能记录评价
+reason-aspect-required = 请询问客户对哪方面一般或不满意
+reason-location-range = 经纬度或精度超出范围
+reason-phone-or-email = 电话或电子邮箱至少填写一项
+reason-travel-minutes = 应在 0 到 1440 分钟之间

@@ -94,6 +94,23 @@ const REASONS: &[(&str, &str)] = &[
     ("propose_resolution", "propose at least one"),
     ("team_required", "a major complaint needs a handling team"),
     ("physical_count", "must be a count from 0"),
+    ("not_a_change_hash", "is not a change hash"),
+    ("not_a_document_id", "is not a document id"),
+    ("not_an_id", "is not usable in a document id"),
+    (
+        "unreached_has_no_rating",
+        "a call that did not reach the customer has no rating",
+    ),
+    (
+        "aspect_required",
+        "ask which aspect a neutral or unsatisfied customer means",
+    ),
+    (
+        "location_range",
+        "latitude, longitude or accuracy out of range",
+    ),
+    ("phone_or_email", "a phone number or an email is required"),
+    ("travel_minutes", "must be between 0 and 1440 minutes"),
     ("policy_positive", "policy {name} must be positive"),
     (
         "policy_exception_shorter",
