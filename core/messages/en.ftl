@@ -39,7 +39,7 @@ report-arrived = Arrived: { $value }
 report-repaired = Repaired: { $value }
 report-language = Language of this report: { $tag }
 
-## frame
+## The board's frame, sign-in and countdowns
 
 brand = Fieldwork
 nav-board = Board
@@ -74,7 +74,7 @@ sign-in-user = User
 sign-in-password = Password
 sign-in-refused = Unknown service center, user or password.
 
-## pages
+## The board, an order, assignment
 
 board-none = No orders match.
 urgent = URGENT
@@ -159,7 +159,7 @@ refused-to-sign = { $name } refused to sign: { $reason }
 not-assigned = Not assigned
 back = Back
 
-## reasons
+## Why a field was refused (reason-<code>)
 
 reason-required = is required
 reason-too-long = longer than { $n } characters
@@ -198,7 +198,7 @@ reason-policy-calling-hours = policy calling_hours must look like 09:00-12:00,14
 reason-policy-window-inverted = policy calling_hours: window { $name } ends before it starts
 reason-policy-windows-overlap = policy calling_hours: windows must be in order and not overlap
 
-## intake
+## The intake form and the documents' enums
 
 choose-channel = choose a channel
 choose-category = choose a category
@@ -244,7 +244,7 @@ enum-urgent = urgent
 enum-urban = urban
 enum-outside-urban = outside the urban area
 
-## desk
+## Follow-up calls and mail-in repairs
 
 follow-ups-title = Follow-up calls
 follow-ups-rule = Every serviced customer is called within { $days } days; members always. Calls are recorded whether or not the customer was reached. Unsatisfied answers open a complaint candidate.
@@ -288,7 +288,7 @@ milestone = milestone
 done-now = Done now
 choose-milestone = choose a milestone
 
-## errors
+## Facade errors (error-<code>), statuses, clocks, roles
 
 error-invalid = invalid { $field }: { $reason }
 error-not-found = { $kind } { $id } not found
@@ -326,11 +326,9 @@ clock-repair = repair
 clock-paperwork = paperwork
 clock-follow-up = follow-up
 
-## errors
-
 error-no-such-engineer = no such engineer in this service center
 
-## complaints
+## Complaints
 
 enum-repair-quality = repair quality
 enum-service-attitude = service attitude
@@ -380,7 +378,7 @@ complaint-what = What the customer complains about
 complaint-major = Major (needs a handling team)
 register-complaint = Register a complaint
 
-## stats
+## Statistics and the CSV
 
 stats-title = Statistics
 stats-supervisor-only = Statistics are for the service-center supervisor.
@@ -416,7 +414,7 @@ metric-parts-used = Parts used: { $value }
 metric-parts-doa-pct = Dead on arrival (%): { $value }
 metric-arrival-on-time-pct = On-time arrival (%): { $value }
 
-## settings
+## Service center settings
 
 settings-title = Service center settings
 settings-not-saved = The settings were not saved:
@@ -452,7 +450,7 @@ limit-rma-second-contact-days = Mail-in: second contact (days)
 limit-rma-escalate-days = Mail-in: escalate when not back (days)
 field-must-be-whole = { $field }: must be a whole number
 
-## stored
+## Texts the core stores in documents, said in the language
 
 stored-no-purchase-date = no purchase date: paid repair
 stored-proof-not-checked = proof of purchase not checked: paid repair
@@ -462,7 +460,7 @@ stored-in-warranty-until = in warranty until { $x }: free repair
 stored-waiting-for = waiting for { $x }
 stored-refused-to-sign = customer refused to sign
 
-## enums
+## More of the documents' enums
 
 enum-running = running
 enum-about-to-breach = about to breach
@@ -481,11 +479,7 @@ enum-extra-parts = extra parts
 enum-extra-work = extra work
 enum-fee-list = fee list
 
-## stored2
-
 stored-unsatisfied-at-completion = unsatisfied at completion
-
-## reasons2
 
 reason-not-a-change-hash = is not a change hash
 reason-not-a-document-id = is not a document id
@@ -495,3 +489,36 @@ reason-aspect-required = ask which aspect a neutral or unsatisfied customer mean
 reason-location-range = latitude, longitude or accuracy out of range
 reason-phone-or-email = a phone number or an email is required
 reason-travel-minutes = must be between 0 and 1440 minutes
+
+## Why a rule refused (a rule error's why, what and kind)
+
+why-finished-cannot-be-assigned = a finished order cannot be assigned
+why-assign-before-dispatch = assign an engineer before dispatching
+why-capture-signature-first = capture the customer's signature or refusal first
+why-collect-feedback-first = collect the customer's feedback first
+why-warranty-before-work = decide warranty before starting work
+why-diagnose-before-work = diagnose before starting work
+why-diagnose-before-parts = diagnose before using parts
+why-diagnose-on-site = diagnose on site (or on the bench for mail-in units)
+why-responsible-and-findings-first = name the responsible party and record the findings first
+why-not-from-device = not allowed from a device: { $x }
+why-mail-in-skips-visit = only mail-in units skip the visit; record en route and arrival first
+why-parts-while-in-progress = parts are used or ordered while the repair is in progress
+why-qc-first = record the QC checklist first
+why-follow-up-first = record the follow-up call first
+why-already-rated = the customer has already rated this visit
+why-order-finished = the order is finished
+why-not-mail-in = the order is not a mail-in repair
+why-sign-again = the signature no longer matches the report; sign again
+why-status-matches-qc = the status must match the latest QC result
+why-supervisor-picks-first = the supervisor picks a resolution first
+why-paid-repair-estimate = the repair is paid; the customer signs acceptance of the estimate before work starts
+why-not-in-diagnosis = { $x } was not in the diagnosis
+what-picks-resolution = picks the resolution
+what-changes-settings = changes the service center's settings
+consent-paid-service = paid service
+consent-extra-parts = extra parts
+consent-extra-work = extra work
+consent-fee-list = fee list
+
+why-extra-fault-found = an extra fault was found during repair

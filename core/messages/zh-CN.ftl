@@ -34,7 +34,7 @@ report-arrived = 到达时间：{ $value }
 report-repaired = 修复时间：{ $value }
 report-language = 本报告语言：{ $tag }
 
-## frame
+## The board's frame, sign-in and countdowns
 
 brand = Fieldwork
 nav-board = 看板
@@ -69,7 +69,7 @@ sign-in-user = 用户
 sign-in-password = 密码
 sign-in-refused = 服务中心、用户名或密码不正确。
 
-## pages
+## The board, an order, assignment
 
 board-none = 没有符合条件的工单。
 urgent = 加急
@@ -154,7 +154,7 @@ refused-to-sign = { $name } 拒绝签字：{ $reason }
 not-assigned = 未派工
 back = 返回
 
-## reasons
+## Why a field was refused (reason-<code>)
 
 reason-required = 必填
 reason-too-long = 不能超过 { $n } 个字符
@@ -193,7 +193,7 @@ reason-policy-calling-hours = 可致电时段格式应为 09:00-12:00,14:00-20:0
 reason-policy-window-inverted = 可致电时段 { $name } 的结束早于开始
 reason-policy-windows-overlap = 可致电时段必须按顺序且不重叠
 
-## intake
+## The intake form and the documents' enums
 
 choose-channel = 请选择渠道
 choose-category = 请选择类别
@@ -239,7 +239,7 @@ enum-urgent = 加急
 enum-urban = 市区
 enum-outside-urban = 市区以外
 
-## desk
+## Follow-up calls and mail-in repairs
 
 follow-ups-title = 回访电话
 follow-ups-rule = 每位已服务客户须在 { $days } 天内回访，会员客户必须回访。无论是否接通都要记录。不满意的回答会生成待定投诉。
@@ -283,7 +283,7 @@ milestone = 节点
 done-now = 现在完成
 choose-milestone = 请选择节点
 
-## errors
+## Facade errors (error-<code>), statuses, clocks, roles
 
 error-invalid = { $field } 无效：{ $reason }
 error-not-found = 找不到 { $kind } { $id }
@@ -321,11 +321,9 @@ clock-repair = 维修时限
 clock-paperwork = 交单时限
 clock-follow-up = 回访时限
 
-## errors
-
 error-no-such-engineer = 本服务中心没有这位工程师
 
-## complaints
+## Complaints
 
 enum-repair-quality = 维修质量
 enum-service-attitude = 服务态度
@@ -375,7 +373,7 @@ complaint-what = 客户投诉的内容
 complaint-major = 重大（需要处理小组）
 register-complaint = 登记投诉
 
-## stats
+## Statistics and the CSV
 
 stats-title = 统计
 stats-supervisor-only = 统计仅供服务中心主管查看。
@@ -411,7 +409,7 @@ metric-parts-used = 配件用量：{ $value }
 metric-parts-doa-pct = 到货即损率（%）：{ $value }
 metric-arrival-on-time-pct = 准时到达率（%）：{ $value }
 
-## settings
+## Service center settings
 
 settings-title = 服务中心设置
 settings-not-saved = 设置未保存：
@@ -447,7 +445,7 @@ limit-rma-second-contact-days = 寄修：二次联系（天）
 limit-rma-escalate-days = 寄修：未返回时上报（天）
 field-must-be-whole = { $field }：必须是整数
 
-## stored
+## Texts the core stores in documents, said in the language
 
 stored-no-purchase-date = 无购买日期：付费维修
 stored-proof-not-checked = 未核验购买凭证：付费维修
@@ -457,7 +455,7 @@ stored-in-warranty-until = 保修至 { $x }：免费维修
 stored-waiting-for = 等待配件 { $x }
 stored-refused-to-sign = 客户拒绝签字
 
-## enums
+## More of the documents' enums
 
 enum-running = 计时中
 enum-about-to-breach = 即将超时
@@ -476,11 +474,7 @@ enum-extra-parts = 额外配件
 enum-extra-work = 额外工作
 enum-fee-list = 费用清单
 
-## stored2
-
 stored-unsatisfied-at-completion = 完工时不满意
-
-## reasons2
 
 reason-not-a-change-hash = 不是有效的变更哈希
 reason-not-a-document-id = 不是有效的文档编号
@@ -490,3 +484,36 @@ reason-aspect-required = 请询问客户对哪方面一般或不满意
 reason-location-range = 经纬度或精度超出范围
 reason-phone-or-email = 电话或电子邮箱至少填写一项
 reason-travel-minutes = 应在 0 到 1440 分钟之间
+
+## Why a rule refused (a rule error's why, what and kind)
+
+why-finished-cannot-be-assigned = 已结束的工单不能派工
+why-assign-before-dispatch = 派工前请先指定工程师
+why-capture-signature-first = 请先取得客户签字或记录拒签
+why-collect-feedback-first = 请先收集客户反馈
+why-warranty-before-work = 开始维修前请先判定保修
+why-diagnose-before-work = 开始维修前请先诊断
+why-diagnose-before-parts = 使用配件前请先诊断
+why-diagnose-on-site = 请在现场诊断（寄修设备在维修台诊断）
+why-responsible-and-findings-first = 请先确定责任方并记录调查结果
+why-not-from-device = 不允许从手机操作：{ $x }
+why-mail-in-skips-visit = 只有寄修设备可以跳过上门；请先记录出发和到达
+why-parts-while-in-progress = 只能在维修中使用或订购配件
+why-qc-first = 请先记录质检清单
+why-follow-up-first = 请先记录回访电话
+why-already-rated = 客户已评价过这次服务
+why-order-finished = 工单已结束
+why-not-mail-in = 该工单不是寄修
+why-sign-again = 签名与报告不再一致，请重新签字
+why-status-matches-qc = 状态必须与最近一次质检结果一致
+why-supervisor-picks-first = 请主管先选定处理方案
+why-paid-repair-estimate = 这是付费维修：开始前客户须签字确认报价
+why-not-in-diagnosis = { $x } 不在诊断中
+what-picks-resolution = 选定处理方案
+what-changes-settings = 修改服务中心设置
+consent-paid-service = 付费服务
+consent-extra-parts = 额外配件
+consent-extra-work = 额外工作
+consent-fee-list = 费用清单
+
+why-extra-fault-found = 维修中发现了新的故障

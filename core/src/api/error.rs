@@ -134,8 +134,12 @@ impl Error {
                 }
             }
         }
-        // Statuses and roles are said in the language too.
+        // Statuses, roles and the rules' own words are said in the language too.
         for (k, v) in &mut args {
+            if matches!(k.as_str(), "why" | "what" | "kind") {
+                *v = l10n::stored_text(lang, v);
+                continue;
+            }
             let prefix = match k.as_str() {
                 "from" | "to" | "status" => "status",
                 "role" => "role",
@@ -152,5 +156,38 @@ impl Error {
             .collect();
         let id = format!("error-{}", self.code().replace('_', "-"));
         l10n::text(lang, &id, &fargs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::l10n::Language;
+
+    #[test]
+    fn a_rule_refusal_says_itself_in_chinese_with_a_stable_code() {
+        let e = Error::Rule(RuleError::WrongStatus {
+            status: "dispatched",
+            why: "diagnose before starting work".into(),
+        });
+        assert_eq!(e.code(), "wrong_status");
+        assert_eq!(
+            e.message_in(Language::En),
+            "not allowed while the order is dispatched: diagnose before starting work"
+        );
+        assert_eq!(e.message_in(Language::En), e.to_string());
+        assert_eq!(
+            e.message_in(Language::ZhCn),
+            "工单处于“已派工”时不允许：开始维修前请先诊断"
+        );
+        let role = Error::Rule(RuleError::RoleRequired {
+            role: "supervisor",
+            what: "changes the service center's settings",
+        });
+        assert_eq!(
+            role.message_in(Language::ZhCn),
+            "只有主管可以执行此操作（修改服务中心设置）"
+        );
+        assert_eq!(role.message_in(Language::En), role.to_string());
     }
 }

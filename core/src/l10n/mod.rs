@@ -199,6 +199,83 @@ const STORED: &[(&str, &str)] = &[
     (
         "stored-unsatisfied-at-completion",
         "unsatisfied at completion",
+    ), // Why a rule refused (a rule error's `why`, `what` and `kind`).
+    (
+        "why-finished-cannot-be-assigned",
+        "a finished order cannot be assigned",
+    ),
+    (
+        "why-assign-before-dispatch",
+        "assign an engineer before dispatching",
+    ),
+    (
+        "why-capture-signature-first",
+        "capture the customer's signature or refusal first",
+    ),
+    (
+        "why-collect-feedback-first",
+        "collect the customer's feedback first",
+    ),
+    (
+        "why-warranty-before-work",
+        "decide warranty before starting work",
+    ),
+    ("why-diagnose-before-work", "diagnose before starting work"),
+    ("why-diagnose-before-parts", "diagnose before using parts"),
+    (
+        "why-diagnose-on-site",
+        "diagnose on site (or on the bench for mail-in units)",
+    ),
+    (
+        "why-responsible-and-findings-first",
+        "name the responsible party and record the findings first",
+    ),
+    ("why-not-from-device", "not allowed from a device: {x}"),
+    (
+        "why-mail-in-skips-visit",
+        "only mail-in units skip the visit; record en route and arrival first",
+    ),
+    (
+        "why-parts-while-in-progress",
+        "parts are used or ordered while the repair is in progress",
+    ),
+    ("why-qc-first", "record the QC checklist first"),
+    ("why-follow-up-first", "record the follow-up call first"),
+    (
+        "why-already-rated",
+        "the customer has already rated this visit",
+    ),
+    ("why-order-finished", "the order is finished"),
+    ("why-not-mail-in", "the order is not a mail-in repair"),
+    (
+        "why-sign-again",
+        "the signature no longer matches the report; sign again",
+    ),
+    (
+        "why-status-matches-qc",
+        "the status must match the latest QC result",
+    ),
+    (
+        "why-supervisor-picks-first",
+        "the supervisor picks a resolution first",
+    ),
+    (
+        "why-paid-repair-estimate",
+        "the repair is paid; the customer signs acceptance of the estimate before work starts",
+    ),
+    ("why-not-in-diagnosis", "{x} was not in the diagnosis"),
+    ("what-picks-resolution", "picks the resolution"),
+    (
+        "what-changes-settings",
+        "changes the service center's settings",
+    ),
+    ("consent-paid-service", "paid service"),
+    ("consent-extra-parts", "extra parts"),
+    ("consent-extra-work", "extra work"),
+    ("consent-fee-list", "fee list"),
+    (
+        "why-extra-fault-found",
+        "an extra fault was found during repair",
     ),
 ];
 
