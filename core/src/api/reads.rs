@@ -40,6 +40,12 @@ impl Fieldwork {
         self.local().store.settings().policy().clone()
     }
 
+    /// The service center's default language, as this process last saw
+    /// its settings (no database round trip; for choosing words).
+    pub fn language(&self) -> Language {
+        self.local().store.settings().language()
+    }
+
     /// The service center's settings: the version in force and every
     /// version before it.
     pub fn settings(&self) -> Result<Settings> {

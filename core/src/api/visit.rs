@@ -420,8 +420,7 @@ impl Fieldwork {
         signer_name: &str,
         strokes: Vec<Stroke>,
     ) -> Result<()> {
-        let language = self.local().store.settings().language();
-        self.capture_signature_in(id, signer_name, strokes, language)
+        self.capture_signature_in(id, signer_name, strokes, self.language())
     }
 
     /// The customer signs the report as it is now in `language` (the one

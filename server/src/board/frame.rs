@@ -180,13 +180,14 @@ pub(crate) fn desk_of<'a>(st: &'a AppState, u: &BoardUser) -> crate::desk::DeskS
 pub(crate) fn user(st: &AppState, headers: &HeaderMap) -> Result<BoardUser, Denied> {
     let session = cookie(headers, SESSION_COOKIE).ok_or(Denied::SignIn)?;
     let mut u = st.directory.board_session(session)?.ok_or(Denied::SignIn)?;
-    let settings = tenant_store(st, &u)?.settings().map_err(internal)?;
-    u.zone = settings.policy().zone();
+    // As this process last saw the settings: no extra round trip per page.
+    let fw = tenant_store(st, &u)?;
+    u.zone = fw.policy().zone();
     // Their choice, else their browser's, else the service center's.
     u.lang = u
         .chosen_language
         .or_else(|| browser_language(headers))
-        .unwrap_or_else(|| settings.language());
+        .unwrap_or_else(|| fw.language());
     Ok(u)
 }
 
