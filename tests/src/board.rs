@@ -211,3 +211,67 @@ pub fn chrono_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
+
+// ---- What the board tests share ----------------------------------------
+
+/// The board password the tests set.
+pub const PASSWORD: &str = "correct horse battery";
+
+// A fixture for tests: failing here fails the test, loudly.
+#[allow(clippy::unwrap_used)]
+/// A server on `b`, with `desk` signed in to the board (not a supervisor).
+pub fn setup(
+    b: &crate::backend::Backend,
+) -> (
+    tempfile::TempDir,
+    crate::harness::Server,
+    crate::harness::Desk,
+    BoardClient,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, desk) = crate::harness::Server::start_on(b).unwrap();
+    server
+        .state
+        .directory
+        .set_password("acme", "desk", PASSWORD, false)
+        .unwrap();
+    let mut board = BoardClient::new(&server.url).unwrap();
+    assert_eq!(board.sign_in("acme", "desk", PASSWORD).unwrap().status, 303);
+    (dir, server, desk, board)
+}
+
+// A fixture for tests: failing here fails the test, loudly.
+#[allow(clippy::unwrap_used)]
+/// Take an order through the intake form; returns its id.
+pub fn take_order(b: &mut BoardClient, csrf: &str, name: &str) -> String {
+    let p = b.post("/board/intake", &valid_intake(csrf, name)).unwrap();
+    assert_eq!(p.status, 303, "{}", p.body);
+    p.location.unwrap().rsplit('/').next().unwrap().to_string()
+}
+
+// A fixture for tests: failing here fails the test, loudly.
+#[allow(clippy::unwrap_used)]
+/// How many orders the dispatcher API lists.
+pub fn order_count(desk: &crate::harness::Desk) -> usize {
+    desk.ok("GET", "/api/orders?limit=500", None)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// An intake form with every field it needs.
+pub fn valid_intake<'a>(csrf: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("channel", "phone"),
+        ("customer.name", name),
+        ("customer.phone", "+86 21 5555 0101"),
+        ("customer.address", "上海市 1 号"),
+        ("product.model", "AC-900"),
+        ("product.serial", "SN-1"),
+        ("fault.symptoms", "no cooling"),
+        ("category", "product_quality"),
+        ("priority", "urgent"),
+    ]
+}
