@@ -81,7 +81,46 @@ pub struct Intake {
     pub priority: Priority,
     /// Resolution time promised to the customer. The API also takes it as
     /// RFC 3339 text with an offset.
-    #[serde(default, with = "crate::local_time::ms_or_rfc3339")]
+    #[serde(default, with = "ms_or_rfc3339")]
     pub promised_by_ms: Option<i64>,
     pub site_zone: SiteZone,
+}
+
+/// A time given to the dispatcher API: epoch milliseconds, or RFC 3339
+/// text with its offset (`2026-12-01T14:00:00+08:00`). Text without an
+/// offset is refused: it would name no instant.
+pub(crate) mod ms_or_rfc3339 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Ms(i64),
+        Text(String),
+    }
+
+    pub fn parse(text: &str) -> Result<i64, String> {
+        chrono::DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.timestamp_millis())
+            .map_err(|_| {
+                format!(
+                    "{text:?} is not an RFC 3339 time with an offset, like 2026-12-01T14:00:00+08:00"
+                )
+            })
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(ms) => s.serialize_some(ms),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<Given>::deserialize(d)? {
+            None => Ok(None),
+            Some(Given::Ms(ms)) => Ok(Some(ms)),
+            Some(Given::Text(t)) => parse(&t).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
 }
