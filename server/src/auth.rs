@@ -495,7 +495,18 @@ mod tests {
         }
         let d = Directory::open(Box::new(SqliteBackend::open(&path).unwrap())).unwrap();
         assert!(d.is_engineer("acme", "eng-a").unwrap());
-        assert_eq!(d.db().schema_version().unwrap(), 1);
+        assert_eq!(
+            d.db().schema_version().unwrap(),
+            SQLITE_MIGRATIONS.len() as i64,
+            "migrated to the newest"
+        );
+        // Later migrations applied too: a board user's language is kept.
+        d.add_person("acme", "desk", "Desk", Role::Dispatcher)
+            .unwrap();
+        d.set_password("acme", "desk", "correct horse battery", false)
+            .unwrap();
+        d.set_language("acme", "desk", Some(Language::ZhCn))
+            .unwrap();
         // And it opens again without migrating twice.
         drop(d);
         let d = Directory::open(Box::new(SqliteBackend::open(&path).unwrap())).unwrap();
