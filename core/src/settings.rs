@@ -109,6 +109,22 @@ impl Settings {
         &self.versions[1..]
     }
 
+    /// The earliest time from which `self` serves orders differently than
+    /// `before` did: the earliest effective time among versions `before`
+    /// did not have. `None` when nothing new arrived.
+    pub fn first_new_since(&self, before: &Settings) -> Option<i64> {
+        self.history()
+            .iter()
+            .filter(|v| {
+                !before
+                    .history()
+                    .iter()
+                    .any(|b| b.version == v.version && b.effective_from_ms == v.effective_from_ms)
+            })
+            .map(|v| v.effective_from_ms)
+            .min()
+    }
+
     /// The next version's number.
     pub fn next_version(&self) -> i64 {
         self.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1

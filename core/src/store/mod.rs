@@ -468,8 +468,12 @@ impl Store {
                 }
             }
             if let Some(s) = &new_settings {
-                // Due times of orders received after a new version change.
-                rebuild_rows(db, s)?;
+                // Only orders received since the earliest version this store
+                // had not seen are served differently now: recompute those.
+                // A version saved here takes effect now, so none (decision 0012).
+                if let Some(since) = s.first_new_since(settings) {
+                    rebuild_order_rows_since(db, s, since)?;
+                }
             }
             for (k, v) in meta {
                 set_meta(db, k, v)?;
@@ -656,6 +660,34 @@ fn rebuild_rows(tx: &mut dyn Backend, settings: &Settings) -> Result<(), StoreEr
             let stock: VanStock = autosurgeon::hydrate(&doc).map_err(corrupt)?;
             rows::replace_stock(tx, &stock.engineer, &stock.levels())?;
         }
+    }
+    Ok(())
+}
+
+/// Recompute the rows of orders received at or after `since_ms` (found in
+/// the rows, not the documents), under the settings they are served by.
+fn rebuild_order_rows_since(
+    tx: &mut dyn Backend,
+    settings: &Settings,
+    since_ms: i64,
+) -> Result<(), StoreError> {
+    let ids: Vec<String> = tx
+        .query(
+            "SELECT id FROM orders WHERE created_at_ms >= ?1",
+            params![since_ms],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, SqlError>>()?;
+    for id in ids {
+        let Some(doc) = load_doc(tx, &id)? else {
+            continue;
+        };
+        let order: WorkOrder = autosurgeon::hydrate(&doc).map_err(|e| StoreError::Corrupt {
+            doc_id: id.clone(),
+            reason: e.to_string(),
+        })?;
+        rows::upsert_order(tx, &order, settings.policy_at(order.created_at_ms))?;
     }
     Ok(())
 }
