@@ -7,53 +7,24 @@
 // complaint, the statistics and the settings follow. Every step reads the
 // Chinese board. Screenshots land in target/board-e2e-zh/. Run by
 // scripts/board-test.
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import assert from "node:assert/strict";
+import { PASSWORD, apiAt, browser as chromium, serve, workplace } from "./common.mjs";
 
-const { chromium } = await import(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
-const exe = process.env.FIELDWORK_EXE;
-assert.ok(exe, "FIELDWORK_EXE names the fieldwork binary");
-const shots = resolve(process.env.SCREENSHOTS ?? "target/board-e2e-zh");
-mkdirSync(shots, { recursive: true });
-const dir = mkdtempSync(join(tmpdir(), "fieldwork-board-zh-"));
-const data = join(dir, "server");
-const phone = join(dir, "phone");
-const PASSWORD = "correct horse battery";
-
-const run = (args, input) => execFileSync(exe, args, { input, encoding: "utf8" }).trim();
-const admin = (...args) => run(["admin", "--data", data, ...args]);
-const device = (...args) => run(["device", "--store", phone, ...args]);
+const w = workplace("fieldwork-board-zh-", "target/board-e2e-zh");
+const { shots, dir, data, run, admin, device } = w;
 
 admin("tenant", "sh", "上海服务中心", "--time-zone", "Asia/Shanghai", "--language", "zh-CN");
 admin("engineer", "sh", "eng-wang", "王工");
 const deskToken = admin("dispatcher", "sh", "desk", "林调度");
 run(["admin", "--data", data, "password", "sh", "desk", "--supervisor"], PASSWORD + "\n");
 
-const server = spawn(exe, ["serve", "--listen", "127.0.0.1:0", "--data", data], { stdio: ["ignore", "pipe", "inherit"] });
-const url = await new Promise((ok, fail) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.once("line", (l) => ok(l.replace("fieldwork: serving on ", "").trim()));
-  server.once("exit", (c) => fail(new Error(`fieldwork serve exited with ${c}`)));
-});
-const api = (method, path, body) =>
-  fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${deskToken}`, "content-type": "application/json" },
-    body: body && JSON.stringify(body),
-  }).then(async (r) => {
-    assert.ok(r.ok, `${method} ${path}: ${r.status}`);
-    return r.status === 204 ? null : r.json();
-  });
+const { server, url } = await serve(w);
+const api = apiAt(url, deskToken);
 await api("POST", "/api/catalog", { sku: "JDQ", name: "继电器", unit_price_minor: 4500, low_stock_threshold: 2 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--lang=zh-CN"],
-});
+const browser = await chromium(["--lang=zh-CN"]);
 let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
