@@ -11,6 +11,7 @@ uniffi::setup_scaffolding!("fieldwork");
 
 mod error;
 mod fieldwork;
+mod photos;
 mod sync;
 mod types;
 

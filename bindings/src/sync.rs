@@ -52,6 +52,19 @@ pub enum SyncEvent {
     OrdersChanged {
         ids: Vec<String>,
     },
+    /// Sending a photo: `sent` of `total` bytes of blob `hash` are on the
+    /// server; `waiting` photos, this one included, are still to go.
+    Upload {
+        hash: String,
+        sent: u64,
+        total: u64,
+        waiting: u64,
+    },
+    /// The server refused a photo's bytes; it is not sent again.
+    UploadRefused {
+        hash: String,
+        reason: String,
+    },
 }
 
 impl From<client::SyncEvent> for SyncEvent {
@@ -61,6 +74,20 @@ impl From<client::SyncEvent> for SyncEvent {
             client::SyncEvent::Progress { done, total } => SyncEvent::Progress { done, total },
             client::SyncEvent::Refused { doc_id, reason } => SyncEvent::Refused { doc_id, reason },
             client::SyncEvent::OrdersChanged { ids } => SyncEvent::OrdersChanged { ids },
+            client::SyncEvent::Upload {
+                hash,
+                sent,
+                total,
+                waiting,
+            } => SyncEvent::Upload {
+                hash,
+                sent,
+                total,
+                waiting,
+            },
+            client::SyncEvent::UploadRefused { hash, reason } => {
+                SyncEvent::UploadRefused { hash, reason }
+            }
         }
     }
 }
@@ -89,7 +116,7 @@ impl client::SyncListener for Relay {
 /// tells the listener what happens. Stops when dropped or on `stop()`.
 #[derive(Debug, uniffi::Object)]
 pub struct SyncSession {
-    client: Arc<SyncClient>,
+    pub(crate) client: Arc<SyncClient>,
 }
 
 #[uniffi::export]

@@ -13,9 +13,9 @@ use fieldwork_core::api::{
 use fieldwork_core::model::{
     CatalogPart, Category, Channel, Complaint, ComplaintCategory, ComplaintStage, Consent,
     ConsentKind, Customer, Diagnosis, ExtraFault, Fault, FaultKind, FeeKind, FeeLine, FollowUpCall,
-    Intake, LifecycleEvent, Location, MailIn, MovementKind, Note, PartLine, PartState, Priority,
-    Product, QcItem, QcRecord, Rating, Satisfaction, SignOff, Signature, SiteZone, SlaException,
-    Status, StockMovement, Stroke, StrokePoint, WarrantyDecision, WorkOrder,
+    Intake, LifecycleEvent, Location, MailIn, MovementKind, Note, PartLine, PartState, Photo,
+    Priority, Product, QcItem, QcRecord, Rating, Satisfaction, SignOff, Signature, SiteZone,
+    SlaException, Status, StockMovement, Stroke, StrokePoint, WarrantyDecision, WorkOrder,
 };
 use fieldwork_core::rules::conflicts::Conflict;
 use fieldwork_core::rules::fees::{FeeItem, FeeSummary};
@@ -427,6 +427,7 @@ pub struct WorkOrder {
     pub complaints: Vec<Complaint>,
     pub mail_in: Option<MailIn>,
     pub rework_of: Option<String>,
+    pub photos: Vec<Photo>,
 }
 
 // ---- What the rules compute ---------------------------------------------------
@@ -654,6 +655,8 @@ pub struct SyncSummary {
     pub removed_docs: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
+    pub blobs_uploaded: u64,
+    pub blob_bytes_up: u64,
     pub round_trips: u32,
     pub duration_ms: u64,
 }

@@ -448,6 +448,8 @@ limit-rma-confirm-days = Mail-in: confirm receipt and fault (days)
 limit-rma-update-days = Mail-in: update the customer (days)
 limit-rma-second-contact-days = Mail-in: second contact (days)
 limit-rma-escalate-days = Mail-in: escalate when not back (days)
+limit-photo-max-mb = Largest photo or document (MB)
+limit-photos-per-order = Photos and documents per order
 field-must-be-whole = { $field }: must be a whole number
 
 ## Texts the core stores in documents, said in the language
@@ -522,3 +524,24 @@ consent-extra-work = extra work
 consent-fee-list = fee list
 
 why-extra-fault-found = an extra fault was found during repair
+
+# Photos and documents on an order
+report-photos = Photos and documents:
+report-photo = {"  "}{ $kind }: { $hash }{ $caption }
+photo-kind-fault = fault
+photo-kind-serial-plate = serial plate
+photo-kind-proof-of-purchase = proof of purchase
+photo-kind-part = part
+photo-kind-completed-work = completed work
+photo-kind-other = other
+reason-file-too-large = is larger than the limit of { $n } MB
+reason-not-a-photo = is not a JPEG, PNG, HEIC, WebP or PDF file
+reason-too-many-photos = the order already holds { $n } photos and documents
+reason-file-empty = is empty
+reason-file-unreadable = cannot be read
+why-photos-on-open-orders = photos are attached to open orders
+photos-title = Photos and documents
+photos-none = No photos yet.
+photo-removed = Removed
+photo-waiting = Waiting for the phone to send it
+photo-open = Open ({ $kind })

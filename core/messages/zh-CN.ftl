@@ -443,6 +443,8 @@ limit-rma-confirm-days = 寄修：确认收货和故障（天）
 limit-rma-update-days = 寄修：告知客户进度（天）
 limit-rma-second-contact-days = 寄修：二次联系（天）
 limit-rma-escalate-days = 寄修：未返回时上报（天）
+limit-photo-max-mb = 单个照片或文件上限（兆字节）
+limit-photos-per-order = 每个工单的照片和文件数上限
 field-must-be-whole = { $field }：必须是整数
 
 ## Texts the core stores in documents, said in the language
@@ -517,3 +519,24 @@ consent-extra-work = 额外工作
 consent-fee-list = 费用清单
 
 why-extra-fault-found = 维修中发现了新的故障
+
+# Photos and documents on an order
+report-photos = 照片和文件：
+report-photo = {"  "}{ $kind }：{ $hash }{ $caption }
+photo-kind-fault = 故障
+photo-kind-serial-plate = 铭牌
+photo-kind-proof-of-purchase = 购买凭证
+photo-kind-part = 配件
+photo-kind-completed-work = 完工
+photo-kind-other = 其他
+reason-file-too-large = 超过 { $n } MB 的上限
+reason-not-a-photo = 不是 JPEG、PNG、HEIC、WebP 或 PDF 文件
+reason-too-many-photos = 该工单已有 { $n } 个照片和文件
+reason-file-empty = 是空文件
+reason-file-unreadable = 无法读取
+why-photos-on-open-orders = 只能给未结束的工单添加照片
+photos-title = 照片和文件
+photos-none = 暂无照片。
+photo-removed = 已删除
+photo-waiting = 等待手机上传
+photo-open = 打开（{ $kind }）

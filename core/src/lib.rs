@@ -27,6 +27,7 @@ pub mod samples;
 pub mod settings;
 pub mod validate;
 
+pub mod blobs;
 pub mod store;
 
 pub mod api;

@@ -44,6 +44,10 @@ pub struct Policy {
     /// When customers may be called, local time: `HH:MM-HH:MM` windows,
     /// comma-separated, in order (the rest of the day is rest hours).
     pub calling_hours: String,
+    /// Largest photo or document an order may hold, in megabytes (10^6 bytes).
+    pub photo_max_mb: i64,
+    /// Most photos and documents one order may hold (removed ones not counted).
+    pub photos_per_order: i64,
 }
 
 impl Default for Policy {
@@ -67,6 +71,8 @@ impl Default for Policy {
             currency: "CNY".to_string(),
             time_zone: "UTC".to_string(),
             calling_hours: "09:00-12:00,14:00-20:00".to_string(),
+            photo_max_mb: 20,
+            photos_per_order: 30,
         }
     }
 }
@@ -103,6 +109,8 @@ impl Policy {
             ("rma_update_days", self.rma_update_days),
             ("rma_second_contact_days", self.rma_second_contact_days),
             ("rma_escalate_days", self.rma_escalate_days),
+            ("photo_max_mb", self.photo_max_mb),
+            ("photos_per_order", self.photos_per_order),
         ];
         for (name, v) in limits {
             if v <= 0 {
@@ -122,6 +130,11 @@ impl Policy {
         }
         parse_calling_hours(&self.calling_hours)?;
         Ok(())
+    }
+
+    /// [`Policy::photo_max_mb`] in bytes.
+    pub fn photo_max_bytes(&self) -> i64 {
+        self.photo_max_mb.saturating_mul(1_000_000)
     }
 
     /// The service center's time zone (UTC if the name were unknown, which

@@ -112,6 +112,14 @@ const REASONS: &[(&str, &str)] = &[
     ("phone_or_email", "a phone number or an email is required"),
     ("travel_minutes", "must be between 0 and 1440 minutes"),
     ("policy_positive", "policy {name} must be positive"),
+    ("file_too_large", "is larger than the limit of {n} MB"),
+    ("not_a_photo", "is not a JPEG, PNG, HEIC, WebP or PDF file"),
+    (
+        "too_many_photos",
+        "the order already holds {n} photos and documents",
+    ),
+    ("file_empty", "is empty"),
+    ("file_unreadable", "cannot be read"),
     (
         "policy_exception_shorter",
         "policy repair_exception_limit_min is shorter than repair_limit_min",

@@ -28,6 +28,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/orders", post(create_order).get(list_orders))
         .route("/api/orders/{id}", get(get_order))
+        .route("/api/orders/{id}/photos/{photo_id}", get(get_photo))
         .route("/api/orders/{id}/assign", post(assign))
         .route("/api/orders/{id}/follow-ups", post(follow_up))
         .route("/api/orders/{id}/complaints", post(complaint))
@@ -56,6 +57,30 @@ where
             Err(e) => Err(ApiError::new(e.status(), e.body_text())),
         }
     }
+}
+
+/// One photo's bytes, with its media type; 404 until the phone has sent it.
+async fn get_photo(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, photo_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    let (reader, d) = blocking(move || {
+        let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such photo, or not sent yet");
+        let (hash, d) = st
+            .tenant(&p.tenant)?
+            .photo_blob(&id, &photo_id)?
+            .ok_or_else(not_found)?;
+        let reader = st
+            .blobs(&p.tenant)?
+            .open(&hash)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .ok_or_else(not_found)?;
+        Ok((reader, d))
+    })
+    .await?;
+    Ok(crate::state::stream_blob(reader, &d.media_type, d.size))
 }
 
 async fn create_order(

@@ -4,7 +4,7 @@
 
 use fieldwork_core::api::{ConsentInput, DiagnosisInput};
 use fieldwork_core::model::{
-    ConsentKind, FaultKind, FeeKind, Location, Rating, Status, Stroke, StrokePoint,
+    ConsentKind, FaultKind, FeeKind, Location, PhotoKind, Rating, Status, Stroke, StrokePoint,
 };
 use fieldwork_core::scenario::qc_checklist;
 use fieldwork_core::sync::client::{NoListener, SyncClient, enrol};
@@ -30,6 +30,11 @@ pub const USAGE: &str = "usage: fieldwork device --store DIR [--json] COMMAND
   fee ID labour|logistics|other AMOUNT_MINOR DESCRIPTION
   consent ID paid_service|extra_parts|extra_work|fee_list NAME SCOPE
   note ID TEXT
+  attach ID FILE KIND [CAPTION]         a photo or document (KIND: fault, serial_plate,
+                                        proof_of_purchase, part, completed_work, other)
+  photos ID                             the order's photos, and whether this device holds each
+  fetch-photo ID PHOTO                  the photo's file here (fetched from the server if need be)
+  remove-photo ID PHOTO
   qc ID pass|fail
   sign ID NAME
   rate ID satisfied|neutral|unsatisfied [SCORE]
@@ -145,12 +150,13 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             let s = client.sync_now().map_err(|e| e.to_string())?;
             out(
                 format!(
-                    "pushed {} changes, pulled {} ({} whole orders), refused {}, {} B up, {} B down, {} round trips, {} ms",
+                    "pushed {} changes, pulled {} ({} whole orders), refused {}, {} photo(s) sent, {} B up, {} B down, {} round trips, {} ms",
                     s.pushed_changes,
                     s.pulled_changes,
                     s.pulled_docs,
                     s.refused_docs,
-                    s.bytes_up,
+                    s.blobs_uploaded,
+                    s.bytes_up + s.blob_bytes_up,
                     s.bytes_down,
                     s.round_trips,
                     s.duration_ms
@@ -158,21 +164,24 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 json!({
                     "pushed_changes": s.pushed_changes, "pulled_changes": s.pulled_changes, "pulled_docs": s.pulled_docs,
                     "refused_docs": s.refused_docs, "removed_docs": s.removed_docs, "bytes_up": s.bytes_up,
-                    "bytes_down": s.bytes_down, "round_trips": s.round_trips, "duration_ms": s.duration_ms
+                    "bytes_down": s.bytes_down, "round_trips": s.round_trips, "duration_ms": s.duration_ms,
+                    "blobs_uploaded": s.blobs_uploaded, "blob_bytes_up": s.blob_bytes_up
                 }),
             )
         }
         ["status"] => {
             let pending = fw.pending_changes().map_err(e)?;
             let cursor = fw.sync_cursor().map_err(e)?;
+            let photos = fw.blobs_waiting().map_err(e)?;
             out(
                 format!(
-                    "device {} ({}), {pending} changes waiting, cursor {cursor}, server {}",
+                    "device {} ({}), {pending} changes and {} photo(s) waiting, cursor {cursor}, server {}",
                     fw.device_id(),
                     dev.engineer,
+                    photos.count,
                     dev.server.as_deref().unwrap_or("none")
                 ),
-                json!({ "device_id": fw.device_id(), "engineer": dev.engineer, "pending_changes": pending, "cursor": cursor, "server": dev.server }),
+                json!({ "device_id": fw.device_id(), "engineer": dev.engineer, "pending_changes": pending, "photos_waiting": photos.count, "photo_bytes_waiting": photos.bytes, "cursor": cursor, "server": dev.server }),
             )
         }
         ["list", rest @ ..] => {
@@ -303,6 +312,62 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             out(format!("consent {cid}"), json!({ "consent": cid }))
         }
         ["note", id, text] => fw.add_note(id, text).map(|()| done("note")).map_err(e)?,
+        ["attach", id, file, kind, caption @ ..] => {
+            let kind = PhotoKind::parse(kind).ok_or_else(|| {
+                "KIND is one of fault, serial_plate, proof_of_purchase, part, completed_work, other"
+                    .to_string()
+            })?;
+            let caption = (!caption.is_empty()).then(|| caption.join(" "));
+            let p = fw
+                .attach_photo(id, Path::new(file), kind, caption.as_deref())
+                .map_err(e)?;
+            let waiting = fw.blobs_waiting().map_err(e)?;
+            out(
+                format!(
+                    "photo {} ({}, {} bytes), {} photo(s) waiting to be sent",
+                    p.id,
+                    p.media_type.mime(),
+                    p.size,
+                    waiting.count
+                ),
+                json!({ "photo_id": p.id, "hash": p.hash, "size": p.size, "media_type": p.media_type.mime(), "waiting": waiting.count }),
+            )
+        }
+        ["photos", id] => {
+            let o = fw.order(id).map_err(e)?.order;
+            let mut lines = Vec::new();
+            let mut items = Vec::new();
+            for p in &o.photos {
+                let here = fw.photo_file(id, &p.id).map_err(e)?.is_some();
+                lines.push(format!(
+                    "{} {} {} {}{}",
+                    p.id,
+                    p.kind.as_str(),
+                    p.hash,
+                    if here { "here" } else { "on the server" },
+                    if p.is_removed() { " (removed)" } else { "" }
+                ));
+                items.push(json!({ "photo_id": p.id, "kind": p.kind.as_str(), "hash": p.hash, "size": p.size, "here": here, "removed": p.is_removed() }));
+            }
+            out(lines.join("\n"), json!(items))
+        }
+        ["fetch-photo", id, photo] => {
+            let (Some(url), Some(token)) = (&dev.server, &dev.token) else {
+                return Err("not enrolled: run `enrol` first".into());
+            };
+            let client = SyncClient::new(fw.clone(), url, token, Arc::new(NoListener))
+                .map_err(|e| e.to_string())?;
+            client.set_online(true);
+            let path = client.fetch_photo(id, photo).map_err(|e| e.to_string())?;
+            out(
+                path.display().to_string(),
+                json!({ "path": path.display().to_string() }),
+            )
+        }
+        ["remove-photo", id, photo] => fw
+            .remove_photo(id, photo)
+            .map(|()| done("remove photo"))
+            .map_err(e)?,
         ["qc", id, verdict] => {
             let passed = match *verdict {
                 "pass" => true,

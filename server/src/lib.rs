@@ -9,10 +9,10 @@
 //! |---|---|
 //! | commands | [`cli`], [`demo`], [`device_cli`] |
 //! | the HTTP surface, composed | [`routes`] |
-//! | handlers: device sync, dispatcher API, board | [`sync`], [`api`], `board` |
+//! | handlers: device sync, photos, dispatcher API, board | [`sync`], [`uploads`], [`api`], `board` |
 //! | the desk service both the API and the board call | [`desk`] |
 //! | state: tenants, errors, authentication, live updates | [`state`], [`https`] |
-//! | people and devices; storage | [`auth`], [`storage`], [`pg`], [`bus`] |
+//! | people and devices; storage | [`auth`], [`storage`], [`blobs`], [`pg`], [`bus`] |
 
 pub mod cli;
 pub mod demo;
@@ -23,6 +23,7 @@ pub mod routes;
 pub mod api;
 mod board;
 pub mod sync;
+pub mod uploads;
 
 pub mod desk;
 
@@ -30,6 +31,7 @@ pub mod https;
 pub mod state;
 
 pub mod auth;
+pub mod blobs;
 pub mod bus;
 pub mod pg;
 pub mod storage;

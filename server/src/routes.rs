@@ -12,6 +12,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let reached = state.reached.clone();
     Router::new()
         .merge(crate::sync::routes())
+        .merge(crate::uploads::routes())
         .merge(crate::api::routes())
         .merge(crate::board::router())
         .layer(DefaultBodyLimit::max(1024 * 1024))

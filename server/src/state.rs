@@ -5,6 +5,7 @@
 //! bearer tokens.
 
 use crate::auth::{AuthError, Directory, Principal, Role};
+use crate::blobs::BlobStore;
 pub use crate::storage::Changed;
 use crate::storage::{Embedded, Storage};
 use axum::Json;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub directory: Directory,
     pub(crate) storage: Arc<dyn Storage>,
     tenants: Mutex<HashMap<String, Arc<ServerStore>>>,
+    blobs: Mutex<HashMap<String, Arc<dyn BlobStore>>>,
     /// Orders that just changed, for this process's boards' live updates.
     pub changed: tokio::sync::broadcast::Sender<Changed>,
     /// The same, for the other processes sharing the storage.
@@ -59,6 +61,7 @@ impl AppState {
             directory,
             storage,
             tenants: Mutex::new(HashMap::new()),
+            blobs: Mutex::new(HashMap::new()),
             changed: tokio::sync::broadcast::channel(1024).0,
             outgoing,
             relay_rx: Mutex::new(Some(relay_rx)),
@@ -100,6 +103,23 @@ impl AppState {
         let fw = Arc::new(ServerStore::open_on(db, Config::new("server"))?);
         map.insert(tenant.to_string(), fw.clone());
         Ok(fw)
+    }
+}
+
+impl AppState {
+    /// Where the tenant's photos are kept, opened on first use.
+    pub fn blobs(&self, tenant: &str) -> Result<Arc<dyn BlobStore>, ApiError> {
+        self.tenant(tenant)?;
+        let mut map = self.blobs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = map.get(tenant) {
+            return Ok(b.clone());
+        }
+        let b = self
+            .storage
+            .blobs(tenant)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        map.insert(tenant.to_string(), b.clone());
+        Ok(b)
     }
 }
 
@@ -226,4 +246,50 @@ pub(crate) fn authenticate(
         ));
     }
     Ok(p)
+}
+
+/// A held blob as a response body, read in parts on a blocking thread.
+pub(crate) fn stream_blob(
+    reader: crate::blobs::BlobReader,
+    media_type: &str,
+    size: i64,
+) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(2);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
+        loop {
+            let mut buf = vec![0u8; 256 * 1024];
+            let n = match std::io::Read::read(&mut reader, &mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            };
+            buf.truncate(n);
+            if tx.blocking_send(Ok(axum::body::Bytes::from(buf))).is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mime = fieldwork_core::model::MediaType::parse_mime(media_type)
+        .map(fieldwork_core::model::MediaType::mime)
+        .unwrap_or("application/octet-stream");
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".into(),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }

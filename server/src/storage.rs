@@ -2,7 +2,8 @@
 //! implementations (decision 0009).
 //!
 //! - [`Embedded`]: SQLite files under `--data` (`server.db` for the
-//!   directory, `tenants/ID.db` for each service center). One process.
+//!   directory, `tenants/ID.db` for each service center, photos under
+//!   `blobs/ID/`). One process.
 //! - [`Postgres`]: one PostgreSQL database (`--database postgres://…`),
 //!   a schema for the directory and one per tenant. Several processes may
 //!   share it behind a load balancer; board updates travel between them with
@@ -12,12 +13,14 @@
 //! its migrations (numbered per dialect), the change log and the directory's
 //! queries are one code path.
 
+use crate::blobs::{BlobStore, FileBlobs, SqlBlobs};
 pub use crate::bus::Changed;
 use fieldwork_core::store::sql::{Backend, SqlError, SqliteBackend};
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// A task that runs as long as the server serves.
 pub type Relay = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -31,6 +34,10 @@ pub trait Storage: Send + Sync + fmt::Debug {
 
     /// A connection to one tenant's store (created on first use).
     fn tenant(&self, tenant: &str) -> Result<Box<dyn Backend>, SqlError>;
+
+    /// Where one tenant's photos are kept (its store opened first, so its
+    /// migrations have run).
+    fn blobs(&self, tenant: &str) -> Result<Arc<dyn BlobStore>, SqlError>;
 
     /// Carry this process's board updates (`outgoing`) to the other
     /// processes sharing the storage and deliver theirs to `local`. `None`
@@ -69,6 +76,13 @@ impl Storage for Embedded {
     fn tenant(&self, tenant: &str) -> Result<Box<dyn Backend>, SqlError> {
         let path = self.data.join("tenants").join(format!("{tenant}.db"));
         Ok(Box::new(SqliteBackend::open(&path)?))
+    }
+
+    fn blobs(&self, tenant: &str) -> Result<Arc<dyn BlobStore>, SqlError> {
+        let root = self.data.join("blobs").join(tenant);
+        Ok(Arc::new(
+            FileBlobs::new(root).map_err(|e| SqlError::new(e.to_string()))?,
+        ))
     }
 
     fn relay(
@@ -122,6 +136,14 @@ impl Storage for Postgres {
             &crate::pg::tenant_schema(tenant),
             true,
         )?))
+    }
+
+    fn blobs(&self, tenant: &str) -> Result<Arc<dyn BlobStore>, SqlError> {
+        // A connection of its own, outside the tenant's store lock: a photo
+        // arriving does not hold up sync.
+        Ok(Arc::new(SqlBlobs::new(Box::new(
+            crate::pg::PgBackend::connect(&self.url, &crate::pg::tenant_schema(tenant), false)?,
+        ))))
     }
 
     fn relay(

@@ -3,7 +3,7 @@
 // (the `fieldwork device` CLI) does the visit offline and syncs; the open
 // board and order pages show the new state and the signed report without a
 // reload. Screenshots land in target/board-e2e/. Run by scripts/board-test.
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { PASSWORD, apiAt, browser as chromium, serve, workplace } from "./common.mjs";
@@ -93,6 +93,13 @@ try {
   device("use-part", id, "RLY", "1");
   device("fee", id, "labour", "9000", "relay swap");
   device("note", id, "replaced relay, tested three cycles");
+  // A photo of the finished work (a real PNG), sent with the sync below.
+  const photo = join(dir, "finished.png");
+  writeFileSync(
+    photo,
+    Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64"),
+  );
+  device("attach", id, photo, "completed_work", "relay replaced");
   device("repaired", id);
   device("qc", id, "pass");
   device("sign", id, "王小明");
@@ -117,6 +124,17 @@ try {
   const timeline = await page.locator("#timeline tbody tr").allTextContents();
   assert.ok(timeline.some((t) => t.includes("on site") && t.includes("eng-a")), "the timeline names who arrived");
   assert.ok(timeline.some((t) => t.includes("dispatched") && t.includes("desk")), "and who dispatched");
+  // The photo, once its bytes arrived: a thumbnail the browser decoded.
+  await page.waitForFunction(
+    () => {
+      const img = document.querySelector("#photos img.thumb");
+      return img && img.complete && img.naturalWidth > 0;
+    },
+    null,
+    { timeout: 15000 },
+  );
+  assert.ok((await page.textContent("#photos figcaption")).includes("relay replaced"), "the photo's caption");
+  assert.ok(report.includes("completed work: "), "the signed report lists the photo");
   assert.equal(dialogs.length, 0, `no script ran from customer text: ${dialogs}`);
   console.log("ok   board: order page and board updated live, signature valid");
 

@@ -13,6 +13,7 @@ import app.fieldwork.FieldworkSync
 import app.fieldwork.Location
 import app.fieldwork.OrderFilter
 import app.fieldwork.OrderSort
+import app.fieldwork.PhotoKind
 import app.fieldwork.QcItem
 import app.fieldwork.Rating
 import app.fieldwork.SignatureState
@@ -297,13 +298,8 @@ fun manyThreadsAtOnce() {
 fun listenerReceivesEvents() {
     Server(exe).use { server ->
         val phone = Phone(server, "phone-a", "eng-a")
-        val heard = CopyOnWriteArrayList<SyncEvent>()
-        val listener =
-            object : SyncListener {
-                override fun onEvent(event: SyncEvent) {
-                    heard.add(event)
-                }
-            }
+        val listener = Heard()
+        val heard = listener.events
         SyncSession(phone.fw, server.url, phone.token, listener).use { s ->
             s.start()
             s.setOnline(true)
@@ -369,6 +365,55 @@ fun refusedWorkIsKeptInTheQuarantine() {
     }
 }
 
+fun photosTakenOfflineReachTheServer() {
+    Server(exe).use { server ->
+        val id = server.desk.dispatch(4, "eng-a")
+        val phone = Phone(server, "phone-p", "eng-a")
+        val listener = Heard()
+        val heard = listener.events
+        SyncSession(phone.fw, server.url, phone.token, listener).use { s ->
+            s.setOnline(true)
+            s.syncNow()
+            s.setOnline(false)
+            // In the basement: a photo of the fault, 1.2 MB.
+            val bytes = ByteArray(1_200_000) { (it * 31 + 7).toByte() }
+            bytes[0] = 0xFF.toByte(); bytes[1] = 0xD8.toByte(); bytes[2] = 0xFF.toByte(); bytes[3] = 0xE0.toByte()
+            val file = File.createTempFile("fault", ".jpg").apply { writeBytes(bytes) }
+            val photo = phone.fw.attachPhoto(id, file.path, PhotoKind.FAULT, "burnt relay")
+            file.delete()
+            val sha = java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+            assertEquals(sha, photo.hash)
+            assertEquals(1uL, phone.fw.blobsWaiting().count, "one photo waiting")
+            assertTrue(phone.fw.photoFile(id, photo.id) != null, "kept in the store")
+            assertFailsWith<FieldworkException.Network> { s.syncNow() }
+
+            s.setOnline(true)
+            val summary = s.syncNow()
+            assertEquals(1uL, summary.blobsUploaded, "$summary")
+            assertEquals(0uL, phone.fw.blobsWaiting().count)
+            val last = heard.filterIsInstance<SyncEvent.Upload>().last()
+            assertEquals(last.total, last.sent, "progress reached the end: $heard")
+            val (status, served) = server.desk.bytes("/api/orders/$id/photos/${photo.id}")
+            assertEquals(200, status)
+            assertTrue(served.contentEquals(bytes), "the server has exactly the photo")
+
+            val text = File.createTempFile("notes", ".jpg").apply { writeText("not a photo") }
+            val e = assertFailsWith<FieldworkException.InvalidInput> { phone.fw.attachPhoto(id, text.path, PhotoKind.OTHER, null) }
+            assertEquals("not_a_photo", e.args["reason_code"], "${e.args}")
+            text.delete()
+        }
+    }
+}
+
+/** Keeps every event the sync session reports. */
+private class Heard : SyncListener {
+    val events = CopyOnWriteArrayList<SyncEvent>()
+
+    override fun onEvent(event: SyncEvent) {
+        events.add(event)
+    }
+}
+
 private object Quiet : SyncListener {
     override fun onEvent(event: SyncEvent) {}
 }
@@ -381,6 +426,7 @@ fun main() {
             "many threads at once" to ::manyThreadsAtOnce,
             "the listener receives events" to ::listenerReceivesEvents,
             "refused work is kept in the quarantine" to ::refusedWorkIsKeptInTheQuarantine,
+            "photos taken offline reach the server" to ::photosTakenOfflineReachTheServer,
         )
     var failed = 0
     for ((name, test) in tests) {

@@ -72,6 +72,18 @@ class Desk(private val url: String, private val token: String) {
         return resp.statusCode() to (if (resp.body().isBlank()) null else Json.parse(resp.body()))
     }
 
+    /** GET `path`'s raw bytes. */
+    fun bytes(path: String): Pair<Int, ByteArray> {
+        val req =
+            HttpRequest.newBuilder(URI.create(url + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("authorization", "Bearer $token")
+                .GET()
+                .build()
+        val resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray())
+        return resp.statusCode() to resp.body()
+    }
+
     fun ok(method: String, path: String, body: String? = null): Any? {
         val (status, json) = call(method, path, body)
         check(status in 200..299) { "$method $path: $status $json" }

@@ -50,12 +50,7 @@ impl Server {
     }
 
     fn start_with(state: Arc<AppState>) -> Res<(Server, Desk)> {
-        let d = &state.directory;
-        d.add_tenant(TENANT, "ACME Service")?;
-        d.add_person(TENANT, "eng-a", "Zhang Wei", Role::Engineer)?;
-        d.add_person(TENANT, "eng-b", "Li Na", Role::Engineer)?;
-        d.add_person(TENANT, "desk", "Desk", Role::Dispatcher)?;
-        let token = d.issue_dispatcher_token(TENANT, "desk")?;
+        let token = provision(&state)?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let st = state.clone();
@@ -89,6 +84,17 @@ impl Server {
     }
 }
 
+/// Tenant `acme` with engineers `eng-a` and `eng-b` and a dispatcher
+/// `desk`; returns the dispatcher's token.
+pub fn provision(state: &AppState) -> Res<String> {
+    let d = &state.directory;
+    d.add_tenant(TENANT, "ACME Service")?;
+    d.add_person(TENANT, "eng-a", "Zhang Wei", Role::Engineer)?;
+    d.add_person(TENANT, "eng-b", "Li Na", Role::Engineer)?;
+    d.add_person(TENANT, "desk", "Desk", Role::Dispatcher)?;
+    Ok(d.issue_dispatcher_token(TENANT, "desk")?)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
@@ -118,6 +124,11 @@ impl Desk {
     }
 
     /// A request with the desk's token; returns the status and the JSON body (or null).
+    /// The dispatcher's bearer token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Res<(u16, Value)> {
         let m = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self

@@ -10,6 +10,21 @@ pub mod harness;
 pub mod process;
 pub mod proxy;
 
+/// `len` bytes that start like a JPEG (so a phone and the server take them
+/// as a photo), different for each `seed`.
+pub fn jpeg(len: usize, seed: u64) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    let mut x = seed | 1;
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
 /// One compressed change chunk whose payload inflates to `unpacked` zero
 /// bytes: a few hundred kilobytes on the wire.
 pub fn chunk_bomb(unpacked: usize) -> std::io::Result<Vec<u8>> {

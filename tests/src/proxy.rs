@@ -25,6 +25,9 @@ pub enum Fault {
     Truncate,
     /// The connection is reset after the server acted.
     Reset,
+    /// Half the request reaches the server, then both connections close
+    /// (a cut in the middle of an upload's chunk). Only by [`FaultyProxy::inject_next`].
+    CutRequest,
 }
 
 const FAULTS: [Fault; 6] = [
@@ -43,6 +46,8 @@ pub struct FaultyProxy {
     /// Faults injected so far, by kind.
     pub injected: Arc<Mutex<Vec<Fault>>>,
     budget: Arc<AtomicU64>,
+    next: Arc<Mutex<Vec<Fault>>>,
+    requests: Arc<AtomicU64>,
 }
 
 impl Drop for FaultyProxy {
@@ -126,6 +131,9 @@ impl FaultyProxy {
         let rng = Arc::new(AtomicU64::new(seed | 1));
         let budget = Arc::new(AtomicU64::new(budget));
         let (stop2, injected2, budget2) = (stop.clone(), injected.clone(), budget.clone());
+        let next_faults: Arc<Mutex<Vec<Fault>>> = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(AtomicU64::new(0));
+        let (next2, requests2) = (next_faults.clone(), requests.clone());
         std::thread::spawn(move || {
             while !stop2.load(Ordering::SeqCst) {
                 let Ok((client, _)) = listener.accept() else {
@@ -138,6 +146,11 @@ impl FaultyProxy {
                     rng.clone(),
                     budget2.clone(),
                 );
+                requests2.fetch_add(1, Ordering::SeqCst);
+                let forced = {
+                    let mut n = next2.lock().unwrap_or_else(|p| p.into_inner());
+                    (!n.is_empty()).then(|| n.remove(0))
+                };
                 std::thread::spawn(move || {
                     let next = || {
                         let mut x = rng.load(Ordering::SeqCst);
@@ -147,7 +160,10 @@ impl FaultyProxy {
                         rng.store(x, Ordering::SeqCst);
                         x
                     };
-                    let fault = {
+                    let fault = if let Some(f) = forced {
+                        injected.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+                        Some(f)
+                    } else {
                         let mut inj = injected.lock().unwrap_or_else(|p| p.into_inner());
                         if (inj.len() as u64) < budget.load(Ordering::SeqCst)
                             && next() % 100 < rate_percent
@@ -168,7 +184,22 @@ impl FaultyProxy {
             stop,
             injected,
             budget,
+            next: next_faults,
+            requests,
         })
+    }
+
+    /// Apply `fault` to the next request, whatever the budget says.
+    pub fn inject_next(&self, fault: Fault) {
+        self.next
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(fault);
+    }
+
+    /// Requests seen so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
     }
 
     /// No more faults from now on (the budget is spent).
@@ -197,6 +228,13 @@ fn handle(
     if fault == Some(Fault::DropRequest) {
         return client.shutdown(Shutdown::Both);
     }
+    if fault == Some(Fault::CutRequest) {
+        let mut up = TcpStream::connect(upstream)?;
+        up.write_all(&request[..request.len() / 2])?;
+        std::thread::sleep(Duration::from_millis(20));
+        up.shutdown(Shutdown::Both)?;
+        return client.shutdown(Shutdown::Both);
+    }
     let response = forward(upstream, &request)?;
     match fault {
         Some(Fault::LoseResponse) => client.shutdown(Shutdown::Both),
@@ -218,6 +256,8 @@ fn handle(
             std::thread::sleep(Duration::from_millis(delay_ms));
             client.write_all(&with_close(&response))
         }
-        Some(Fault::DropRequest) | None => client.write_all(&with_close(&response)),
+        Some(Fault::DropRequest | Fault::CutRequest) | None => {
+            client.write_all(&with_close(&response))
+        }
     }
 }

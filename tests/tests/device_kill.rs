@@ -4,57 +4,86 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fieldwork_core::{Config, Fieldwork};
-use fieldwork_tests::intake;
+use fieldwork_tests::jpeg;
 use fieldwork_tests::process::{ServerProcess, admin, data_dir, desk, provision};
-use serde_json::json;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 const NOTES: usize = 400;
 
-#[test]
-fn a_device_killed_mid_sync_converges_with_nothing_lost_or_doubled() {
-    let exe = Path::new(env!("CARGO_BIN_EXE_fieldwork-e2e"));
-    let root = tempfile::tempdir().unwrap();
-    let data = data_dir(root.path());
-    let token = provision(exe, &data).unwrap();
-    let server = ServerProcess::start(exe, &data).unwrap();
-    let d = desk(&server.url, &token).unwrap();
-    let v = d
-        .ok(
-            "POST",
-            "/api/orders",
-            Some(serde_json::to_value(intake(7)).unwrap()),
-        )
-        .unwrap();
-    let id = v["id"].as_str().unwrap().to_string();
-    d.ok(
-        "POST",
-        &format!("/api/orders/{id}/assign"),
-        Some(json!({ "engineer": "eng-a" })),
-    )
-    .unwrap();
+/// A `fieldwork serve` process, an order for eng-a, and eng-a's phone as
+/// the `fieldwork device` command, enrolled and synced.
+struct Field {
+    exe: &'static Path,
+    root: tempfile::TempDir,
+    data: std::path::PathBuf,
+    server: ServerProcess,
+    desk: fieldwork_tests::harness::Desk,
+    id: String,
+}
 
-    let phone = root.path().join("phone");
-    let store = phone.to_str().unwrap();
-    let device = |args: &[&str]| {
-        Command::new(exe)
-            .args(["device", "--store", store])
+impl Field {
+    fn start(n: u32) -> Field {
+        let exe = Path::new(env!("CARGO_BIN_EXE_fieldwork-e2e"));
+        let root = tempfile::tempdir().unwrap();
+        let data = data_dir(root.path());
+        let token = provision(exe, &data).unwrap();
+        let server = ServerProcess::start(exe, &data).unwrap();
+        let d = desk(&server.url, &token).unwrap();
+        let id = d.dispatch(n, "eng-a").unwrap();
+        let f = Field {
+            exe,
+            root,
+            data,
+            server,
+            desk: d,
+            id,
+        };
+        assert!(f.device(&["init", "eng-a"]).status.success());
+        let code = admin(exe, &f.data, &["enrol-code", "acme", "eng-a"]).unwrap();
+        assert!(f.device(&["enrol", &f.server.url, &code]).status.success());
+        assert!(f.device(&["sync"]).status.success());
+        f
+    }
+
+    fn phone(&self) -> std::path::PathBuf {
+        self.root.path().join("phone")
+    }
+
+    fn device(&self, args: &[&str]) -> std::process::Output {
+        Command::new(self.exe)
+            .args(["device", "--store"])
+            .arg(self.phone())
             .args(args)
             .output()
             .unwrap()
-    };
-    assert!(device(&["init", "eng-a"]).status.success());
-    let code = admin(exe, &data, &["enrol-code", "acme", "eng-a"]).unwrap();
-    assert!(device(&["enrol", &server.url, &code]).status.success());
-    assert!(device(&["sync"]).status.success());
+    }
+
+    /// `fieldwork device … sync` as a child to kill.
+    fn spawn_sync(&self) -> std::process::Child {
+        Command::new(self.exe)
+            .args(["device", "--store"])
+            .arg(self.phone())
+            .arg("sync")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+}
+
+#[test]
+fn a_device_killed_mid_sync_converges_with_nothing_lost_or_doubled() {
+    let f = Field::start(7);
+    let (id, phone, d) = (&f.id, f.phone(), &f.desk);
+    let device = |args: &[&str]| f.device(args);
 
     // A day's worth of notes written offline, straight into the phone's store.
     {
         let fw = Fieldwork::open(phone.join("device.db"), Config::new("eng-a")).unwrap();
         for n in 0..NOTES {
-            fw.add_note(&id, &format!("检查 {n}")).unwrap();
+            fw.add_note(id, &format!("检查 {n}")).unwrap();
         }
         assert_eq!(fw.pending_changes().unwrap(), NOTES as i64);
     }
@@ -68,12 +97,7 @@ fn a_device_killed_mid_sync_converges_with_nothing_lost_or_doubled() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut child = Command::new(exe)
-            .args(["device", "--store", store, "sync"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = f.spawn_sync();
         std::thread::sleep(Duration::from_millis(seed % 40));
         child.kill().unwrap();
         child.wait().unwrap();
@@ -94,7 +118,82 @@ fn a_device_killed_mid_sync_converges_with_nothing_lost_or_doubled() {
     let fw = Fieldwork::open(phone.join("device.db"), Config::new("eng-a")).unwrap();
     assert_eq!(fw.integrity_check().unwrap(), "ok");
     assert_eq!(
-        serde_json::to_value(fw.order(&id).unwrap().order).unwrap(),
+        serde_json::to_value(fw.order(id).unwrap().order).unwrap(),
         v["order"]
     );
+}
+
+#[test]
+fn a_device_killed_mid_upload_resumes_where_the_server_stopped() {
+    let f = Field::start(3);
+    let (id, root, data) = (&f.id, f.root.path(), &f.data);
+    let device = |args: &[&str]| f.device(args);
+
+    let size = 16_000_000;
+    let bytes = jpeg(size, 42);
+    let file = root.join("finished.jpg");
+    std::fs::write(&file, &bytes).unwrap();
+    let attached = device(&[
+        "--json",
+        "attach",
+        id,
+        file.to_str().unwrap(),
+        "completed_work",
+        "after",
+        "repair",
+    ]);
+    assert!(
+        attached.status.success(),
+        "{}",
+        String::from_utf8_lossy(&attached.stderr)
+    );
+    let attached: serde_json::Value = serde_json::from_slice(&attached.stdout).unwrap();
+    let hash = attached["hash"].as_str().unwrap().to_string();
+    assert_eq!(attached["waiting"], 1);
+
+    // Kill the syncing process once part of the photo is on the server.
+    let partial = data.join("blobs").join("acme").join("partial").join(&hash);
+    let mut child = f.spawn_sync();
+    let started = std::time::Instant::now();
+    let mut held_at_kill = 0;
+    while started.elapsed() < Duration::from_secs(60) {
+        let held = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
+        if held >= 2 * 1024 * 1024 {
+            child.kill().unwrap();
+            held_at_kill = held;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.wait();
+    assert!(
+        held_at_kill > 0 && held_at_kill < size as u64,
+        "killed mid-upload (held {held_at_kill} of {size})"
+    );
+
+    let status: serde_json::Value =
+        serde_json::from_slice(&device(&["--json", "status"]).stdout).unwrap();
+    assert_eq!(status["photos_waiting"], 1, "still waiting after the kill");
+    let last = device(&["--json", "sync"]);
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&last.stdout).unwrap();
+    assert_eq!(summary["blobs_uploaded"], 1);
+    let resent = summary["blob_bytes_up"].as_u64().unwrap();
+    assert!(
+        resent <= size as u64 - held_at_kill + 1024 * 1024,
+        "resumed: sent {resent} after {held_at_kill} were held"
+    );
+    let whole = data.join("blobs").join("acme").join(&hash[..2]).join(&hash);
+    assert_eq!(std::fs::read(&whole).unwrap(), bytes);
+    assert!(!partial.exists());
+    let status: serde_json::Value =
+        serde_json::from_slice(&device(&["--json", "status"]).stdout).unwrap();
+    assert_eq!(status["photos_waiting"], 0);
 }

@@ -7,7 +7,7 @@ use super::{Error, Inner, META_HLC, Result};
 use crate::doc_ids::DocKind;
 use crate::hlc::Hlc;
 use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
-use crate::rules::{RuleError, authority};
+use crate::rules::{RuleError, authority, photos};
 use crate::store::chunks;
 use crate::store::{Rows, Write};
 use crate::validate;
@@ -121,6 +121,13 @@ impl Inner {
                 return Err(
                     RuleError::Precondition(format!("not allowed from a device: {why}")).into(),
                 );
+            }
+            if origin.is_some()
+                && let Err(why) =
+                    photos::check_pushed(desk_view.as_ref(), o, self.store.policy_for(o))
+            {
+                self.store.evict(doc_id);
+                return Err(RuleError::Precondition(why).into());
             }
             for ev in &o.events {
                 if let Some(h) = Hlc::decode(&ev.hlc) {

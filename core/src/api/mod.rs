@@ -10,6 +10,7 @@
 //! | [`visit`] | the engineer's visit: lifecycle, diagnosis, warranty, parts, fees, consent, QC, sign-off, rating |
 //! | [`desk`] | the desk's intents, by a named dispatcher or supervisor ([`Fieldwork::as_desk`]) |
 //! | [`stock`] | the parts catalog and the engineer's van stock |
+//! | [`photos`] | photos and documents on an order: attach, remove, the blobs waiting to be sent |
 //! | [`reads`] | orders listed and read with what the rules compute, document heads and changes |
 //! | `work` | the unit of work every intent goes through: load → change → stage → save |
 //! | `import` | changes made elsewhere, checked and applied |
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod desk;
 pub mod error;
 mod import;
+pub mod photos;
 pub mod reads;
 pub mod stock;
 pub mod visit;
@@ -44,6 +46,7 @@ pub use desk::{Desk, FollowUpInput, MailInMilestone};
 pub use error::{Error, Result};
 pub use import::ImportOutcome;
 pub(crate) use import::check_kind;
+pub use photos::BlobsWaiting;
 pub use reads::OrderView;
 pub use stock::StockLevel;
 pub use visit::{ConsentInput, DiagnosisInput};
@@ -89,6 +92,9 @@ pub(crate) struct Inner {
     /// Who this call acts for, when not the store's own user: a dispatcher
     /// at the desk ([`Fieldwork::as_desk`]). Cleared when the call ends.
     pub(crate) acting: Option<String>,
+    /// The blob folder beside the store's file (photos); none on the server,
+    /// which keeps blobs its own way.
+    pub(crate) blobs: Option<crate::blobs::BlobDir>,
 }
 
 /// [`Inner`] for one call; leaves the store (releasing a shared
@@ -151,7 +157,11 @@ impl Fieldwork {
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
         check_config(&config)?;
         let store = Store::open(path.as_ref(), config.policy.clone())?;
-        Self::with_store(store, config)
+        let fw = Self::with_store(store, config)?;
+        let blobs = crate::blobs::BlobDir::beside(path.as_ref());
+        blobs.clean_tmp();
+        fw.local().blobs = Some(blobs);
+        Ok(fw)
     }
 
     pub(crate) fn with_store(mut store: Store, config: Config) -> Result<Fieldwork> {
@@ -181,6 +191,7 @@ impl Fieldwork {
                 hlc,
                 orders: HashMap::new(),
                 acting: None,
+                blobs: None,
             }),
         })
     }

@@ -456,6 +456,7 @@ fn reconcile_changed_fields(
         complaints,
         mail_in,
         rework_of,
+        photos,
     );
     Ok(())
 }

@@ -201,6 +201,10 @@ const STORED: &[(&str, &str)] = &[
         "unsatisfied at completion",
     ), // Why a rule refused (a rule error's `why`, `what` and `kind`).
     (
+        "why-photos-on-open-orders",
+        "photos are attached to open orders",
+    ),
+    (
         "why-finished-cannot-be-assigned",
         "a finished order cannot be assigned",
     ),

@@ -7,7 +7,7 @@
 //! the Unix epoch; money is in minor units (cents, fen) of the tenant's currency.
 //!
 //! One file per part of the documents: `intake`, `order` (the work order),
-//! `signature` (strokes, consents, sign-off), `complaint`, `catalog`,
+//! `signature` (strokes, consents, sign-off), `photo` (what an attached photo records), `complaint`, `catalog`,
 //! `van_stock` and `settings`. Everything is re-exported here, so `model::WorkOrder` and
 //! `model::*` read as one module.
 
@@ -15,6 +15,7 @@ mod catalog;
 mod complaint;
 mod intake;
 mod order;
+mod photo;
 mod settings;
 mod signature;
 mod van_stock;
@@ -23,6 +24,7 @@ pub use catalog::*;
 pub use complaint::*;
 pub use intake::*;
 pub use order::*;
+pub use photo::*;
 pub use settings::*;
 pub use signature::*;
 pub use van_stock::*;

@@ -2,6 +2,7 @@
 
 use super::complaint::Complaint;
 use super::intake::{Channel, Intake};
+use super::photo::Photo;
 use super::signature::{Consent, SignOff};
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
@@ -305,6 +306,11 @@ pub struct WorkOrder {
     pub mail_in: Option<MailIn>,
     /// The earlier order this one reworks (same unit, same fault, inside the window).
     pub rework_of: Option<String>,
+    /// Photos and documents: metadata only; the bytes are blobs named by hash.
+    /// (Orders written before photos existed have none.)
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub photos: Vec<Photo>,
 }
 
 impl WorkOrder {
@@ -337,6 +343,7 @@ impl WorkOrder {
             follow_ups: vec![],
             complaints: vec![],
             rework_of: None,
+            photos: vec![],
         }
     }
 }

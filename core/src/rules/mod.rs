@@ -8,6 +8,7 @@ pub mod conflicts;
 pub mod fees;
 pub mod lifecycle;
 pub mod mail_in;
+pub mod photos;
 pub mod rework;
 pub mod roles;
 pub mod signoff;

@@ -92,6 +92,8 @@ impl ReportFormat {
                 "report-received" => format!("Received: {}", a("value")),
                 "report-arrived" => format!("Arrived: {}", a("value")),
                 "report-repaired" => format!("Repaired: {}", a("value")),
+                "report-photos" => "Photos and documents:".into(),
+                "report-photo" => format!("  {}: {}{}", a("kind"), a("hash"), a("caption")),
                 _ => String::new(),
             },
         }
@@ -255,6 +257,32 @@ pub fn render_report_in(order: &WorkOrder, policy: &Policy, format: ReportFormat
     line("report-received", Some(order.created_at_ms));
     line("report-arrived", first_entered(order, Status::OnSite));
     line("report-repaired", first_entered(order, Status::Repaired));
+    // Photos by hash, so adding or removing one after signing changes what
+    // was signed. An order without photos reads as it did before they existed.
+    let shown: Vec<_> = order.photos.iter().filter(|p| !p.is_removed()).collect();
+    if !shown.is_empty() {
+        let _ = writeln!(r, "{}", format.words("report-photos", &[]));
+        for p in shown {
+            let kind = match format {
+                ReportFormat::In(lang) => l10n::t(
+                    lang,
+                    &format!("photo-kind-{}", p.kind.as_str().replace('_', "-")),
+                ),
+                ReportFormat::Original => p.kind.as_str().to_string(),
+            };
+            let caption = p
+                .caption
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            let args = [
+                ("kind", kind),
+                ("hash", p.hash.clone()),
+                ("caption", caption),
+            ];
+            let _ = writeln!(r, "{}", format.words("report-photo", &args));
+        }
+    }
     if let ReportFormat::In(lang) = format {
         let _ = writeln!(
             r,

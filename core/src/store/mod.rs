@@ -12,6 +12,7 @@ pub mod chunks;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod log;
+pub mod photos;
 pub mod quarantine;
 mod rows;
 pub mod sql;
@@ -62,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         rebuild: false,
         rebuilds_tables: true,
     },
+    Migration {
+        sql: include_str!("migrations/006_photos.sql"),
+        rebuild: false,
+        rebuilds_tables: false,
+    },
 ];
 
 /// PostgreSQL's migrations, numbered on their own: the same tables in
@@ -80,6 +86,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
     },
     Migration {
         sql: include_str!("migrations/postgres/003_settings_document.sql"),
+        rebuild: false,
+        rebuilds_tables: false,
+    },
+    Migration {
+        sql: include_str!("migrations/postgres/004_photos.sql"),
         rebuild: false,
         rebuilds_tables: false,
     },
@@ -113,6 +124,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("document {doc_id} is unreadable: {reason}")]
     Corrupt { doc_id: String, reason: String },
+    /// The blob folder beside the database (photos) failed.
+    #[error("blob folder: {0}")]
+    Blobs(String),
 }
 
 pub use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
@@ -215,37 +229,45 @@ impl Store {
         if found > supported {
             return Err(StoreError::NewerSchema { found, supported });
         }
-        for version in (found + 1)..=target.min(supported) {
-            let Some(m) = usize::try_from(version - 1).ok().and_then(|i| all.get(i)) else {
-                break;
-            };
-            let fallback = &self.fallback;
-            let keys_off = m.rebuilds_tables && self.db.dialect() == Dialect::Sqlite;
-            if keys_off {
-                // Only outside a transaction does this take effect.
-                self.db.execute_batch("PRAGMA foreign_keys = OFF")?;
-            }
-            let applied = sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
-                db.execute_batch(m.sql)?;
-                if keys_off && !db.query("PRAGMA foreign_key_check", &[])?.is_empty() {
-                    return Err(StoreError::Corrupt {
-                        doc_id: "schema".into(),
-                        reason: format!("migration {version} would break a reference"),
-                    });
-                }
-                if m.rebuild {
-                    let settings = load_settings(db, fallback)?;
-                    rebuild_rows(db, &settings)?;
-                }
-                db.set_schema_version(version)?;
-                Ok(())
-            });
-            if keys_off {
-                self.db.execute_batch("PRAGMA foreign_keys = ON")?;
-            }
-            applied?;
+        let last = target.min(supported);
+        if found >= last {
+            return Ok(());
         }
-        Ok(())
+        let pending: Vec<&Migration> = ((found + 1)..=last)
+            .filter_map(|v| usize::try_from(v - 1).ok().and_then(|i| all.get(i)))
+            .collect();
+        // Every pending migration in one transaction, and the rows rebuilt
+        // once, at the end, by this build's code against the final schema
+        // (a rebuild halfway would write tables a later migration adds).
+        // A crash leaves the old schema or the new one.
+        let keys_off =
+            pending.iter().any(|m| m.rebuilds_tables) && self.db.dialect() == Dialect::Sqlite;
+        if keys_off {
+            // Only outside a transaction does this take effect.
+            self.db.execute_batch("PRAGMA foreign_keys = OFF")?;
+        }
+        let fallback = &self.fallback;
+        let applied = sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
+            for m in &pending {
+                db.execute_batch(m.sql)?;
+            }
+            if keys_off && !db.query("PRAGMA foreign_key_check", &[])?.is_empty() {
+                return Err(StoreError::Corrupt {
+                    doc_id: "schema".into(),
+                    reason: format!("migrating to schema {last} would break a reference"),
+                });
+            }
+            if pending.iter().any(|m| m.rebuild) {
+                let settings = load_settings(db, fallback)?;
+                rebuild_rows(db, &settings)?;
+            }
+            db.set_schema_version(last)?;
+            Ok(())
+        });
+        if keys_off {
+            self.db.execute_batch("PRAGMA foreign_keys = ON")?;
+        }
+        applied
     }
 
     /// Turn off fsync for this connection: only for building benchmark
@@ -318,6 +340,7 @@ impl Store {
         self.evict(doc_id);
         sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
             db.execute("DELETE FROM orders WHERE id = ?1", params![doc_id])?;
+            db.execute("DELETE FROM photos WHERE order_id = ?1", params![doc_id])?;
             db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
             db.execute("DELETE FROM documents WHERE doc_id = ?1", params![doc_id])?;
             Ok(())

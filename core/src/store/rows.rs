@@ -129,7 +129,29 @@ pub(super) fn upsert_order(
             r.is_open,
         ],
     )?;
-    upsert_repair_facts(db, order)
+    upsert_repair_facts(db, order)?;
+    replace_photos(db, order)
+}
+
+/// The order's photos as rows: which blobs it refers to.
+fn replace_photos(db: &mut dyn Backend, order: &WorkOrder) -> Result<(), StoreError> {
+    db.execute("DELETE FROM photos WHERE order_id = ?1", params![&order.id])?;
+    for p in &order.photos {
+        db.execute(
+            "INSERT INTO photos (order_id, photo_id, hash, size, media_type, device, removed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                &order.id,
+                &p.id,
+                &p.hash,
+                p.size,
+                p.media_type.mime(),
+                &p.device,
+                p.is_removed(),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// The rework lookup columns.

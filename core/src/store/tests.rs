@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::rules::testing::visited_order;
-use crate::settings::Settings;
 use rusqlite::Connection;
 
 fn schema(conn: &Connection) -> Vec<(String, String, String)> {
@@ -53,7 +52,17 @@ fn write_order_at(store: &mut Store, order: &WorkOrder, version: i64) {
         )?;
         if version >= 2 {
             // From schema 2 on, releases wrote the rework columns with the row.
-            rebuild_rows(db, &Settings::unsaved(Policy::default()))?;
+            let repaired = crate::rules::timeline::first_entered(order, crate::model::Status::Repaired);
+            db.execute(
+                "UPDATE orders SET serial = ?2, fault_code = ?3, fault_kind = 'hardware',
+                     parts_replaced = 1, repaired_at_ms = ?4 WHERE id = ?1",
+                params![
+                    &order.id,
+                    &order.intake.product.serial,
+                    order.diagnosis.as_ref().map(|d| d.fault_code.as_str()),
+                    repaired
+                ],
+            )?;
         }
         Ok(())
     })

@@ -54,6 +54,20 @@ pub enum SyncEvent {
     OrdersChanged {
         ids: Vec<String>,
     },
+    /// Sending a photo: `sent` of `total` bytes of blob `hash` are on the
+    /// server; `waiting` photos (this one included) are still to go.
+    Upload {
+        hash: String,
+        sent: u64,
+        total: u64,
+        waiting: u64,
+    },
+    /// The server refused a photo's bytes (they do not match their hash, or
+    /// are not a photo); it is not sent again.
+    UploadRefused {
+        hash: String,
+        reason: String,
+    },
 }
 
 /// Told about sync as it happens; called from the sync thread.
@@ -79,6 +93,9 @@ pub struct SyncSummary {
     pub removed_docs: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
+    /// Photos the server now holds whole, and the bytes sent for them.
+    pub blobs_uploaded: u64,
+    pub blob_bytes_up: u64,
     pub round_trips: u32,
     pub duration_ms: u64,
 }
@@ -152,11 +169,11 @@ struct Shared {
 
 /// A device's connection to its server. Share it in an `Arc`.
 pub struct SyncClient {
-    fw: Arc<Fieldwork>,
-    http: reqwest::blocking::Client,
-    url: String,
-    token: String,
-    listener: Arc<dyn SyncListener>,
+    pub(super) fw: Arc<Fieldwork>,
+    pub(super) http: reqwest::blocking::Client,
+    pub(super) url: String,
+    pub(super) token: String,
+    pub(super) listener: Arc<dyn SyncListener>,
     backoff: Backoff,
     interval: Duration,
     shared: Mutex<Shared>,
@@ -388,7 +405,9 @@ impl SyncClient {
                     break;
                 }
             }
-            Ok(())
+            // Photos go after the changes that refer to them: the server
+            // takes a blob only for an order it holds.
+            self.upload_blobs(&mut summary)
         })();
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {

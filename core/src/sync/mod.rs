@@ -1,9 +1,11 @@
 //! Sync, both halves (docs/sync.md): the protocol messages ([`wire`]); on
 //! the phone the outbox and the quarantine of refused work ([`outbox`],
-//! [`quarantine`]) and the client that drives them ([`client`]); on the
+//! [`quarantine`]) and the client that drives them ([`client`]), with its
+//! upload queue and lazy downloads of photos ([`blobs`]); on the
 //! server the store that checks and applies pushes and plans pulls
 //! ([`server`]).
 
+pub mod blobs;
 pub mod client;
 pub mod outbox;
 pub mod quarantine;

@@ -9,6 +9,7 @@ use crate::doc_ids::{DocKind, stock_doc_id};
 use crate::model::{VanStock, WorkOrder};
 use crate::rules::authority::{self, PushTarget};
 use crate::store::log::{self, PullPlan};
+use crate::store::photos::{self, Declared};
 use crate::store::quarantine::{self, Refusal};
 use crate::store::sql::Backend;
 use crate::store::{Rows, Store, StoreError, chunks};
@@ -162,6 +163,41 @@ impl ServerStore {
             cursor,
             limit,
         )?)
+    }
+
+    /// What a photo on an order assigned to `engineer` now declares of blob
+    /// `hash`: `None` if no such photo refers to it, so the engineer may
+    /// neither send nor fetch it (a hash is not a key).
+    pub fn blob_for_engineer(&self, hash: &str, engineer: &str) -> Result<Option<Declared>> {
+        if !crate::model::is_blob_hash(hash) {
+            return Ok(None);
+        }
+        Ok(photos::declared_to(
+            self.fw.lock()?.store.db(),
+            hash,
+            engineer,
+        )?)
+    }
+
+    /// The blob photo `photo_id` of order `order_id` names, and what it
+    /// declares (the desk reads any order of its tenant).
+    pub fn photo_blob(&self, order_id: &str, photo_id: &str) -> Result<Option<(String, Declared)>> {
+        Ok(photos::declared_by_photo(
+            self.fw.lock()?.store.db(),
+            order_id,
+            photo_id,
+        )?)
+    }
+
+    /// The orders whose photos refer to blob `hash`: their pages change
+    /// when it arrives.
+    pub fn orders_with_blob(&self, hash: &str) -> Result<Vec<String>> {
+        Ok(photos::orders_referring(self.fw.lock()?.store.db(), hash)?)
+    }
+
+    /// Every blob a photo not removed refers to, sorted: what the server keeps.
+    pub fn referenced_blobs(&self) -> Result<Vec<String>> {
+        Ok(photos::referenced(self.fw.lock()?.store.db())?)
     }
 
     /// Whether `engineer` may read `doc_id` now.

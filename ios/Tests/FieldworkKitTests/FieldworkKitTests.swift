@@ -283,4 +283,30 @@ final class FieldworkKitTests: XCTestCase {
         XCTAssertTrue(try fw.quarantined().isEmpty)
         XCTAssertThrowsError(try fw.discardQuarantined(id: quarantined[0].id))
     }
+    func testPhotosTakenOfflineReachTheServer() throws {
+        let server = try Server()
+        let id = try server.desk.dispatch(4, to: "eng-a")
+        let fw = try Fieldwork.open(path: server.phoneStore("phone-p"), user: "eng-a")
+        let token = try enrol(fieldwork: fw, serverUrl: server.url, code: server.desk.enrolmentCode("eng-a")).token
+        let recorder = Recorder()
+        let sync = try SyncSession(fieldwork: fw, serverUrl: server.url, token: token, listener: recorder)
+        sync.setOnline(online: true)
+        _ = try sync.syncNow()
+        sync.setOnline(online: false)
+        var bytes = [UInt8](repeating: 0x5A, count: 1_200_000)
+        bytes.replaceSubrange(0..<4, with: [0xFF, 0xD8, 0xFF, 0xE0])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fault.jpg")
+        try Data(bytes).write(to: file)
+        let photo = try fw.attachPhoto(id: id, path: file.path, kind: .fault, caption: "burnt relay")
+        XCTAssertEqual(try fw.blobsWaiting().count, 1)
+        XCTAssertNotNil(try fw.photoFile(id: id, photoId: photo.id))
+
+        sync.setOnline(online: true)
+        let summary = try sync.syncNow()
+        XCTAssertEqual(summary.blobsUploaded, 1)
+        XCTAssertEqual(try fw.blobsWaiting().count, 0)
+        XCTAssertTrue(recorder.events.contains { if case let .upload(_, sent, total, _) = $0 { return sent == total } else { return false } })
+        let order = try server.desk.call("GET", "/api/orders/\(id)")["order"] as! [String: Any]
+        XCTAssertEqual(((order["photos"] as! [[String: Any]])[0])["hash"] as? String, photo.hash)
+    }
 }

@@ -10,7 +10,8 @@
 //!
 //! Layout: `frame` is what every page shares (the frame, who is signed in,
 //! formatting); `session` signs in and out and streams live updates; the
-//! pages are `pages` (board, order, intake, assignment), `desk` (follow-up
+//! pages are `pages` (board, order, intake, assignment), `photos` (the
+//! order's photos and their files), `desk` (follow-up
 //! calls, mail-in), `complaints` and `stats`. Every desk intent goes through
 //! the server's desk service, which the dispatcher API calls too.
 
@@ -18,6 +19,7 @@ mod complaints;
 mod desk;
 mod frame;
 mod pages;
+mod photos;
 mod session;
 mod settings;
 mod stats;
@@ -45,6 +47,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/board/intake", get(pages::intake_page).post(pages::intake))
         .route("/board/orders/{id}", get(pages::order_page))
         .route("/board/orders/{id}/assign", post(pages::assign))
+        .route("/board/orders/{id}/photos/{photo_id}", get(photos::photo))
         .route("/board/follow-ups", get(desk::follow_ups))
         .route("/board/orders/{id}/follow-up", post(desk::record_follow_up))
         .route("/board/complaints", get(complaints::complaints))

@@ -186,7 +186,8 @@ fn render_order(st: &AppState, u: &BoardUser, id: &str, part: &str) -> Result<Re
     let report = fw.service_report(id).map_err(internal)?;
     let engineers = st.directory.engineers(&u.tenant)?;
     let refusals = fw.refusals_of(id).map_err(internal)?;
-    let main = order_main(u, &view, &report, &engineers, &refusals);
+    let held = super::photos::held(st, u, &view.order);
+    let main = order_main(u, &view, &report, &engineers, &refusals, &held);
     if part == "main" {
         return Ok(page(StatusCode::OK, main));
     }
@@ -240,6 +241,7 @@ fn order_main(
     report: &str,
     engineers: &[(String, String)],
     refusals: &[Refusal],
+    held: &std::collections::HashSet<String>,
 ) -> Markup {
     let o = &v.order;
     let i = &o.intake;
@@ -312,6 +314,7 @@ fn order_main(
                 } }
             }
         }
+        (super::photos::section(u, o, held))
         div.grid {
             section.card {
                 h2 { (t(u, "diagnosis-and-work")) }

@@ -39,6 +39,8 @@ const LIMITS: &[&str] = &[
     "rma_update_days",
     "rma_second_contact_days",
     "rma_escalate_days",
+    "photo_max_mb",
+    "photos_per_order",
 ];
 
 fn limit_label(u: &BoardUser, name: &str) -> String {

@@ -3,6 +3,7 @@
 //! measured in the same run, and the same table written to the Markdown file
 //! given with `--markdown PATH`. Run through `scripts/bench`.
 
+mod blobs;
 mod ffi;
 mod hostile;
 mod sync;
@@ -48,6 +49,7 @@ fn run() -> Res<()> {
     let only_sync = args.iter().any(|a| a == "--only-sync");
     let only_hostile = args.iter().any(|a| a == "--only-hostile");
     let only_settings = args.iter().any(|a| a == "--only-settings");
+    let only_blobs = args.iter().any(|a| a == "--only-blobs");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     let server_exe = std::env::current_exe()?
@@ -56,6 +58,12 @@ fn run() -> Res<()> {
         .join("fieldwork-e2e");
     if only_hostile {
         for r in hostile::rows(dir.path(), &server_exe)? {
+            println!("{}", json(&r));
+        }
+        return Ok(());
+    }
+    if only_blobs {
+        for r in blobs::rows(dir.path(), &server_exe)? {
             println!("{}", json(&r));
         }
         return Ok(());
@@ -93,6 +101,8 @@ fn run() -> Res<()> {
     rows.extend(sync::fleet(dir.path(), &server_exe)?);
     eprintln!("server: hostile pushes…");
     rows.extend(hostile::rows(dir.path(), &server_exe)?);
+    eprintln!("photos: a 20 MB upload, a resumed one, the device's memory…");
+    rows.extend(blobs::rows(dir.path(), &server_exe)?);
     for r in &rows {
         println!("{}", json(r));
     }
