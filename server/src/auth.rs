@@ -201,6 +201,16 @@ impl Directory {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Every tenant's id, in order.
+    pub fn tenants(&self) -> Result<Vec<String>, AuthError> {
+        Ok(self
+            .db()
+            .query("SELECT id FROM tenants ORDER BY id", &[])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?)
+    }
+
     pub fn add_tenant(&self, id: &str, name: &str) -> Result<(), AuthError> {
         valid_id("tenant", id)?;
         self.db().execute(

@@ -23,6 +23,7 @@ const USAGE: &str = "usage:
   fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
   fieldwork admin --data DIR password TENANT DISPATCHER [--supervisor]   (board sign-in; reads the password from stdin)
   fieldwork admin --data DIR revoke TENANT DEVICE_ID
+  fieldwork admin --data DIR collect-blobs [--grace-hours N]   (photos nothing refers to; `serve` does it hourly after 168 h)
   fieldwork device --store DIR [--json] COMMAND …      (a headless device: `fieldwork device` for its commands)";
 
 /// Run the `fieldwork` command with `args` (without the program name).
@@ -131,6 +132,7 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "admin" => {
             let settings = tenant_settings(&mut args)?;
+            let grace_hours = option(&mut args, "--grace-hours");
             let state = open_state(data, database)?;
             let d = &state.directory;
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -177,6 +179,19 @@ fn run(args: &[String]) -> Result<(), String> {
                     d.set_password(tenant, person, password, supervisor)
                         .map_err(err)?;
                     println!("{person} can sign in to the board");
+                    Ok(())
+                }
+                ["collect-blobs"] => {
+                    let grace = match grace_hours {
+                        Some(h) => std::time::Duration::from_secs(
+                            h.parse::<u64>()
+                                .map_err(|_| "--grace-hours takes a whole number of hours")?
+                                .saturating_mul(3600),
+                        ),
+                        None => crate::state::BLOB_GRACE,
+                    };
+                    let n = state.collect_blobs(grace).map_err(|e| e.message)?;
+                    println!("collected {n} blob(s)");
                     Ok(())
                 }
                 ["revoke", tenant, device] => {

@@ -40,6 +40,23 @@ pub async fn serve(
             .relay(state.process.clone(), rx, state.changed.clone())
     });
     let relay = relay.map(tokio::spawn);
+    // Blobs nothing refers to, collected hourly after their grace period.
+    let collector = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                let st = state.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = st.collect_blobs(crate::state::BLOB_GRACE) {
+                        eprintln!("fieldwork: collecting photos' blobs: {e}");
+                    }
+                })
+                .await;
+            }
+        }
+    });
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -49,5 +66,6 @@ pub async fn serve(
     if let Some(r) = relay {
         r.abort();
     }
+    collector.abort();
     served
 }

@@ -106,7 +106,26 @@ impl AppState {
     }
 }
 
+/// How long a blob nothing refers to (or a partial upload nobody
+/// continues) is kept before it is collected: long enough for a phone
+/// that was offline for days to finish, or for a removal to be undone.
+pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 impl AppState {
+    /// Delete, in every tenant, the blobs no photo refers to any more and the
+    /// partial uploads, last written more than `grace` ago. Returns how many went.
+    pub fn collect_blobs(&self, grace: std::time::Duration) -> Result<u64, ApiError> {
+        let mut gone = 0;
+        for tenant in self.directory.tenants()? {
+            let referenced = self.tenant(&tenant)?.referenced_blobs()?;
+            gone += self
+                .blobs(&tenant)?
+                .collect(&referenced, grace)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        Ok(gone)
+    }
+
     /// Where the tenant's photos are kept, opened on first use.
     pub fn blobs(&self, tenant: &str) -> Result<Arc<dyn BlobStore>, ApiError> {
         self.tenant(tenant)?;

@@ -14,7 +14,8 @@ pub mod proxy;
 /// as a photo), different for each `seed`.
 pub fn jpeg(len: usize, seed: u64) -> Vec<u8> {
     let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    let mut x = seed | 1;
+    // Odd and different for every seed (xorshift needs a non-zero state).
+    let mut x = seed.wrapping_mul(2).wrapping_add(1);
     while v.len() < len {
         x ^= x << 13;
         x ^= x >> 7;

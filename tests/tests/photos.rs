@@ -24,6 +24,8 @@ fieldwork_tests::conformance!(
     over_the_limit_is_refused_on_the_phone_and_on_the_server_before_any_bytes,
     another_engineer_and_another_tenant_get_nothing_by_the_hash,
     a_photo_survives_compaction_and_a_refetch_and_is_fetched_lazily,
+    blobs_nothing_refers_to_are_collected_after_the_grace_period,
+    the_sync_thread_retries_a_failed_upload_on_its_own,
 );
 
 const T0: i64 = 1_795_000_000_000;
@@ -551,4 +553,94 @@ fn a_photo_survives_compaction_and_a_refetch_and_is_fetched_lazily(b: &Backend) 
         .unwrap();
     assert_eq!(a.fw.collect_blobs().unwrap(), 1);
     assert_eq!(a.fw.photo_file(&id, &p.id).unwrap(), None);
+}
+
+fn blobs_nothing_refers_to_are_collected_after_the_grace_period(b: &Backend) {
+    let w = world(b);
+    let a = w.device("eng-a", "a");
+    let id = w.order_on(&a, 1, "eng-a");
+    let kept = jpeg(300_000, 20);
+    let dropped = jpeg(300_000, 22);
+    a.fw.attach_photo(&id, &w.file("kept.jpg", &kept), PhotoKind::Fault, None)
+        .unwrap();
+    let gone =
+        a.fw.attach_photo(&id, &w.file("gone.jpg", &dropped), PhotoKind::Other, None)
+            .unwrap();
+    a.sync.sync_now().unwrap();
+    a.fw.remove_photo(&id, &gone.id).unwrap();
+    a.sync.sync_now().unwrap();
+    // Half of a third photo, then the phone goes quiet.
+    let half = jpeg(600_000, 24);
+    let partial = sha(&half);
+    w.server
+        .state
+        .blobs(TENANT)
+        .unwrap()
+        .append(&partial, 0, &half[..300_000], 600_000, MediaType::Jpeg)
+        .unwrap();
+    let state = &w.server.state;
+    assert_eq!(
+        state
+            .collect_blobs(fieldwork_server::state::BLOB_GRACE)
+            .unwrap(),
+        0,
+        "within the grace period nothing goes"
+    );
+    assert!(w.held(&gone.hash).complete);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(
+        state.collect_blobs(std::time::Duration::ZERO).unwrap(),
+        2,
+        "the removed photo's blob and the abandoned upload"
+    );
+    assert!(
+        w.held(&sha(&kept)).complete,
+        "a photo still on an order stays"
+    );
+    assert_eq!(w.held(&gone.hash).have, 0);
+    assert_eq!(w.held(&partial).have, 0);
+    let (status, _) = w.desk_photo(&w.desk, &id, &gone.id);
+    assert_eq!(status, 404);
+}
+
+fn the_sync_thread_retries_a_failed_upload_on_its_own(b: &Backend) {
+    let w = world(b);
+    let a = w.device("eng-a", "a");
+    let id = w.order_on(&a, 1, "eng-a");
+    let proxy = FaultyProxy::start(&w.server.url, 11, 0, 0).unwrap();
+    let mut a = a;
+    a.reconnect(&proxy.url).unwrap();
+    // The network fails the next three requests, whatever they are.
+    for _ in 0..3 {
+        proxy.inject_next(Fault::DropRequest);
+    }
+    let bytes = jpeg(1_100_000, 30);
+    let p =
+        a.fw.attach_photo(&id, &w.file("bg.jpg", &bytes), PhotoKind::Fault, None)
+            .unwrap();
+    let thread = a.sync.start();
+    a.sync.poke();
+    // No further local write: the thread backs off and tries again by itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while a.fw.blobs_waiting().unwrap().count > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the photo never left: {:?}",
+            a.events.events()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    a.sync.stop();
+    if let Some(t) = thread {
+        t.join().unwrap();
+    }
+    assert_eq!(proxy.faults().len(), 3);
+    assert!(
+        a.events.events().iter().any(|e| matches!(
+            e,
+            SyncEvent::Status(fieldwork_core::sync::client::SyncStatus::Retrying { .. })
+        )),
+        "it backed off between attempts"
+    );
+    assert!(w.held(&p.hash).complete);
 }
