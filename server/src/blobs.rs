@@ -9,6 +9,7 @@ use fieldwork_core::blobs::{BlobDir, hex, sha256_file, sync_dir};
 use fieldwork_core::model::{MediaType, is_blob_hash};
 use fieldwork_core::store::sql::{Backend, Param, SqlError, params};
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -57,13 +58,16 @@ pub type BlobReader = Box<dyn Read + Send>;
 pub trait BlobStore: Send + Sync + fmt::Debug {
     fn held(&self, hash: &str) -> Result<Held, BlobStoreError>;
 
-    /// Append `bytes` at `offset` of blob `hash`, whose photo says it has
-    /// `size` bytes of kind `media_type`. The last chunk checks the whole.
+    /// Append the `len` bytes `body` yields at `offset` of blob `hash`,
+    /// whose photo says it has `size` bytes of kind `media_type`; the bytes
+    /// are stored as they arrive where the storage allows. The chunk that
+    /// completes the blob checks the whole.
     fn append(
         &self,
         hash: &str,
         offset: u64,
-        bytes: &[u8],
+        body: &mut dyn Read,
+        len: u64,
         size: u64,
         media_type: MediaType,
     ) -> Result<Held, BlobStoreError>;
@@ -77,13 +81,58 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     fn collect(&self, referenced: &[String], grace: Duration) -> Result<u64, BlobStoreError>;
 }
 
+/// SHA-256 states of uploads in progress in this process, so the last
+/// chunk does not read the whole blob again. A state is kept only while a
+/// blob's chunks arrive here in order; otherwise (another process took a
+/// chunk, or this one restarted) the whole is hashed at the end.
+#[derive(Default)]
+struct Running(Mutex<HashMap<String, (Sha256, u64)>>);
+
+impl fmt::Debug for Running {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Running")
+    }
+}
+
+impl Running {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Sha256, u64)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `bytes` were stored at `offset` of `hash`.
+    fn feed(&self, hash: &str, offset: u64, bytes: &[u8]) {
+        let mut m = self.map();
+        let state = match m.remove(hash) {
+            Some((h, at)) if at == offset => Some(h),
+            _ if offset == 0 => Some(Sha256::new()),
+            _ => None,
+        };
+        if let Some(mut h) = state {
+            h.update(bytes);
+            m.insert(hash.to_string(), (h, offset + bytes.len() as u64));
+        }
+    }
+
+    /// The digest, if all `size` bytes went through [`Running::feed`].
+    fn take(&self, hash: &str, size: u64) -> Option<String> {
+        self.map()
+            .remove(hash)
+            .filter(|(_, at)| *at == size)
+            .map(|(h, _)| hex(&h.finalize()))
+    }
+
+    fn forget_except(&self, keep: impl Fn(&str) -> bool) {
+        self.map().retain(|h, _| keep(h));
+    }
+}
+
 /// Where an append stands before it writes: `Some` when the blob is whole
 /// already (nothing to write), an error when the chunk is not the next one
 /// or goes past the blob's end.
 fn before_append(
     held: Held,
     offset: u64,
-    len: usize,
+    len: u64,
     size: u64,
 ) -> Result<Option<Held>, BlobStoreError> {
     if held.complete {
@@ -92,7 +141,7 @@ fn before_append(
     if offset != held.have {
         return Err(BlobStoreError::Offset { have: held.have });
     }
-    if offset + len as u64 > size {
+    if offset.saturating_add(len) > size {
         return Err(BlobStoreError::PastEnd);
     }
     Ok(None)
@@ -109,8 +158,25 @@ fn check_kind(head: &[u8], declared: MediaType) -> Result<(), BlobStoreError> {
 #[derive(Debug)]
 pub struct FileBlobs {
     dir: BlobDir,
-    /// One append at a time: a process owns its data folder.
-    lock: Mutex<()>,
+    /// Blobs being appended to now: one append per blob at a time (a
+    /// process owns its data folder), different blobs in parallel.
+    busy: Mutex<HashSet<String>>,
+    running: Running,
+}
+
+/// A blob claimed for one append; released when dropped.
+struct Claim<'a> {
+    busy: &'a Mutex<HashSet<String>>,
+    hash: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.hash);
+    }
 }
 
 impl FileBlobs {
@@ -118,12 +184,59 @@ impl FileBlobs {
         fs::create_dir_all(root.join("partial"))?;
         Ok(FileBlobs {
             dir: BlobDir::at(root),
-            lock: Mutex::new(()),
+            busy: Mutex::new(HashSet::new()),
+            running: Running::default(),
         })
     }
 
     fn partial(&self, hash: &str) -> PathBuf {
         self.dir.root().join("partial").join(hash)
+    }
+
+    /// `hash` for this append alone, or `None` if another is under way.
+    fn claim(&self, hash: &str) -> Option<Claim<'_>> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.insert(hash.to_string()).then(|| Claim {
+            busy: &self.busy,
+            hash: hash.to_string(),
+        })
+    }
+
+    /// The partial file holds all `size` bytes: check, fsync, rename.
+    fn finish(
+        &self,
+        hash: &str,
+        partial: &std::path::Path,
+        file: File,
+        size: u64,
+        media_type: MediaType,
+    ) -> Result<Held, BlobStoreError> {
+        file.sync_all()?;
+        drop(file);
+        let actual = match self.running.take(hash, size) {
+            Some(digest) => digest,
+            None => sha256_file(partial)?.0,
+        };
+        let mut head = vec![0u8; MediaType::SNIFF_BYTES];
+        let n = File::open(partial)?.read(&mut head)?;
+        let verdict = if actual != hash {
+            Err(BlobStoreError::HashMismatch)
+        } else {
+            check_kind(&head[..n], media_type)
+        };
+        if let Err(e) = verdict {
+            let _ = fs::remove_file(partial);
+            return Err(e);
+        }
+        let dest = self.dir.path(hash).ok_or(BlobStoreError::HashMismatch)?;
+        let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
+        fs::create_dir_all(&parent)?;
+        fs::rename(partial, &dest)?;
+        sync_dir(&parent)?;
+        Ok(Held {
+            have: size,
+            complete: true,
+        })
     }
 }
 
@@ -158,12 +271,17 @@ impl BlobStore for FileBlobs {
         &self,
         hash: &str,
         offset: u64,
-        bytes: &[u8],
+        body: &mut dyn Read,
+        len: u64,
         size: u64,
         media_type: MediaType,
     ) -> Result<Held, BlobStoreError> {
-        let _one = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(whole) = before_append(self.held(hash)?, offset, bytes.len(), size)? {
+        let Some(_claim) = self.claim(hash) else {
+            return Err(BlobStoreError::Offset {
+                have: self.held(hash)?.have,
+            });
+        };
+        if let Some(whole) = before_append(self.held(hash)?, offset, len, size)? {
             return Ok(whole);
         }
         let partial = self.partial(hash);
@@ -171,38 +289,32 @@ impl BlobStore for FileBlobs {
             .create(true)
             .append(true)
             .open(&partial)?;
-        f.write_all(bytes)?;
-        let have = offset + bytes.len() as u64;
+        // Written and hashed as it arrives: a cut keeps what came.
+        let mut buf = vec![0u8; 64 * 1024];
+        let (mut have, end) = (offset, offset + len);
+        while have < end {
+            let want = usize::try_from(end - have)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let n = match body.read(&mut buf[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(BlobStoreError::Storage(format!("the upload was cut: {e}"))),
+            };
+            if let Err(e) = f.write_all(&buf[..n]) {
+                self.running.forget_except(|h| h != hash);
+                return Err(e.into());
+            }
+            self.running.feed(hash, have, &buf[..n]);
+            have += n as u64;
+        }
         if have < size {
             return Ok(Held {
                 have,
                 complete: false,
             });
         }
-        // Whole: check it before it counts.
-        f.sync_all()?;
-        drop(f);
-        let (actual, _) = sha256_file(&partial)?;
-        let mut head = vec![0u8; MediaType::SNIFF_BYTES];
-        let n = File::open(&partial)?.read(&mut head)?;
-        let verdict = if actual != hash {
-            Err(BlobStoreError::HashMismatch)
-        } else {
-            check_kind(&head[..n], media_type)
-        };
-        if let Err(e) = verdict {
-            let _ = fs::remove_file(&partial);
-            return Err(e);
-        }
-        let dest = self.dir.path(hash).ok_or(BlobStoreError::HashMismatch)?;
-        let parent = dest.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&parent)?;
-        fs::rename(&partial, &dest)?;
-        sync_dir(&parent)?;
-        Ok(Held {
-            have,
-            complete: true,
-        })
+        self.finish(hash, &partial, f, size, media_type)
     }
 
     fn open(&self, hash: &str) -> Result<Option<BlobReader>, BlobStoreError> {
@@ -213,7 +325,6 @@ impl BlobStore for FileBlobs {
     }
 
     fn collect(&self, referenced: &[String], grace: Duration) -> Result<u64, BlobStoreError> {
-        let _one = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut gone = 0;
         let keep = |h: &str| referenced.binary_search_by(|r| r.as_str().cmp(h)).is_ok();
         for hash in self.dir.hashes()? {
@@ -233,6 +344,7 @@ impl BlobStore for FileBlobs {
                 }
             }
         }
+        self.running.forget_except(|h| self.partial(h).exists());
         Ok(gone)
     }
 }
@@ -241,6 +353,7 @@ impl BlobStore for FileBlobs {
 /// `blobs_held`), on a connection of their own.
 pub struct SqlBlobs {
     db: Arc<Mutex<Box<dyn Backend>>>,
+    running: Running,
 }
 
 impl fmt::Debug for SqlBlobs {
@@ -257,6 +370,7 @@ impl SqlBlobs {
     pub fn new(db: Box<dyn Backend>) -> SqlBlobs {
         SqlBlobs {
             db: Arc::new(Mutex::new(db)),
+            running: Running::default(),
         }
     }
 
@@ -333,15 +447,28 @@ impl BlobStore for SqlBlobs {
         &self,
         hash: &str,
         offset: u64,
-        bytes: &[u8],
+        body: &mut dyn Read,
+        len: u64,
         size: u64,
         media_type: MediaType,
     ) -> Result<Held, BlobStoreError> {
-        let mut g = self.db();
-        let db = g.as_mut();
-        if let Some(whole) = before_append(Self::held_on(db, hash)?, offset, bytes.len(), size)? {
+        if let Some(whole) = before_append(self.held(hash)?, offset, len, size)? {
             return Ok(whole);
         }
+        // A part is one row: the chunk arrives whole before it is stored.
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        body.take(len)
+            .read_to_end(&mut bytes)
+            .map_err(|e| BlobStoreError::Storage(format!("the upload was cut: {e}")))?;
+        if (bytes.len() as u64) < len {
+            return Err(BlobStoreError::Storage("the upload was cut".into()));
+        }
+        let mut g = self.db();
+        let db = g.as_mut();
+        if let Some(whole) = before_append(Self::held_on(db, hash)?, offset, len, size)? {
+            return Ok(whole);
+        }
+        let bytes = bytes.as_slice();
         let at = i64::try_from(offset).map_err(|_| BlobStoreError::PastEnd)?;
         // Two processes appending the same offset: one row wins, the other
         // is told how much is held now.
@@ -360,6 +487,7 @@ impl BlobStore for SqlBlobs {
                 have: Self::held_on(db, hash)?.have,
             });
         }
+        self.running.feed(hash, offset, bytes);
         let have = offset + bytes.len() as u64;
         if have < size {
             return Ok(Held {
@@ -367,7 +495,16 @@ impl BlobStore for SqlBlobs {
                 complete: false,
             });
         }
-        let (actual, head) = Self::digest(db, hash)?;
+        let (actual, head) = match self.running.take(hash, size) {
+            Some(digest) => {
+                let first = Self::part(db, hash, 0)?.unwrap_or_default();
+                (
+                    digest,
+                    first[..first.len().min(MediaType::SNIFF_BYTES)].to_vec(),
+                )
+            }
+            None => Self::digest(db, hash)?,
+        };
         let verdict = if actual != hash {
             Err(BlobStoreError::HashMismatch)
         } else {
@@ -433,6 +570,7 @@ impl BlobStore for SqlBlobs {
                 continue;
             }
             db.execute("DELETE FROM blobs_held WHERE hash = ?1", params![&hash])?;
+            self.running.forget_except(|h| h != hash);
             db.execute("DELETE FROM blob_parts WHERE hash = ?1", params![&hash])?;
             gone += 1;
         }

@@ -9,9 +9,9 @@ use crate::blobs::{BlobStoreError, Held};
 use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fieldwork_core::model::MediaType;
@@ -26,6 +26,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/v1/blobs/{hash}/upload",
             get(upload_status)
                 .put(upload_chunk)
+                // Checked against Content-Length before reading, and read
+                // no further than it says.
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_CHUNK)),
         )
         .route("/v1/blobs/{hash}", get(download))
@@ -73,32 +75,74 @@ fn storage(e: BlobStoreError) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
+/// The request body as a blocking reader, fed by the async side frame by
+/// frame: the blob store writes and hashes while the rest is arriving.
+struct FrameReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl std::io::Read for FrameReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(frame) => self.current = frame?,
+                None => return Ok(0),
+            }
+        }
+        let n = self.current.len().min(out.len());
+        out[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+fn refusal(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, message)
+}
+
 async fn upload_chunk(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(hash): Path<String>,
     Query(at): Query<At>,
-    body: Bytes,
+    body: Body,
 ) -> ApiResult<Response> {
     let p = authenticate(&st, &headers, Role::Engineer)?;
-    blocking(move || {
+    // The chunk's length, known before a byte of it is read.
+    let len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| refusal(StatusCode::LENGTH_REQUIRED, "a chunk says its length"))?;
+    if len > MAX_UPLOAD_CHUNK as u64 {
+        return Err(refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a chunk is at most 1 MiB",
+        ));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
+    let store = blocking(move || {
         let d = declared(&st, &p.tenant, &p.person, &hash)?;
         let size = u64::try_from(d.size).unwrap_or(0);
-        let last = at.offset.saturating_add(body.len() as u64) == size;
-        if body.is_empty() || (body.len() < MIN_UPLOAD_CHUNK && !last) {
-            return Err(ApiError::new(
+        let last = at.offset.saturating_add(len) == size;
+        if len == 0 || (len < MIN_UPLOAD_CHUNK as u64 && !last) {
+            return Err(refusal(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "a chunk is 256 KiB to 1 MiB (the last may be shorter)",
             ));
         }
         let media = MediaType::parse_mime(&d.media_type).ok_or_else(|| {
-            ApiError::new(
+            refusal(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "not an allowed kind of file",
             )
         })?;
         let blobs = st.blobs(&p.tenant)?;
-        match blobs.append(&hash, at.offset, &body, size, media) {
+        let mut body = FrameReader {
+            rx,
+            current: Bytes::new(),
+        };
+        match blobs.append(&hash, at.offset, &mut body, len, size, media) {
             Ok(held) => {
                 if held.complete {
                     // The desk's open pages show the photo now.
@@ -129,8 +173,20 @@ async fn upload_chunk(
                 .into_response()),
             Err(e) => Err(storage(e)),
         }
-    })
-    .await
+    });
+    // Frames go to the store as they arrive; if it stops reading (a
+    // refusal), the rest of the body is not read.
+    let forward = async move {
+        use futures_util::StreamExt;
+        let mut frames = body.into_data_stream();
+        while let Some(frame) = frames.next().await {
+            if tx.send(frame.map_err(std::io::Error::other)).await.is_err() {
+                break;
+            }
+        }
+    };
+    let (_, answer) = tokio::join!(forward, store);
+    answer
 }
 
 async fn download(

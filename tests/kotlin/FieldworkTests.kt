@@ -397,6 +397,16 @@ fun photosTakenOfflineReachTheServer() {
             assertEquals(200, status)
             assertTrue(served.contentEquals(bytes), "the server has exactly the photo")
 
+            // The engineer's second phone has the record, and the bytes when it asks.
+            val second = Phone(server, "phone-p2", "eng-a")
+            FieldworkSync(second.fw, server.url, second.token).use { sync2 ->
+                sync2.setOnline(true)
+                sync2.syncNow()
+                assertEquals(null, second.fw.photoFile(id, photo.id), "not fetched until asked")
+                val path = sync2.fetchPhoto(id, photo.id)
+                assertTrue(File(path).readBytes().contentEquals(bytes), "fetched whole")
+            }
+
             val text = File.createTempFile("notes", ".jpg").apply { writeText("not a photo") }
             val e = assertFailsWith<FieldworkException.InvalidInput> { phone.fw.attachPhoto(id, text.path, PhotoKind.OTHER, null) }
             assertEquals("not_a_photo", e.args["reason_code"], "${e.args}")

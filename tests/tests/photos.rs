@@ -152,7 +152,7 @@ fn a_photo_taken_offline_reaches_the_desk_whole(b: &Backend) {
             _ => None,
         })
         .collect();
-    assert!(progress.len() >= 3, "progress per chunk: {progress:?}");
+    assert!(progress.len() >= 2, "progress per chunk: {progress:?}");
     assert!(progress.windows(2).all(|p| p[0].0 < p[1].0));
     assert_eq!(progress.last(), Some(&(1_500_000, 1_500_000)));
     assert!(w.held(&photo.hash).complete);
@@ -576,7 +576,14 @@ fn blobs_nothing_refers_to_are_collected_after_the_grace_period(b: &Backend) {
         .state
         .blobs(TENANT)
         .unwrap()
-        .append(&partial, 0, &half[..300_000], 600_000, MediaType::Jpeg)
+        .append(
+            &partial,
+            0,
+            &mut &half[..300_000],
+            300_000,
+            600_000,
+            MediaType::Jpeg,
+        )
         .unwrap();
     let state = &w.server.state;
     assert_eq!(

@@ -11,7 +11,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 /// Bytes per upload request: the protocol allows 256 KiB to 1 MiB.
-pub const UPLOAD_CHUNK: usize = 512 * 1024;
+pub const UPLOAD_CHUNK: usize = 1024 * 1024;
 /// Largest chunk the server takes.
 pub const MAX_UPLOAD_CHUNK: usize = 1024 * 1024;
 /// Smallest chunk a client should send (except a blob's last).
@@ -87,6 +87,22 @@ impl SyncClient {
         Ok(())
     }
 
+    /// Send the photos waiting now, without a push-and-pull round first:
+    /// those whose orders' changes the server has acknowledged (what
+    /// `sync_now` does after its rounds). For an app that sends photos only
+    /// on Wi-Fi, say, while changes go on any network.
+    pub fn send_photos(&self) -> Result<SyncSummary, SyncError> {
+        if !self.is_online() {
+            return Err(SyncError::Offline);
+        }
+        let _one = self.round.lock().unwrap_or_else(|p| p.into_inner());
+        let started = std::time::Instant::now();
+        let mut summary = SyncSummary::default();
+        self.upload_blobs(&mut summary)?;
+        summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(summary)
+    }
+
     /// What the server holds of `hash` (`None`: it will not take it now).
     pub fn blob_held(&self, hash: &str) -> Result<Option<Held>, SyncError> {
         let r = self
@@ -129,7 +145,6 @@ impl SyncClient {
         let Some(mut held) = self.blob_held(&blob.hash)? else {
             return Ok(Sent::NotNow);
         };
-        let mut buf = vec![0u8; UPLOAD_CHUNK];
         let io = |e: std::io::Error| {
             SyncError::Store(crate::store::StoreError::Blobs(e.to_string()).into())
         };
@@ -141,6 +156,8 @@ impl SyncClient {
                 return Ok(Sent::Refused("the server holds more than the photo".into()));
             }
             file.seek(SeekFrom::Start(held.have)).map_err(io)?;
+            // A fresh buffer per chunk, handed to the request without a copy.
+            let mut buf = vec![0u8; UPLOAD_CHUNK];
             let mut n = 0;
             while n < buf.len() {
                 let got = file.read(&mut buf[n..]).map_err(io)?;
@@ -158,7 +175,10 @@ impl SyncClient {
                 ))
                 .bearer_auth(&self.token)
                 .header("content-type", "application/octet-stream")
-                .body(buf[..n].to_vec())
+                .body({
+                    buf.truncate(n);
+                    buf
+                })
                 .send()
                 .map_err(net)?;
             summary.blob_bytes_up += n as u64;

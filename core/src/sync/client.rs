@@ -179,8 +179,10 @@ pub struct SyncClient {
     shared: Mutex<Shared>,
     signal: Condvar,
     /// One round at a time, whether from `sync_now` or the thread.
-    round: Mutex<()>,
+    pub(super) round: Mutex<()>,
     running: AtomicBool,
+    /// Send photos after each round (the app may say no on a metered network).
+    photos: AtomicBool,
 }
 
 impl std::fmt::Debug for SyncClient {
@@ -290,6 +292,7 @@ impl SyncClient {
             signal: Condvar::new(),
             round: Mutex::new(()),
             running: AtomicBool::new(false),
+            photos: AtomicBool::new(true),
         }))
     }
 
@@ -312,6 +315,13 @@ impl SyncClient {
 
     pub fn is_online(&self) -> bool {
         self.shared().online
+    }
+
+    /// Whether photos go with every sync (the default) or wait for
+    /// [`SyncClient::send_photos`] — say, while the phone is on a metered
+    /// network. Changes sync either way.
+    pub fn set_send_photos(&self, send: bool) {
+        self.photos.store(send, Ordering::SeqCst);
     }
 
     /// Ask the background thread to sync soon (after a local change).
@@ -407,7 +417,10 @@ impl SyncClient {
             }
             // Photos go after the changes that refer to them: the server
             // takes a blob only for an order it holds.
-            self.upload_blobs(&mut summary)
+            if self.photos.load(Ordering::SeqCst) {
+                self.upload_blobs(&mut summary)?;
+            }
+            Ok(())
         })();
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {

@@ -9,6 +9,7 @@ import Foundation
 /// pathMonitor.pathUpdateHandler = { sync.setOnline($0.status == .satisfied) }
 /// for await event in sync.events {
 ///     if case let .ordersChanged(ids) = event { await refresh(ids) }
+///     if case let .upload(_, sent, total, waiting) = event { showUpload(sent, total, waiting) }
 /// }
 /// ```
 ///
@@ -43,6 +44,12 @@ public final class FieldworkSync: @unchecked Sendable {
 
     /// Sync soon: call after local changes.
     public func poke() { session.poke() }
+
+    /// A photo's file on this phone, fetched from the server first if only its
+    /// record is here. Call from a background thread, when the photo is shown.
+    public func fetchPhoto(orderId: String, photoId: String) throws -> String {
+        try session.fetchPhoto(orderId: orderId, photoId: photoId)
+    }
 
     /// Push and pull now, on the calling (background) thread.
     @discardableResult

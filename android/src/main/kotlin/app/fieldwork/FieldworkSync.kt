@@ -18,6 +18,8 @@ import kotlinx.coroutines.flow.asStateFlow
  * sync.start()
  * connectivity.onChange { sync.setOnline(it) }
  * lifecycleScope.launch { sync.events.filterIsInstance<SyncEvent.OrdersChanged>().collect { refresh(it.ids) } }
+ * // Photos: attach on the store, then poke; uploads show as SyncEvent.Upload.
+ * fieldwork.attachPhoto(orderId, cameraFile.path, PhotoKind.FAULT, null); sync.poke()
  * ```
  *
  * Closing it stops the sync thread; the store itself stays open.
@@ -58,6 +60,13 @@ class FieldworkSync(
 
     /** Sync soon: call after local changes. */
     fun poke() = session.poke()
+
+    /**
+     * A photo's file on this phone, fetched from the server first if only its
+     * record is here. Call from a background thread, when the photo is shown.
+     */
+    @Throws(FieldworkException::class)
+    fun fetchPhoto(orderId: String, photoId: String): String = session.fetchPhoto(orderId, photoId)
 
     /** Push and pull now, on the calling (background) thread. */
     @Throws(FieldworkException::class)
