@@ -56,8 +56,13 @@ impl Fieldwork {
     ) -> Result<Photo> {
         validate::optional("caption", caption, MAX_TEXT_CHARS)?;
         let blobs = self.blob_dir()?;
-        // Checked before copying (and again with the order loaded).
-        let policy = self.lock()?.store.settings().policy().clone();
+        // The order's limits (those in force when it was received), checked
+        // before copying, and again when the photo is recorded.
+        let policy = {
+            let mut g = self.lock()?;
+            let order = g.load_order(id)?;
+            g.store.policy_for(&order).clone()
+        };
         let limit = policy.photo_max_bytes();
         let stored = blobs
             .import_file(file, u64::try_from(limit).unwrap_or(0))
@@ -187,7 +192,9 @@ impl Fieldwork {
     /// an hour (an attach copies its file before the order records it).
     /// Returns how many went.
     pub fn collect_blobs(&self) -> Result<u64> {
-        let blobs = self.blob_dir()?;
+        let Some(blobs) = self.local().blobs.clone() else {
+            return Ok(0);
+        };
         let mut g = self.lock()?;
         let referenced = photos::kept_on_device(g.store.db())?;
         let young = |hash: &str| {

@@ -420,6 +420,9 @@ impl SyncClient {
             if self.photos.load(Ordering::SeqCst) {
                 self.upload_blobs(&mut summary)?;
             }
+            // Photos this phone no longer needs (removed, or on orders that
+            // left it) free their space once the server has them.
+            self.fw.collect_blobs()?;
             Ok(())
         })();
         summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -212,21 +212,21 @@ pub fn rows(dir: &Path, exe: &Path) -> Res<Vec<Row>> {
             value: best(&upload),
             unit: "ms",
             baseline: Some(best(&plain)),
-            what: "a 20 MB photo sent by the sync client in resumable chunks (hash checked, fsynced, renamed), vs one plain HTTP PUT of the same bytes to the same server process written and fsynced; loopback, best of 3",
+            what: "a 20 MB photo sent by the sync client (`send_photos`: status, then 1 MiB chunks each written and hashed as it arrives; at the end the SHA-256 and kind checked, fsynced, renamed) vs one plain HTTP PUT of the same bytes to the same server process, written and fsynced; loopback, best of 3 (aim 1.3)",
         },
         Row {
             name: "blob.resume_bytes_ratio",
             value: resume_ratio,
             unit: "of the blob",
             baseline: None,
-            what: "bytes sent to finish a 20 MB upload cut in the chunk that crosses half way, over the blob's size",
+            what: "bytes sent to finish a 20 MB upload whose connection was cut in the chunk that crosses half way, over the blob's size (aim 0.55)",
         },
         Row {
             name: "blob.device_rss_20mb_mb",
             value: (uploading - idle).max(0.0) / 1024.0,
             unit: "MB",
             baseline: Some(idle / 1024.0),
-            what: "peak memory of `fieldwork device sync` sending a 20 MB photo, above the same sync with nothing to send (its peak is the baseline)",
+            what: "peak memory of the device process (`fieldwork device sync`) sending a 20 MB photo, above the same sync with nothing to send, whose peak is the baseline (aim under 8 MB)",
         },
     ])
 }
