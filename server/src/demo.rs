@@ -1,13 +1,15 @@
 //! `fieldwork demo`: a service center's day on one machine. A server on
 //! loopback with embedded storage, a tenant with a dispatcher and three
 //! engineers, a day of orders, and three simulated phones that go offline,
-//! work their visits and come back. It prints what the dispatcher sees as
+//! work their visits (a photo of each unit's nameplate among them) and come
+//! back. It prints what the dispatcher sees as
 //! the phones sync, then keeps serving until interrupted (or `--for SECONDS`).
 //! It prints a sign-in for the dispatcher board, where the day shows live.
 
 use crate::auth::Role;
 use crate::routes::serve;
 use crate::state::AppState;
+use fieldwork_core::model::PhotoKind;
 use fieldwork_core::scenario::{intake, play_visit, relay};
 use fieldwork_core::sync::client::{NoListener, SyncClient, http_client};
 use fieldwork_core::{Config, Fieldwork, OrderFilter, Policy, SettingsInput};
@@ -22,6 +24,8 @@ const ENGINEERS: [(&str, &str); 3] = [
     ("eng-chen", "Chen Jie"),
 ];
 const ORDERS_EACH: u32 = 3;
+/// The photo each engineer takes of a unit's nameplate (a small PNG).
+const NAMEPLATE: &[u8] = include_bytes!("../assets/demo-nameplate.png");
 
 type Res<T> = Result<T, String>;
 
@@ -115,10 +119,13 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
         sync.set_online(false);
     }
     println!("\nthe engineers are on site, offline…");
+    let nameplate = data.join("nameplate.png");
+    std::fs::write(&nameplate, NAMEPLATE).map_err(err)?;
     let workers: Vec<_> = phones
         .iter()
         .map(|(fw, _)| {
             let fw = fw.clone();
+            let nameplate = nameplate.clone();
             std::thread::spawn(move || -> Res<usize> {
                 let rows = fw
                     .list_orders(&OrderFilter {
@@ -127,6 +134,10 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
                     })
                     .map_err(err)?;
                 for r in &rows {
+                    // A photo of the nameplate first; it is listed on the
+                    // report the customer signs, and sent when back online.
+                    fw.attach_photo(&r.id, &nameplate, PhotoKind::SerialPlate, Some("nameplate"))
+                        .map_err(err)?;
                     play_visit(&fw, &r.id, &|_| ()).map_err(err)?;
                 }
                 Ok(rows.len())
@@ -142,8 +153,11 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
         board(
             &tenant,
             &format!(
-                "{engineer} is back online: pushed {} changes in {} round trip(s), {} bytes up",
-                s.pushed_changes, s.round_trips, s.bytes_up
+                "{engineer} is back online: pushed {} changes in {} round trip(s), {} bytes up, {} photo(s) sent",
+                s.pushed_changes,
+                s.round_trips,
+                s.bytes_up + s.blob_bytes_up,
+                s.blobs_uploaded
             ),
         )?;
     }

@@ -26,6 +26,7 @@ fieldwork_tests::conformance!(
     a_photo_survives_compaction_and_a_refetch_and_is_fetched_lazily,
     blobs_nothing_refers_to_are_collected_after_the_grace_period,
     the_sync_thread_retries_a_failed_upload_on_its_own,
+    two_phones_sending_the_same_photo_at_once_both_finish,
 );
 
 const T0: i64 = 1_795_000_000_000;
@@ -650,4 +651,49 @@ fn the_sync_thread_retries_a_failed_upload_on_its_own(b: &Backend) {
         "it backed off between attempts"
     );
     assert!(w.held(&p.hash).complete);
+}
+
+fn two_phones_sending_the_same_photo_at_once_both_finish(b: &Backend) {
+    let w = world(b);
+    let first = w.device("eng-a", "a1");
+    let second = w.device("eng-a", "a2");
+    let id = w.desk.dispatch(1, "eng-a").unwrap();
+    first.sync.sync_now().unwrap();
+    second.sync.sync_now().unwrap();
+    let bytes = jpeg(6_000_000, 40);
+    let file = w.file("same.jpg", &bytes);
+    let p1 = first
+        .fw
+        .attach_photo(&id, &file, PhotoKind::Part, None)
+        .unwrap();
+    let p2 = second
+        .fw
+        .attach_photo(&id, &file, PhotoKind::Part, None)
+        .unwrap();
+    assert_eq!(p1.hash, p2.hash);
+    // Both orders' changes first, then both uploads at the same moment.
+    for d in [&first, &second] {
+        d.sync.set_send_photos(false);
+        d.sync.sync_now().unwrap();
+        d.sync.set_send_photos(true);
+    }
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        for d in [&first, &second] {
+            let barrier = &barrier;
+            s.spawn(move || {
+                barrier.wait();
+                for _ in 0..10 {
+                    let _ = d.sync.send_photos();
+                    if d.fw.blobs_waiting().unwrap().count == 0 {
+                        return;
+                    }
+                }
+                panic!("still waiting: {:?}", d.events.events());
+            });
+        }
+    });
+    assert!(w.held(&p1.hash).complete);
+    let (status, served) = w.desk_photo(&w.desk, &id, &p2.id);
+    assert_eq!((status, served == bytes), (200, true));
 }

@@ -148,6 +148,7 @@ impl SyncClient {
         let io = |e: std::io::Error| {
             SyncError::Store(crate::store::StoreError::Blobs(e.to_string()).into())
         };
+        let mut conflicts = 0;
         while !held.complete {
             if !self.is_online() {
                 return Err(SyncError::Offline);
@@ -186,8 +187,23 @@ impl SyncClient {
             let body = r.bytes().map_err(net)?;
             match status {
                 // 409: the server holds a different amount (another attempt
-                // got further): carry on from there.
-                200 | 409 => {
+                // got further, or is under way): carry on from there, after a
+                // pause if it is still being sent.
+                409 => {
+                    held = held_of(&body).ok_or(SyncError::Protocol(
+                        super::wire::WireError::Malformed("blob answer without have"),
+                    ))?;
+                    // Another phone sending the same photo right now: leave
+                    // it to them, and look again at the next sync.
+                    conflicts += 1;
+                    if conflicts >= 3 {
+                        return Ok(Sent::NotNow);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    continue;
+                }
+                200 => {
+                    conflicts = 0;
                     held = held_of(&body).ok_or(SyncError::Protocol(
                         super::wire::WireError::Malformed("blob answer without have"),
                     ))?;
