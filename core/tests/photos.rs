@@ -210,6 +210,16 @@ fn bad_files_and_limits_are_refused_with_nothing_changed() {
         e.message_in(Language::ZhCn),
         "photos 无效：该工单已有 30 个照片和文件"
     );
+    let blobs = d.dir.path().join("fw.db-blobs");
+    let count = |dir: &std::path::Path| -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name() != "tmp")
+            .map(|e| std::fs::read_dir(e.path()).unwrap().count())
+            .sum()
+    };
+    assert_eq!(count(&blobs), 30, "the refused file was not copied");
     let first = d.fw.order(&id).unwrap().order.photos[0].id.clone();
     d.fw.remove_photo(&id, &first).unwrap();
     d.fw.remove_photo(&id, &first).unwrap();

@@ -5,7 +5,8 @@
 
 use super::{Error, Fieldwork, Result, new_id};
 use crate::blobs::{BlobDir, BlobError};
-use crate::model::{Photo, PhotoKind, PhotoRemoval, is_blob_hash};
+use crate::model::{Photo, PhotoKind, PhotoRemoval, WorkOrder, is_blob_hash};
+use crate::policy::Policy;
 use crate::rules::lifecycle::current_status;
 use crate::rules::wrong_status;
 use crate::store::StoreError;
@@ -32,6 +33,26 @@ fn blob_error(e: BlobError, max_mb: i64) -> Error {
         BlobError::Unreadable(_) => validate::invalid("file", "cannot be read").into(),
         other => StoreError::Blobs(other.to_string()).into(),
     }
+}
+
+/// Whether `order` takes one more photo: it is open and below the count.
+fn may_attach(order: &WorkOrder, policy: &Policy) -> Result<()> {
+    let status = current_status(order);
+    if status.is_terminal() {
+        return Err(wrong_status(status, "photos are attached to open orders").into());
+    }
+    let held = order.photos.iter().filter(|p| !p.is_removed()).count();
+    if i64::try_from(held).unwrap_or(i64::MAX) >= policy.photos_per_order {
+        return Err(validate::invalid(
+            "photos",
+            format!(
+                "the order already holds {} photos and documents",
+                policy.photos_per_order
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn no_blobs() -> Error {
@@ -61,7 +82,9 @@ impl Fieldwork {
         let policy = {
             let mut g = self.lock()?;
             let order = g.load_order(id)?;
-            g.store.policy_for(&order).clone()
+            let policy = g.store.policy_for(&order).clone();
+            may_attach(&order, &policy)?;
+            policy
         };
         let limit = policy.photo_max_bytes();
         let stored = blobs
@@ -71,27 +94,13 @@ impl Fieldwork {
         // If the order refuses it, the blob is collected with the unreferenced.
         let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
         self.edit_order(id, "attach photo", |o, cx| {
-            if current_status(o).is_terminal() {
-                return Err(
-                    wrong_status(current_status(o), "photos are attached to open orders").into(),
-                );
-            }
+            // Again: the order may have changed while the file was copied.
+            may_attach(o, cx.policy)?;
             if size > cx.policy.photo_max_bytes() {
                 return Err(blob_error(
                     BlobError::TooLarge { max: 0 },
                     cx.policy.photo_max_mb,
                 ));
-            }
-            let held = o.photos.iter().filter(|p| !p.is_removed()).count();
-            if i64::try_from(held).unwrap_or(i64::MAX) >= cx.policy.photos_per_order {
-                return Err(validate::invalid(
-                    "photos",
-                    format!(
-                        "the order already holds {} photos and documents",
-                        cx.policy.photos_per_order
-                    ),
-                )
-                .into());
             }
             let photo = Photo {
                 id: new_id("ph"),
