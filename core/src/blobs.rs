@@ -185,10 +185,6 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
     /// The type the first bytes say, once there are enough of them.
     pub fn media_type(&self) -> Option<MediaType> {
         MediaType::sniff(&self.head)

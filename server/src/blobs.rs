@@ -6,7 +6,7 @@
 //! store then fsyncs and renames, PostgreSQL commits its `blobs_held` row.
 
 use fieldwork_core::blobs::{BlobDir, hex, sha256_file, sync_dir};
-use fieldwork_core::model::{MediaType, is_blob_hash};
+use fieldwork_core::model::MediaType;
 use fieldwork_core::store::sql::{Backend, Param, SqlError, params};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -610,9 +610,4 @@ impl Read for PartReader {
         self.pos += n;
         Ok(n)
     }
-}
-
-/// Is `hash` usable as a blob's name?
-pub fn valid(hash: &str) -> bool {
-    is_blob_hash(hash)
 }

@@ -96,10 +96,6 @@ impl std::io::Read for FrameReader {
     }
 }
 
-fn refusal(status: StatusCode, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, message)
-}
-
 async fn upload_chunk(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -113,9 +109,9 @@ async fn upload_chunk(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| refusal(StatusCode::LENGTH_REQUIRED, "a chunk says its length"))?;
+        .ok_or_else(|| ApiError::new(StatusCode::LENGTH_REQUIRED, "a chunk says its length"))?;
     if len > MAX_UPLOAD_CHUNK as u64 {
-        return Err(refusal(
+        return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "a chunk is at most 1 MiB",
         ));
@@ -126,13 +122,13 @@ async fn upload_chunk(
         let size = u64::try_from(d.size).unwrap_or(0);
         let last = at.offset.saturating_add(len) == size;
         if len == 0 || (len < MIN_UPLOAD_CHUNK as u64 && !last) {
-            return Err(refusal(
+            return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "a chunk is 256 KiB to 1 MiB (the last may be shorter)",
             ));
         }
         let media = MediaType::parse_mime(&d.media_type).ok_or_else(|| {
-            refusal(
+            ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "not an allowed kind of file",
             )

@@ -21,11 +21,13 @@ pub struct BlobsWaiting {
     pub bytes: u64,
 }
 
+fn too_large(max_mb: i64) -> Error {
+    validate::invalid("file", format!("is larger than the limit of {max_mb} MB")).into()
+}
+
 fn blob_error(e: BlobError, max_mb: i64) -> Error {
     match e {
-        BlobError::TooLarge { .. } => {
-            validate::invalid("file", format!("is larger than the limit of {max_mb} MB")).into()
-        }
+        BlobError::TooLarge { .. } => too_large(max_mb),
         BlobError::NotAllowed => {
             validate::invalid("file", "is not a JPEG, PNG, HEIC, WebP or PDF file").into()
         }
@@ -97,10 +99,7 @@ impl Fieldwork {
             // Again: the order may have changed while the file was copied.
             may_attach(o, cx.policy)?;
             if size > cx.policy.photo_max_bytes() {
-                return Err(blob_error(
-                    BlobError::TooLarge { max: 0 },
-                    cx.policy.photo_max_mb,
-                ));
+                return Err(too_large(cx.policy.photo_max_mb));
             }
             let photo = Photo {
                 id: new_id("ph"),

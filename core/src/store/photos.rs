@@ -60,15 +60,6 @@ pub fn mark_uploaded(db: &mut dyn Backend, hash: &str, now_ms: i64) -> Result<()
     Ok(())
 }
 
-pub fn is_uploaded(db: &mut dyn Backend, hash: &str) -> Result<bool, StoreError> {
-    Ok(query_opt(
-        db,
-        "SELECT 1 FROM blobs_uploaded WHERE hash = ?1",
-        params![hash],
-    )?
-    .is_some())
-}
-
 /// Every hash a photo not removed refers to.
 pub fn referenced(db: &mut dyn Backend) -> Result<Vec<String>, StoreError> {
     db.query(
