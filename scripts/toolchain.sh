@@ -24,6 +24,18 @@ need_jna() {
   [[ -f $JNA_JAR ]] || { echo "toolchain: $JNA_JAR still missing" >&2; return 1; }
 }
 
+# poppler-utils (pdftotext, pdftoppm) and qpdf: the PDF report's tests read
+# the documents back with them.
+need_pdf_tools() {
+  if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v qpdf >/dev/null; then
+    echo "toolchain: installing Debian poppler-utils and qpdf" >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils qpdf >/dev/null
+  fi
+  command -v pdftotext >/dev/null && command -v qpdf >/dev/null \
+    || { echo "toolchain: pdftotext or qpdf still missing" >&2; return 1; }
+}
+
 # Sets KOTLIN_HOME (bin/kotlinc, lib/kotlin-stdlib.jar, kotlin-test.jar, coroutines).
 need_kotlin() {
   KOTLIN_HOME="$TOOLS/npm/node_modules/kotlin-compiler"

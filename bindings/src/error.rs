@@ -113,6 +113,11 @@ impl From<CoreError> for FieldworkError {
             }
             CoreError::Rule(_) => FieldworkError::NotAllowed { code, args, detail },
             CoreError::Store(_) => FieldworkError::Storage { code, args, detail },
+            // The app handed in a file that is not the font asset, or none.
+            CoreError::Report(fieldwork_core::report::ReportError::Pdf(_)) => {
+                FieldworkError::Internal { code, args, detail }
+            }
+            CoreError::Report(_) => FieldworkError::InvalidInput { code, args, detail },
         }
     }
 }

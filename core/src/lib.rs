@@ -10,6 +10,7 @@
 //! | sync: the device's client and outbox, the server's half | [`sync`] |
 //! | the facade: one method per intent, the unit of work | [`api`] |
 //! | storage: SQLite (or the server's PostgreSQL), rows, the change log | [`store`] |
+//! | the service report as a PDF | [`report`] |
 //! | the service-center rules, input checks | [`rules`], [`validate`] |
 //! | the documents, the policy and settings, local time, messages | [`model`], [`doc_ids`], [`policy`], [`settings`], [`local_time`], [`l10n`], [`hlc`], [`samples`] |
 //!
@@ -26,6 +27,8 @@ pub mod rules;
 pub mod samples;
 pub mod settings;
 pub mod validate;
+
+pub mod report;
 
 pub mod blobs;
 pub mod store;

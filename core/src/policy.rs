@@ -48,6 +48,9 @@ pub struct Policy {
     pub photo_max_mb: i64,
     /// Most photos and documents one order may hold (removed ones not counted).
     pub photos_per_order: i64,
+    /// The service center's name as the customer's report heads it (may be
+    /// empty).
+    pub center_name: String,
 }
 
 impl Default for Policy {
@@ -73,6 +76,7 @@ impl Default for Policy {
             calling_hours: "09:00-12:00,14:00-20:00".to_string(),
             photo_max_mb: 20,
             photos_per_order: 30,
+            center_name: String::new(),
         }
     }
 }

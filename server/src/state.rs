@@ -178,7 +178,7 @@ impl From<CoreError> for ApiError {
             }
             CoreError::InsufficientStock { .. } | CoreError::Rule(_) => StatusCode::CONFLICT,
             CoreError::MalformedDocument { .. } => StatusCode::BAD_REQUEST,
-            CoreError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            CoreError::Store(_) | CoreError::Report(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let code = (status != StatusCode::INTERNAL_SERVER_ERROR).then(|| e.code());
         let args = if code.is_some() { e.args() } else { Vec::new() };

@@ -27,6 +27,9 @@ pub enum Error {
     MalformedDocument { doc_id: String, reason: String },
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// The PDF report could not be made (no usable font).
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -60,6 +63,8 @@ impl Error {
             },
             Error::MalformedDocument { .. } => "malformed_document",
             Error::Store(_) => "storage",
+            Error::Report(crate::report::ReportError::Pdf(_)) => "report_pdf",
+            Error::Report(_) => "report_font",
         }
     }
 
@@ -118,6 +123,7 @@ impl Error {
                 a(&[("doc_id", doc_id.clone()), ("reason", reason.clone())])
             }
             Error::Store(e) => a(&[("reason", e.to_string())]),
+            Error::Report(e) => a(&[("reason", e.to_string())]),
         }
     }
 

@@ -35,6 +35,7 @@ pub mod error;
 mod import;
 pub mod photos;
 pub mod reads;
+mod report;
 pub mod stock;
 pub mod visit;
 mod work;
@@ -95,6 +96,8 @@ pub(crate) struct Inner {
     /// The blob folder beside the store's file (photos); none on the server,
     /// which keeps blobs its own way.
     pub(crate) blobs: Option<crate::blobs::BlobDir>,
+    /// The font file PDF reports are set in ([`Fieldwork::use_report_font`]).
+    pub(crate) report_font: Option<std::path::PathBuf>,
 }
 
 /// [`Inner`] for one call; leaves the store (releasing a shared
@@ -192,6 +195,7 @@ impl Fieldwork {
                 orders: HashMap::new(),
                 acting: None,
                 blobs: None,
+                report_font: None,
             }),
         })
     }

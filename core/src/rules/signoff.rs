@@ -49,7 +49,7 @@ impl ReportFormat {
         }
     }
 
-    fn words(self, key: &str, args: &[(&str, String)]) -> String {
+    pub(crate) fn words(self, key: &str, args: &[(&str, String)]) -> String {
         let a = |k: &str| {
             args.iter()
                 .find(|(n, _)| *n == k)
@@ -100,14 +100,14 @@ impl ReportFormat {
     }
 
     /// A text the core stored (the warranty reason) in this format.
-    fn stored(self, text: &str) -> String {
+    pub(crate) fn stored(self, text: &str) -> String {
         match self {
             ReportFormat::In(lang) => l10n::stored_text(lang, text),
             ReportFormat::Original => text.to_string(),
         }
     }
 
-    fn money(self, minor: i64, currency: &str) -> String {
+    pub(crate) fn money(self, minor: i64, currency: &str) -> String {
         match self {
             ReportFormat::In(lang) => l10n::money(lang, currency, minor),
             ReportFormat::Original => {
@@ -118,7 +118,7 @@ impl ReportFormat {
         }
     }
 
-    fn time(self, ms: Option<i64>, policy: &Policy) -> String {
+    pub(crate) fn time(self, ms: Option<i64>, policy: &Policy) -> String {
         match (self, ms) {
             (_, None) => "-".into(),
             (ReportFormat::In(_), Some(ms)) => local_time::format_local(policy.zone(), ms),
