@@ -29,6 +29,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/orders", post(create_order).get(list_orders))
         .route("/api/orders/{id}", get(get_order))
         .route("/api/orders/{id}/photos/{photo_id}", get(get_photo))
+        .route("/api/orders/{id}/report.pdf", get(get_report_pdf))
         .route("/api/orders/{id}/assign", post(assign))
         .route("/api/orders/{id}/follow-ups", post(follow_up))
         .route("/api/orders/{id}/complaints", post(complaint))
@@ -81,6 +82,20 @@ async fn get_photo(
     })
     .await?;
     Ok(crate::state::stream_blob(reader, &d.media_type, d.size))
+}
+
+/// The order's service report as a PDF, as the customer keeps it.
+async fn get_report_pdf(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+    let pdf = {
+        let id = id.clone();
+        blocking(move || crate::report::pdf(&st, &p.tenant, &id)).await?
+    };
+    Ok(crate::report::response(&id, pdf))
 }
 
 async fn create_order(

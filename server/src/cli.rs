@@ -17,7 +17,7 @@ const USAGE: &str = "usage:
   fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
   fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
   fieldwork admin --data DIR tenant ID NAME [--time-zone ZONE] [--language zh-CN|en]
-        [--currency CODE] [--calling-hours 09:00-12:00,14:00-20:00]   (admin takes --database instead of --data too)
+        [--currency CODE] [--calling-hours 09:00-12:00,14:00-20:00] [--center-name NAME]   (admin takes --database instead of --data too)
   fieldwork admin --data DIR engineer TENANT ID NAME
   fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
   fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
@@ -56,7 +56,13 @@ fn tenant_settings(args: &mut Vec<String>) -> Result<Option<SettingsInput>, Stri
     let language = option(args, "--language");
     let currency = option(args, "--currency");
     let calling = option(args, "--calling-hours");
-    if zone.is_none() && language.is_none() && currency.is_none() && calling.is_none() {
+    let name = option(args, "--center-name");
+    if zone.is_none()
+        && language.is_none()
+        && currency.is_none()
+        && calling.is_none()
+        && name.is_none()
+    {
         return Ok(None);
     }
     let mut policy = Policy::default();
@@ -68,6 +74,9 @@ fn tenant_settings(args: &mut Vec<String>) -> Result<Option<SettingsInput>, Stri
     }
     if let Some(c) = calling {
         policy.calling_hours = c;
+    }
+    if let Some(n) = name {
+        policy.center_name = n;
     }
     let input = SettingsInput {
         language: language.unwrap_or_else(|| "en".into()),

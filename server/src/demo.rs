@@ -91,6 +91,7 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
             language: "zh-CN".into(),
             policy: Policy {
                 time_zone: "Asia/Shanghai".into(),
+                center_name: "上海浦东售后服务中心".into(),
                 ..Policy::default()
             },
         })

@@ -21,6 +21,8 @@ pub const USAGE: &str = "usage: fieldwork device --store DIR [--json] COMMAND
   status                                outbox, cursor, server
   list [--all]                          open orders (all with --all)
   show ID                               one order with SLA clocks, fees, signature
+  report ID [--pdf FILE]                the service report (as signed); with --pdf, the PDF
+                                        the customer keeps, written to FILE
   accept ID | en-route ID | start ID | repaired ID | close ID
   arrive ID [LAT LON]
   diagnose ID CODE hardware|software FINDINGS [SKU,SKU…]
@@ -217,6 +219,20 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             out(
                 text,
                 serde_json::to_value(&rows).map_err(|e| e.to_string())?,
+            )
+        }
+        ["report", id] => out(
+            fw.service_report(id).map_err(e)?,
+            json!({ "report": fw.service_report(id).map_err(e)? }),
+        ),
+        ["report", id, "--pdf", target] => {
+            fw.use_report_font(&crate::report::font_file(&store)?)
+                .map_err(e)?;
+            let pdf = fw.service_report_pdf(id).map_err(e)?;
+            std::fs::write(target, &pdf).map_err(|err| format!("{target}: {err}"))?;
+            out(
+                format!("{target}: {} bytes", pdf.len()),
+                json!({ "path": target, "bytes": pdf.len() }),
             )
         }
         ["show", id] => {

@@ -3,10 +3,9 @@
 //! paths, photos as images. Nothing here reads a clock or a random source, so
 //! the same pages give the same bytes.
 
-use super::layout::{Ink, Mark, PAGE_H, PAGE_W, Picture, PictureKind};
+use super::layout::{Ink, Mark, PAGE_H, PAGE_W};
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect, Size};
-use krilla::image::Image;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, LineCap, LineJoin, Stroke};
@@ -176,17 +175,16 @@ fn draw(surface: &mut Surface<'_>, font: &Font, mark: &Mark) {
             }
         }
         Mark::Picture { x, y, w, h, image } => {
-            if let Some(img) = image_of(image) {
-                let (pw, ph) = img.size();
-                let (pw, ph) = (pw.max(1) as f32, ph.max(1) as f32);
-                let scale = (w / pw).min(h / ph);
-                let (dw, dh) = (pw * scale, ph * scale);
-                let (dx, dy) = (x + (w - dw) / 2.0, y + (h - dh) / 2.0);
-                if let Some(size) = Size::from_wh(dw, dh) {
-                    surface.push_transform(&krilla::geom::Transform::from_translate(dx, dy));
-                    surface.draw_image(img, size);
-                    surface.pop();
-                }
+            let img = image.clone();
+            let (pw, ph) = img.size();
+            let (pw, ph) = (pw.max(1) as f32, ph.max(1) as f32);
+            let scale = (w / pw).min(h / ph);
+            let (dw, dh) = (pw * scale, ph * scale);
+            let (dx, dy) = (x + (w - dw) / 2.0, y + (h - dh) / 2.0);
+            if let Some(size) = Size::from_wh(dw, dh) {
+                surface.push_transform(&krilla::geom::Transform::from_translate(dx, dy));
+                surface.draw_image(img, size);
+                surface.pop();
             }
         }
     }
@@ -198,15 +196,6 @@ fn outline(surface: &mut Surface<'_>, pb: PathBuilder, stroke: Stroke) {
         surface.set_stroke(Some(stroke));
         surface.draw_path(&path);
         surface.set_stroke(None);
-    }
-}
-
-fn image_of(p: &Picture) -> Option<Image> {
-    let data = krilla::Data::from(p.bytes.clone());
-    match p.kind {
-        PictureKind::Jpeg => Image::from_jpeg(data, true).ok(),
-        PictureKind::Png => Image::from_png(data, true).ok(),
-        PictureKind::Webp => Image::from_webp(data, true).ok(),
     }
 }
 

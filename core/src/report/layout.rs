@@ -6,7 +6,6 @@
 use skrifa::instance::{LocationRef, Size};
 use skrifa::raw::TableProvider;
 use skrifa::{FontRef, MetadataProvider};
-use std::sync::Arc;
 
 /// A4 in PDF points.
 pub(super) const PAGE_W: f32 = 595.28;
@@ -67,28 +66,14 @@ pub(super) enum Mark {
         width: usize,
         dark: Vec<bool>,
     },
-    /// A photo fitted into the box.
+    /// A photo fitted into the box, keeping its shape.
     Picture {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
-        image: Arc<Picture>,
+        image: krilla::image::Image,
     },
-}
-
-/// A photo's bytes as krilla reads them.
-#[derive(Debug)]
-pub(super) struct Picture {
-    pub(super) bytes: Arc<Vec<u8>>,
-    pub(super) kind: PictureKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum PictureKind {
-    Jpeg,
-    Png,
-    Webp,
 }
 
 /// Text widths from the font's horizontal metrics; characters the font

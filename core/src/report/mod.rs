@@ -93,11 +93,33 @@ pub fn render_pdf(
         measure: &measure,
         hash: &hash,
         photos,
+        pictures: true,
     };
+    match lay_out_and_draw(&cx, state, font) {
+        // A photo whose header reads but whose body does not decode fails
+        // only when the document is written: the report is made again with
+        // the photos as boxes saying so, rather than not at all.
+        Err(ReportError::Pdf(_)) if order.photos.iter().any(|p| !p.is_removed()) => {
+            let cx = sections::Cx {
+                pictures: false,
+                ..cx
+            };
+            lay_out_and_draw(&cx, state, font)
+        }
+        other => other,
+    }
+}
+
+fn lay_out_and_draw(
+    cx: &sections::Cx<'_>,
+    state: SignatureState,
+    font: &ReportFont,
+) -> Result<Vec<u8>, ReportError> {
+    let (order, lang) = (cx.order, cx.lang);
     let banner = banner(order, state, lang);
     let banner_lines = banner
         .as_deref()
-        .map(|b| measure.wrap(b, 11.0, layout::CONTENT_W - 16.0).len())
+        .map(|b| cx.measure.wrap(b, 11.0, layout::CONTENT_W - 16.0).len())
         .unwrap_or(0);
     let top = layout::BODY_TOP
         + if banner_lines > 0 {
@@ -106,10 +128,10 @@ pub fn render_pdf(
             0.0
         };
     let mut pages = Pages::new(top);
-    sections::body(&cx, &mut pages);
+    sections::body(cx, &mut pages);
     let count = pages.pages.len();
     for (i, page) in pages.pages.iter_mut().enumerate() {
-        let mut frame = frame(&cx, policy, banner.as_deref(), i + 1, count);
+        let mut frame = frame(cx, cx.policy, banner.as_deref(), i + 1, count);
         frame.append(page);
         *page = frame;
     }

@@ -4,9 +4,7 @@
 //! amount or a time.
 
 use super::PhotoBytes;
-use super::layout::{
-    CONTENT_W, Ink, MARGIN, Mark, Measure, PAGE_W, Pages, Picture, PictureKind, head_height,
-};
+use super::layout::{CONTENT_W, Ink, MARGIN, Mark, Measure, PAGE_W, Pages, head_height};
 use crate::l10n::{self, Language};
 use crate::local_time;
 use crate::model::{MediaType, SignOff, Status, Stroke, WorkOrder};
@@ -15,7 +13,6 @@ use crate::rules::fees::compute_fees;
 use crate::rules::signoff::ReportFormat;
 use crate::rules::timeline::first_entered;
 use fluent_bundle::FluentValue;
-use std::sync::Arc;
 
 const BODY: f32 = 10.0;
 const LINE: f32 = 14.0;
@@ -30,6 +27,8 @@ pub(super) struct Cx<'a> {
     pub(super) measure: &'a Measure<'a>,
     pub(super) hash: &'a str,
     pub(super) photos: PhotoBytes<'a>,
+    /// Whether photos are drawn (false after one failed to decode).
+    pub(super) pictures: bool,
 }
 
 impl Cx<'_> {
@@ -405,7 +404,7 @@ fn photos(cx: &Cx<'_>, p: &mut Pages) {
                     y: top + 3.0,
                     w: cell_w - 6.0,
                     h: CELL_H - 6.0,
-                    image: Arc::new(pic),
+                    image: pic,
                 }),
                 Err(why) => {
                     for (k, l) in cx.measure.wrap(&why, 8.5, cell_w - 12.0).iter().enumerate() {
@@ -439,24 +438,29 @@ fn photos(cx: &Cx<'_>, p: &mut Pages) {
     }
 }
 
-/// A photo as a picture krilla can draw, or why it is not drawn.
-fn picture(cx: &Cx<'_>, ph: &crate::model::Photo) -> Result<Picture, String> {
+/// A photo as an image krilla can draw, or why it is not drawn: not on
+/// this device, a kind a PDF cannot show (HEIC, a PDF), or bytes that do not
+/// decode.
+fn picture(cx: &Cx<'_>, ph: &crate::model::Photo) -> Result<krilla::image::Image, String> {
+    use krilla::image::Image;
+    if !cx.pictures {
+        return Err(cx.t("pdf-photo-unreadable"));
+    }
     let Some(bytes) = (cx.photos)(ph) else {
         return Err(cx.t("pdf-photo-not-here"));
     };
-    let kind = match MediaType::sniff(&bytes) {
-        Some(MediaType::Jpeg) => PictureKind::Jpeg,
-        Some(MediaType::Png) => PictureKind::Png,
-        Some(MediaType::Webp) => PictureKind::Webp,
+    let kind = MediaType::sniff(&bytes);
+    let data = krilla::Data::from(bytes);
+    let image = match kind {
+        Some(MediaType::Jpeg) => Image::from_jpeg(data, true),
+        Some(MediaType::Png) => Image::from_png(data, true),
+        Some(MediaType::Webp) => Image::from_webp(data, true),
         Some(other) => {
             return Err(cx.t_with("pdf-photo-not-shown", &[("type", other.mime().to_string())]));
         }
-        None => return Err(cx.t("pdf-photo-not-here")),
+        None => Err(String::new()),
     };
-    Ok(Picture {
-        bytes: Arc::new(bytes),
-        kind,
-    })
+    image.map_err(|_| cx.t("pdf-photo-unreadable"))
 }
 
 fn sign_off(cx: &Cx<'_>, p: &mut Pages) {

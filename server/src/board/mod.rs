@@ -48,6 +48,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/board/orders/{id}", get(pages::order_page))
         .route("/board/orders/{id}/assign", post(pages::assign))
         .route("/board/orders/{id}/photos/{photo_id}", get(photos::photo))
+        .route("/board/orders/{id}/report.pdf", get(photos::report_pdf))
         .route("/board/follow-ups", get(desk::follow_ups))
         .route("/board/orders/{id}/follow-up", post(desk::record_follow_up))
         .route("/board/complaints", get(complaints::complaints))

@@ -351,6 +351,7 @@ fn order_main(
             }
             section.card #report {
                 h2 { (t(u, "service-report")) " " (signature_badge(u, v.signature)) }
+                p { a #report-pdf href={ "/board/orders/" (o.id) "/report.pdf" } { (t(u, "report-pdf-link")) } }
                 pre.report { (report) }
                 @match &o.sign_off {
                     Some(SignOff::Signed(sig)) => { p { (ta(u, "signed-by", &[("name", &sig.signer_name), ("when", &when(u.zone, sig.signed_at_ms))])) } (svg::signature(&sig.strokes, &t(u, "customer-signature"))) },

@@ -123,7 +123,7 @@ fn input_of(u: &BoardUser, f: &Fields) -> Result<SettingsInput, String> {
             .map_err(|_| ta(u, "field-must-be-whole", &[("field", &limit_label(u, k))]))?;
         policy.insert((*k).into(), n.into());
     }
-    for k in ["currency", "time_zone", "calling_hours"] {
+    for k in ["center_name", "currency", "time_zone", "calling_hours"] {
         policy.insert(k.into(), get(k).into());
     }
     let policy: Policy =
@@ -155,6 +155,7 @@ fn render(
             div.grid {
                 fieldset {
                     legend { (t(u, "settings-place")) }
+                    (input("center_name", &t(u, "settings-center-name"), "text"))
                     (input("time_zone", &t(u, "settings-time-zone"), "text"))
                     label { (t(u, "settings-language"))
                         select name="language" disabled[!may_change] {
