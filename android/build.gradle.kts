@@ -22,6 +22,9 @@ android {
     sourceSets["main"].apply {
         java.srcDirs("src/main/kotlin", "../target/bindings/kotlin")
         jniLibs.srcDirs("src/main/jniLibs")
+        // The PDF report's font (fonts/NotoSansSC-Regular.otf, SIL OFL):
+        // see ReportFonts.kt.
+        assets.srcDirs("../core/assets")
     }
 
     compileOptions {

@@ -15,7 +15,9 @@ let package = Package(
         .target(
             name: "FieldworkKit",
             dependencies: ["FieldworkFFI"],
-            path: "Sources/FieldworkKit"
+            path: "Sources/FieldworkKit",
+            // The PDF report's font, copied from core/assets by build-xcframework.sh.
+            resources: [.copy("Resources/NotoSansSC-Regular.otf")]
         ),
         .testTarget(
             name: "FieldworkKitTests",

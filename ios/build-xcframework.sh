@@ -45,4 +45,6 @@ xcodebuild -create-xcframework \
   -output ios/FieldworkFFI.xcframework
 
 cp "$gen/FieldworkKit.swift" ios/Sources/FieldworkKit/FieldworkKit.swift
-echo "ios/build-xcframework.sh: ios/FieldworkFFI.xcframework and ios/Sources/FieldworkKit/FieldworkKit.swift are ready"
+mkdir -p ios/Sources/FieldworkKit/Resources
+cp core/assets/fonts/NotoSansSC-Regular.otf ios/Sources/FieldworkKit/Resources/
+echo "ios/build-xcframework.sh: ios/FieldworkFFI.xcframework and ios/Sources/FieldworkKit/FieldworkKit.swift (and the report font) are ready"

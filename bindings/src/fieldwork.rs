@@ -170,6 +170,20 @@ impl Fieldwork {
         self.call(|c| c.service_report(&id))
     }
 
+    /// The font PDF reports are set in: the path of the library's font asset
+    /// (`NotoSansSC-Regular.otf`, which the Android module and the Swift
+    /// package carry). Checked now; read again for each report.
+    pub fn use_report_font(&self, path: String) -> Result<()> {
+        self.call(|c| c.use_report_font(std::path::Path::new(&path)))
+    }
+
+    /// The service report as the PDF the customer keeps: made here, offline,
+    /// in the language it was signed in, with the photos this device holds.
+    /// The same order gives the same bytes here and at the desk.
+    pub fn service_report_pdf(&self, id: String) -> Result<Vec<u8>> {
+        self.call(|c| c.service_report_pdf(&id))
+    }
+
     /// The service report in `language` (`zh-CN` or `en`), as the customer
     /// reads it before signing in that language.
     pub fn service_report_in(&self, id: String, language: String) -> Result<String> {

@@ -415,6 +415,49 @@ fun photosTakenOfflineReachTheServer() {
     }
 }
 
+/** The customer's PDF, made on the phone offline through the bindings, is the desk's PDF byte for byte. */
+fun theCustomersPdfIsMadeOnThePhone() {
+    val font = File(System.getProperty("fieldwork.font") ?: error("-Dfieldwork.font=… is required"))
+    Server(exe).use { server ->
+        server.desk.addPart("RLY", "Relay", 4_500)
+        val id = server.desk.dispatch(5, "eng-a")
+        val phone = Phone(server, "phone-pdf", "eng-a")
+        val fw = phone.fw
+        SyncSession(fw, server.url, phone.token, Quiet).use { s ->
+            s.setOnline(true)
+            s.syncNow()
+            s.setOnline(false)
+            // Before the font is given: a typed error, nothing else.
+            val missing = assertFailsWith<FieldworkException.InvalidInput> { fw.serviceReportPdf(id) }
+            assertEquals("report_font", missing.code, "${missing.args}")
+            // The module's way in: the asset copied into the app's folder once.
+            val dir = java.nio.file.Files.createTempDirectory("fonts").toFile()
+            val installed = app.fieldwork.ReportFonts.install(fw, dir) { font.inputStream() }
+            assertEquals(font.length(), installed.length())
+            fw.receiveStock("RLY", 1)
+            fw.accept(id)
+            fw.enRoute(id)
+            fw.arrive(id, null)
+            fw.diagnose(id, diagnosis())
+            fw.decideWarranty(id, true, false)
+            fw.startWork(id)
+            fw.usePart(id, "RLY", 1L, true)
+            fw.markRepaired(id)
+            fw.recordQc(id, qc(true))
+            fw.captureSignatureIn(id, "王小明", strokes(3), "zh-CN")
+            val pdf = fw.serviceReportPdf(id)
+            assertTrue(String(pdf, 0, 5, Charsets.US_ASCII) == "%PDF-", "a PDF")
+            assertTrue(pdf.size < 150_000, "only the glyphs used are embedded: ${pdf.size} bytes")
+            s.setOnline(true)
+            s.syncNow()
+            val (status, atDesk) = server.desk.bytes("/api/orders/$id/report.pdf")
+            assertEquals(200, status)
+            assertTrue(atDesk.contentEquals(pdf), "the desk's PDF is the phone's")
+        }
+    }
+}
+
+
 /** Keeps every event the sync session reports. */
 private class Heard : SyncListener {
     val events = CopyOnWriteArrayList<SyncEvent>()
@@ -437,6 +480,7 @@ fun main() {
             "the listener receives events" to ::listenerReceivesEvents,
             "refused work is kept in the quarantine" to ::refusedWorkIsKeptInTheQuarantine,
             "photos taken offline reach the server" to ::photosTakenOfflineReachTheServer,
+            "the customer's PDF is made on the phone" to ::theCustomersPdfIsMadeOnThePhone,
         )
     var failed = 0
     for ((name, test) in tests) {

@@ -110,6 +110,20 @@ struct Desk {
         return id
     }
 
+    /// A GET's status and body bytes (a photo, a PDF).
+    func bytes(_ path: String) throws -> (Int, Data) {
+        var req = URLRequest(url: URL(string: url + path)!)
+        req.setValue("Bearer \(token)", forHTTPHeaderField: "authorization")
+        let done = DispatchSemaphore(value: 0)
+        var result: (Int, Data) = (0, Data())
+        URLSession.shared.dataTask(with: req) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
+            done.signal()
+        }.resume()
+        done.wait()
+        return result
+    }
+
     func enrolmentCode(_ engineer: String) throws -> String {
         try call("POST", "/api/engineers/\(engineer)/enrolment-codes")["code"] as! String
     }
@@ -308,5 +322,40 @@ final class FieldworkKitTests: XCTestCase {
         XCTAssertTrue(recorder.events.contains { if case let .upload(_, sent, total, _) = $0 { return sent == total } else { return false } })
         let order = try server.desk.call("GET", "/api/orders/\(id)")["order"] as! [String: Any]
         XCTAssertEqual(((order["photos"] as! [[String: Any]])[0])["hash"] as? String, photo.hash)
+    }
+    func testTheCustomersPdfIsMadeOnThePhone() throws {
+        let server = try Server()
+        try server.desk.call("POST", "/api/catalog", ["sku": "RLY", "name": "Relay", "unit_price_minor": 4500, "low_stock_threshold": 2])
+        let id = try server.desk.dispatch(5, to: "eng-a")
+        let fw = try Fieldwork.open(path: server.phoneStore("phone-pdf"), user: "eng-a")
+        let token = try enrol(fieldwork: fw, serverUrl: server.url, code: server.desk.enrolmentCode("eng-a")).token
+        let sync = try SyncSession(fieldwork: fw, serverUrl: server.url, token: token, listener: Recorder())
+        sync.setOnline(online: true)
+        _ = try sync.syncNow()
+        sync.setOnline(online: false)
+        XCTAssertThrowsError(try fw.serviceReportPdf(id: id)) { error in
+            guard case let .InvalidInput(code, _, _)? = error as? FieldworkError else { return XCTFail("\(error)") }
+            XCTAssertEqual(code, "report_font")
+        }
+        try fw.useBundledReportFont()
+        try fw.receiveStock(sku: "RLY", qty: 1)
+        try fw.accept(id: id)
+        try fw.enRoute(id: id)
+        try fw.arrive(id: id, location: nil)
+        try fw.diagnose(id: id, diagnosis: diagnosis)
+        _ = try fw.decideWarranty(id: id, proofChecked: true, misuse: false)
+        try fw.startWork(id: id)
+        _ = try fw.usePart(id: id, sku: "RLY", qty: 1, qualityFault: false)
+        try fw.markRepaired(id: id)
+        _ = try fw.recordQc(id: id, items: ["appearance", "function", "performance"].map { QcItem(name: $0, passed: true, note: nil) })
+        try fw.captureSignatureIn(id: id, signerName: "王小明", strokes: strokes(3), language: "zh-CN")
+        let pdf = try fw.serviceReportPdf(id: id)
+        XCTAssertEqual(String(decoding: Data(pdf).prefix(5), as: UTF8.self), "%PDF-")
+        XCTAssertLessThan(pdf.count, 150_000)
+        sync.setOnline(online: true)
+        _ = try sync.syncNow()
+        let (status, atDesk) = try server.desk.bytes("/api/orders/\(id)/report.pdf")
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(atDesk, Data(pdf), "the desk's PDF is the phone's")
     }
 }
