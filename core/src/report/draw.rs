@@ -3,14 +3,14 @@
 //! paths, photos as images. Nothing here reads a clock or a random source, so
 //! the same pages give the same bytes.
 
-use super::layout::{Ink, Mark, PAGE_H, PAGE_W};
+use super::layout::{Ink, Mark, Measure, PAGE_H, PAGE_W};
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect, Size};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, LineCap, LineJoin, Stroke};
 use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::Font;
 use krilla::{Document, SerializeSettings};
 
 /// The document's title and language, for its metadata.
@@ -20,7 +20,12 @@ pub(super) struct About {
     pub(super) language: String,
 }
 
-pub(super) fn pdf(pages: &[Vec<Mark>], font: Font, about: About) -> Result<Vec<u8>, String> {
+pub(super) fn pdf(
+    pages: &[Vec<Mark>],
+    font: Font,
+    measure: &Measure<'_>,
+    about: About,
+) -> Result<Vec<u8>, String> {
     let settings = SerializeSettings {
         // The structure tree would need every mark tagged; a report that is
         // read on paper and searched by its text does without.
@@ -39,7 +44,7 @@ pub(super) fn pdf(pages: &[Vec<Mark>], font: Font, about: About) -> Result<Vec<u
         let mut page = doc.start_page_with(size.clone());
         let mut surface = page.surface();
         for mark in marks {
-            draw(&mut surface, &font, mark);
+            draw(&mut surface, &font, measure, mark);
         }
         surface.finish();
         page.finish();
@@ -72,7 +77,7 @@ fn stroke(ink: Ink, width: f32) -> Stroke {
     }
 }
 
-fn draw(surface: &mut Surface<'_>, font: &Font, mark: &Mark) {
+fn draw(surface: &mut Surface<'_>, font: &Font, measure: &Measure<'_>, mark: &Mark) {
     match mark {
         Mark::Text {
             x,
@@ -86,13 +91,13 @@ fn draw(surface: &mut Surface<'_>, font: &Font, mark: &Mark) {
             }
             surface.set_fill(Some(fill(*ink)));
             surface.set_stroke(None);
-            surface.draw_text(
+            surface.draw_glyphs(
                 Point::from_xy(*x, *y),
+                &measure.glyphs(text),
                 font.clone(),
-                *size,
                 text,
+                *size,
                 false,
-                TextDirection::Auto,
             );
         }
         Mark::Line {

@@ -108,6 +108,28 @@ impl<'a> Measure<'a> {
         self.metrics.advance_width(gid).unwrap_or(self.per_em) / self.per_em
     }
 
+    /// The glyphs `text` is drawn with: one per character, from the font's
+    /// character map (the fallback glyph where it has none), advancing by
+    /// the font's widths, each tied to its character for the text layer.
+    /// The font has no layout features (scripts/font-asset), so this is all
+    /// the shaping Latin and Chinese need, and exactly what was measured.
+    pub(super) fn glyphs(&self, text: &str) -> Vec<krilla::text::KrillaGlyph> {
+        text.char_indices()
+            .map(|(at, c)| {
+                let gid = self.charmap.map(c).unwrap_or(skrifa::GlyphId::NOTDEF);
+                krilla::text::KrillaGlyph {
+                    glyph_id: krilla::text::GlyphId::new(gid.to_u32()),
+                    text_range: at..at + c.len_utf8(),
+                    x_advance: self.metrics.advance_width(gid).unwrap_or(self.per_em) / self.per_em,
+                    x_offset: 0.0,
+                    y_offset: 0.0,
+                    y_advance: 0.0,
+                    location: None,
+                }
+            })
+            .collect()
+    }
+
     pub(super) fn width(&self, text: &str, size: f32) -> f32 {
         text.chars().map(|c| self.advance(c)).sum::<f32>() * size
     }
@@ -246,5 +268,49 @@ pub(super) fn shift(mark: Mark, dy: f32) -> Mark {
             ink,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn font() -> Vec<u8> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/fonts/NotoSansSC-Regular.otf");
+        std::fs::read(p).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_font_asset_has_a_glyph_for_every_character_a_report_writes() {
+        let bytes = font();
+        let m = Measure::new(&bytes).expect("the font asset reads");
+        let text = "服务报告 故障继电器，凭证：¥1,234.50 （续）第 1 页 Service report Ünïcode №";
+        let missing: Vec<char> = text
+            .chars()
+            .zip(m.glyphs(text))
+            .filter(|(_, g)| g.glyph_id.to_u32() == 0)
+            .map(|(c, _)| c)
+            .collect();
+        assert!(missing.is_empty(), "drawn as boxes: {missing:?}");
+        // Outside it on purpose: the fallback glyph, never a panic.
+        assert!(m.glyphs("😀𠀋").iter().all(|g| g.glyph_id.to_u32() == 0));
+    }
+
+    #[test]
+    fn lines_break_at_spaces_between_ideographs_and_inside_only_overlong_words() {
+        let bytes = font();
+        let m = Measure::new(&bytes).expect("the font asset reads");
+        let lines = m.wrap("replaced the relay and tested three cycles", 10.0, 80.0);
+        assert!(lines.len() > 1 && lines.iter().all(|l| m.width(l, 10.0) <= 80.0));
+        assert_eq!(
+            lines.join(" "),
+            "replaced the relay and tested three cycles"
+        );
+        let zh = m.wrap("开机后无法制冷压缩机异响需要更换继电器", 10.0, 50.0);
+        assert!(zh.len() >= 4 && zh.concat() == "开机后无法制冷压缩机异响需要更换继电器");
+        let long = m.wrap(&"A".repeat(200), 10.0, 100.0);
+        assert!(long.len() > 1 && long.concat().len() == 200);
+        assert_eq!(m.wrap("", 10.0, 100.0), vec![String::new()]);
     }
 }

@@ -140,7 +140,7 @@ fn lay_out_and_draw(
         title: format!("{} {}", l10n::t(lang, "pdf-title"), order.id),
         language: lang.tag().to_string(),
     };
-    draw::pdf(&pages.pages, font_pdf, about).map_err(ReportError::Pdf)
+    draw::pdf(&pages.pages, font_pdf, cx.measure, about).map_err(ReportError::Pdf)
 }
 
 /// What every page says when the signature does not hold for this report.

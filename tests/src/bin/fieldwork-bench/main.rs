@@ -6,6 +6,7 @@
 mod blobs;
 mod ffi;
 mod hostile;
+mod report;
 mod sync;
 
 use fieldwork_core::model::Status;
@@ -50,6 +51,7 @@ fn run() -> Res<()> {
     let only_hostile = args.iter().any(|a| a == "--only-hostile");
     let only_settings = args.iter().any(|a| a == "--only-settings");
     let only_blobs = args.iter().any(|a| a == "--only-blobs");
+    let only_report = args.iter().any(|a| a == "--only-report");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     let server_exe = std::env::current_exe()?
@@ -64,6 +66,12 @@ fn run() -> Res<()> {
     }
     if only_blobs {
         for r in blobs::rows(dir.path(), &server_exe)? {
+            println!("{}", json(&r));
+        }
+        return Ok(());
+    }
+    if only_report {
+        for r in report::rows(dir.path())? {
             println!("{}", json(&r));
         }
         return Ok(());
@@ -91,6 +99,8 @@ fn run() -> Res<()> {
         let list = list_urgent(&big)?;
         let rust_list_ms = list.value;
         rows.push(list);
+        eprintln!("report: the PDF of a full visit…");
+        rows.extend(report::rows(dir.path())?);
         eprintln!("ffi: library size, and the same list from Kotlin…");
         rows.extend(ffi::rows(&big, rust_list_ms)?);
     }
