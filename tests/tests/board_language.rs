@@ -54,6 +54,7 @@ const DATA: &[&str] = &[
 const NOT_INTERFACE: &[&str] = &[
     "Fieldwork",
     "CSV",
+    "PDF",
     "IANA",
     "ISO",
     "YYYY",

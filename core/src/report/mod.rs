@@ -131,7 +131,7 @@ fn lay_out_and_draw(
     sections::body(cx, &mut pages);
     let count = pages.pages.len();
     for (i, page) in pages.pages.iter_mut().enumerate() {
-        let mut frame = frame(cx, cx.policy, banner.as_deref(), i + 1, count);
+        let mut frame = frame(cx, banner.as_deref(), i + 1, count);
         frame.append(page);
         *page = frame;
     }
@@ -165,18 +165,13 @@ fn banner(order: &WorkOrder, state: SignatureState, lang: Language) -> Option<St
 
 /// The header (service center, title, order, page) and footer (hash,
 /// language) of page `page` of `count`, with the banner if there is one.
-fn frame(
-    cx: &sections::Cx<'_>,
-    policy: &Policy,
-    banner: Option<&str>,
-    page: usize,
-    count: usize,
-) -> Vec<Mark> {
+fn frame(cx: &sections::Cx<'_>, banner: Option<&str>, page: usize, count: usize) -> Vec<Mark> {
     let lang = cx.lang;
     let mut m = Vec::new();
     let mut y = MARGIN + 10.0;
-    if !policy.center_name.trim().is_empty() {
-        m.push(text(MARGIN, y, 10.0, Ink::Grey, policy.center_name.trim()));
+    let center = cx.policy.center_name.trim();
+    if !center.is_empty() {
+        m.push(text(MARGIN, y, 10.0, Ink::Grey, center));
     }
     let page_label = l10n::text(
         lang,

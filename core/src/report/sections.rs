@@ -58,12 +58,12 @@ pub(super) fn body(cx: &Cx<'_>, p: &mut Pages) {
     let i = &o.intake;
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
 
-    heading(cx, p, &cx.t("pdf-customer"));
+    heading(p, &cx.t("pdf-customer"));
     row(cx, p, &cx.t("pdf-name"), &i.customer.name);
     row(cx, p, &cx.t("pdf-phone"), &dash(&i.customer.phone));
     row(cx, p, &cx.t("pdf-site"), &i.customer.address);
 
-    heading(cx, p, &cx.t("pdf-product"));
+    heading(p, &cx.t("pdf-product"));
     row(cx, p, &cx.t("pdf-model"), &i.product.model);
     row(cx, p, &cx.t("pdf-serial"), &i.product.serial);
     row(
@@ -92,7 +92,7 @@ pub(super) fn body(cx: &Cx<'_>, p: &mut Pages) {
         row(cx, p, &cx.t("pdf-rework-of"), of);
     }
 
-    heading(cx, p, &cx.t("pdf-fault"));
+    heading(p, &cx.t("pdf-fault"));
     row(cx, p, &cx.t("pdf-reported"), &i.fault.symptoms);
     if let Some(d) = &o.diagnosis {
         let v = format!("[{}] {}", d.fault_code, d.findings);
@@ -102,7 +102,7 @@ pub(super) fn body(cx: &Cx<'_>, p: &mut Pages) {
         row(cx, p, &cx.t("pdf-extra-fault"), &f.description);
     }
     if !o.repair_notes.is_empty() {
-        heading(cx, p, &cx.t("pdf-work"));
+        heading(p, &cx.t("pdf-work"));
         for n in &o.repair_notes {
             paragraph(cx, p, &n.text);
         }
@@ -112,7 +112,7 @@ pub(super) fn body(cx: &Cx<'_>, p: &mut Pages) {
     consents(cx, p);
     qc(cx, p);
 
-    heading(cx, p, &cx.t("pdf-times"));
+    heading(p, &cx.t("pdf-times"));
     row(
         cx,
         p,
@@ -155,18 +155,17 @@ pub(super) fn body(cx: &Cx<'_>, p: &mut Pages) {
 
 /// A section's title, kept on the page with the first `keep` points of
 /// what follows it.
-fn heading(cx: &Cx<'_>, p: &mut Pages, title: &str) {
-    heading_keep(cx, p, title, 2.0 * LINE);
+fn heading(p: &mut Pages, title: &str) {
+    heading_keep(p, title, 2.0 * LINE);
 }
 
-fn heading_keep(cx: &Cx<'_>, p: &mut Pages, title: &str, keep: f32) {
+fn heading_keep(p: &mut Pages, title: &str, keep: f32) {
     p.need(30.0 + keep);
     p.y += 24.0;
     p.push(text(MARGIN, p.y, 12.0, Ink::Black, title));
     p.y += 5.0;
     p.push(rule(p.y, 0.5, Ink::Grey));
     p.y += 4.0;
-    let _ = cx;
 }
 
 /// A label and its value, the value broken over as many lines as it needs.
@@ -231,12 +230,13 @@ fn parts(cx: &Cx<'_>, p: &mut Pages) {
         m
     };
     let first = heads(&cx.t("pdf-parts"));
-    p.need(head_height(&first) + LINE);
+    let height = head_height(&first);
+    p.need(height + LINE);
     let top = p.y;
     for m in first {
         p.push(super::layout::shift(m, top));
     }
-    p.y += head_height(&heads(""));
+    p.y += height;
     p.continued = Some(heads(&cx.t("pdf-parts-continued")));
     for it in &fees.items {
         let mut desc = it.description.clone();
@@ -287,15 +287,9 @@ fn consents(cx: &Cx<'_>, p: &mut Pages) {
     if o.consents.is_empty() {
         return;
     }
-    heading_keep(cx, p, &cx.t("pdf-consents"), 2.0 * LINE + 50.0);
+    heading_keep(p, &cx.t("pdf-consents"), 2.0 * LINE + 50.0);
     for c in &o.consents {
-        let kind = cx.t(&format!(
-            "consent-{}",
-            serde_json::to_value(c.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
-                .unwrap_or_default()
-        ));
+        let kind = l10n::stored_text(cx.lang, crate::rules::consent_name(c.kind));
         let answer = cx.t(if c.accepted {
             "consent-accepted"
         } else {
@@ -315,7 +309,7 @@ fn consents(cx: &Cx<'_>, p: &mut Pages) {
 }
 
 fn qc(cx: &Cx<'_>, p: &mut Pages) {
-    heading(cx, p, &cx.t("pdf-qc"));
+    heading(p, &cx.t("pdf-qc"));
     let Some(q) = cx.order.qc.last() else {
         paragraph(cx, p, &cx.t("pdf-qc-not-done"));
         return;
@@ -365,7 +359,7 @@ fn photos(cx: &Cx<'_>, p: &mut Pages) {
     if shown.is_empty() {
         return;
     }
-    heading_keep(cx, p, &cx.t("pdf-photos"), CELL_H + 40.0);
+    heading_keep(p, &cx.t("pdf-photos"), CELL_H + 40.0);
     let cell_w = (CONTENT_W - 2.0 * CELL_GAP) / 3.0;
     for chunk in shown.chunks(3) {
         // Captions first, to know the row's height.
@@ -465,7 +459,7 @@ fn picture(cx: &Cx<'_>, ph: &crate::model::Photo) -> Result<krilla::image::Image
 
 fn sign_off(cx: &Cx<'_>, p: &mut Pages) {
     let o = cx.order;
-    heading_keep(cx, p, &cx.t("pdf-signoff"), 200.0);
+    heading_keep(p, &cx.t("pdf-signoff"), 200.0);
     match &o.sign_off {
         Some(SignOff::Signed(sig)) => {
             p.need(100.0);
