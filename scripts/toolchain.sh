@@ -24,16 +24,21 @@ need_jna() {
   [[ -f $JNA_JAR ]] || { echo "toolchain: $JNA_JAR still missing" >&2; return 1; }
 }
 
-# poppler-utils (pdftotext, pdftoppm) and qpdf: the PDF report's tests read
-# the documents back with them.
+# poppler-utils (pdftotext, pdftoppm, pdfimages), qpdf and zbar-tools
+# (zbarimg): the PDF report's tests read the documents back with them.
 need_pdf_tools() {
-  if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v qpdf >/dev/null; then
-    echo "toolchain: installing Debian poppler-utils and qpdf" >&2
+  local missing=0 t
+  for t in pdftotext pdftoppm pdfimages qpdf zbarimg; do
+    command -v "$t" >/dev/null || missing=1
+  done
+  if [[ $missing == 1 ]]; then
+    echo "toolchain: installing Debian poppler-utils, qpdf and zbar-tools" >&2
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils qpdf >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils qpdf zbar-tools >/dev/null
   fi
-  command -v pdftotext >/dev/null && command -v qpdf >/dev/null \
-    || { echo "toolchain: pdftotext or qpdf still missing" >&2; return 1; }
+  for t in pdftotext pdftoppm pdfimages qpdf zbarimg; do
+    command -v "$t" >/dev/null || { echo "toolchain: $t still missing" >&2; return 1; }
+  done
 }
 
 # Sets KOTLIN_HOME (bin/kotlinc, lib/kotlin-stdlib.jar, kotlin-test.jar, coroutines).

@@ -1,7 +1,8 @@
 //! The service report as a PDF, read back the way a customer's PDF viewer
 //! and the desk's tools read it: poppler's pdftotext for the words, qpdf for
 //! the file's structure, pdftoppm for a picture of page 1 (written under
-//! target/ for a look). The test command installs poppler-utils and qpdf.
+//! target/ for a look), zbarimg for the QR code. The test command installs
+//! poppler-utils, qpdf and zbar-tools.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -27,7 +28,7 @@ fn out_dir() -> PathBuf {
 
 fn run(tool: &str, args: &[&str]) -> String {
     let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("{tool} could not run ({e}): install poppler-utils and qpdf (scripts/test does)")
+        panic!("{tool} could not run ({e}): install poppler-utils, qpdf and zbar-tools (scripts/test does)")
     });
     assert!(
         out.status.success(),
@@ -177,8 +178,35 @@ fn a_chinese_report_shows_the_customer_fault_parts_total_and_the_signed_hash() {
     let fees = view.fees;
     let total = fieldwork_core::l10n::money(Language::ZhCn, &fees.currency, fees.total_minor);
     assert!(text.contains(&total), "{total} is not in:\n{text}");
-    // The whole Noto font is 9 MB; a report embeds only the glyphs it uses.
+    // The font asset is 5 MB; a report embeds only the glyphs it uses.
     assert!(pdf.len() < 150_000, "{} bytes", pdf.len());
+    // The QR code on the last page scans to the same hash.
+    assert_eq!(scan_qr("report-zh", pages(&text)), hash);
+}
+
+/// What a phone's camera reads from the QR code on page `page` (zbarimg, on
+/// the page rendered at 150 dpi).
+fn scan_qr(name: &str, page: usize) -> String {
+    let pdf = out_dir().join(format!("{name}.pdf"));
+    let png = out_dir().join(format!("{name}-qr"));
+    let n = page.to_string();
+    run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "150",
+            "-f",
+            &n,
+            "-l",
+            &n,
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ],
+    );
+    let png = format!("{}.png", png.display());
+    run("zbarimg", &["--raw", "-q", &png]).trim().to_string()
 }
 
 #[test]
@@ -197,6 +225,11 @@ fn an_english_report_reads_in_english_with_the_same_content() {
         "language en",
     ] {
         assert!(text.contains(want), "{want:?} is not in:\n{text}");
+    }
+    let fees = d.fw.order(&id).unwrap().fees;
+    for minor in [fees.total_minor, fees.customer_payable_minor] {
+        let amount = fieldwork_core::l10n::money(Language::En, &fees.currency, minor);
+        assert!(text.contains(&amount), "{amount} is not in:\n{text}");
     }
     assert!(!text.contains("服务报告"));
 }

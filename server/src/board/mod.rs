@@ -11,7 +11,7 @@
 //! Layout: `frame` is what every page shares (the frame, who is signed in,
 //! formatting); `session` signs in and out and streams live updates; the
 //! pages are `pages` (board, order, intake, assignment), `photos` (the
-//! order's photos and their files), `desk` (follow-up
+//! order's photos and their files), `report` (the PDF), `desk` (follow-up
 //! calls, mail-in), `complaints` and `stats`. Every desk intent goes through
 //! the server's desk service, which the dispatcher API calls too.
 
@@ -20,6 +20,7 @@ mod desk;
 mod frame;
 mod pages;
 mod photos;
+mod report;
 mod session;
 mod settings;
 mod stats;
@@ -48,7 +49,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/board/orders/{id}", get(pages::order_page))
         .route("/board/orders/{id}/assign", post(pages::assign))
         .route("/board/orders/{id}/photos/{photo_id}", get(photos::photo))
-        .route("/board/orders/{id}/report.pdf", get(photos::report_pdf))
+        .route("/board/orders/{id}/report.pdf", get(report::report_pdf))
         .route("/board/follow-ups", get(desk::follow_ups))
         .route("/board/orders/{id}/follow-up", post(desk::record_follow_up))
         .route("/board/complaints", get(complaints::complaints))

@@ -1,4 +1,4 @@
-//! Photos on the order page, and the service report as a PDF: thumbnails (the browser scales the image; a
+//! Photos on the order page: thumbnails (the browser scales the image; a
 //! HEIC or PDF is a link, which browsers do not show inline), each opening
 //! the full file, and what is still waiting for the phone to send it.
 
@@ -89,25 +89,5 @@ pub(crate) async fn photo(
     Ok(match found {
         Some((reader, d)) => crate::state::stream_blob(reader, &d.media_type, d.size),
         None => (StatusCode::NOT_FOUND, "no such photo").into_response(),
-    })
-}
-
-/// The order's service report as a PDF, for a signed-in dispatcher.
-pub(crate) async fn report_pdf(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, Denied> {
-    let u = user(&st, &headers)?;
-    let made = {
-        let id = id.clone();
-        crate::state::blocking(move || crate::report::pdf(&st, &u.tenant, &id)).await
-    };
-    Ok(match made {
-        Ok(pdf) => crate::report::response(&id, pdf),
-        Err(e) if e.status == StatusCode::NOT_FOUND => {
-            (StatusCode::NOT_FOUND, "no such order").into_response()
-        }
-        Err(e) => return Err(internal(e.message)),
     })
 }
