@@ -83,6 +83,36 @@ fn the_desk_gets_the_pdf_the_phone_made_with_its_photos(b: &Backend) {
         "both photos drawn:\n{images}"
     );
 
+    // The device CLI (support, scripts) makes the same file from the same store.
+    std::fs::write(
+        home.join("device.json"),
+        serde_json::json!({ "engineer": "eng-a", "server": server.url, "token": phone.token })
+            .to_string(),
+    )
+    .unwrap();
+    let from_cli = dir.path().join("cli.pdf");
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldwork-e2e"))
+        .args([
+            "device",
+            "--store",
+            home.to_str().unwrap(),
+            "report",
+            &id,
+            "--pdf",
+        ])
+        .arg(&from_cli)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&from_cli).unwrap() == on_phone,
+        "the CLI's PDF differs"
+    );
+
     // Back online: the desk's copy is the phone's, byte for byte.
     phone.sync.set_online(true);
     for _ in 0..5 {
