@@ -35,6 +35,8 @@ pub enum ReportError {
     Pdf(String),
 }
 
+const MAX_FONT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The font reports are set in: an OpenType font covering Latin and
 /// Simplified Chinese (the library's own Noto Sans SC subset,
 /// `core/assets/fonts/`). Cheap to clone.
@@ -59,9 +61,14 @@ impl ReportFont {
         Ok(ReportFont { bytes })
     }
 
+    /// Reads and checks the font at `path`; a file larger than any font
+    /// (64 MB) is refused before it is read.
     pub fn from_file(path: &Path) -> Result<ReportFont, ReportError> {
-        let bytes = std::fs::read(path).map_err(|e| ReportError::NoFont(e.kind().to_string()))?;
-        ReportFont::from_bytes(bytes)
+        let missing = |e: std::io::Error| ReportError::NoFont(e.kind().to_string());
+        if std::fs::metadata(path).map_err(missing)?.len() > MAX_FONT_BYTES {
+            return Err(ReportError::NotAFont);
+        }
+        ReportFont::from_bytes(std::fs::read(path).map_err(missing)?)
     }
 }
 
