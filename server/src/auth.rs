@@ -197,6 +197,25 @@ impl Directory {
         Ok(())
     }
 
+    /// Whether the directory answers and its schema is the one this build
+    /// knows; the reason if not.
+    pub fn ready(&self) -> Result<(), String> {
+        let mut db = self.db();
+        let known = match db.dialect() {
+            Dialect::Sqlite => SQLITE_MIGRATIONS.len(),
+            Dialect::Postgres => POSTGRES_MIGRATIONS.len(),
+        } as i64;
+        let found = db
+            .schema_version()
+            .map_err(|e| format!("the storage does not answer: {e}"))?;
+        if found != known {
+            return Err(format!(
+                "the directory's schema is {found}, this build's is {known}"
+            ));
+        }
+        Ok(())
+    }
+
     fn db(&self) -> std::sync::MutexGuard<'_, Box<dyn Backend>> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -22,6 +22,7 @@ pub mod routes;
 
 pub mod api;
 mod board;
+mod health;
 mod report;
 pub mod sync;
 pub mod uploads;

@@ -15,6 +15,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::uploads::routes())
         .merge(crate::api::routes())
         .merge(crate::board::router())
+        .merge(crate::health::routes())
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             reached,
