@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage:
   fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
+        [--log-format text|json]   (one line per request on stderr; level from RUST_LOG, default info)
         [--public-url https://…] [--trusted-proxy IP,…]   (board cookies get Secure when reached over HTTPS)
   fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
   fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
@@ -116,6 +117,8 @@ fn run(args: &[String]) -> Result<(), String> {
     match cmd.as_str() {
         "serve" => {
             let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
+            let format = option(&mut args, "--log-format").unwrap_or_else(|| "text".into());
+            crate::logs::init(crate::logs::LogFormat::parse(&format)?, "info");
             let reached = crate::https::Reached::new(
                 option(&mut args, "--public-url").as_deref(),
                 option(&mut args, "--trusted-proxy").as_deref(),

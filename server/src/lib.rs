@@ -23,6 +23,7 @@ pub mod routes;
 pub mod api;
 mod board;
 mod health;
+pub mod logs;
 mod report;
 pub mod sync;
 pub mod uploads;

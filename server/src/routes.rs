@@ -16,6 +16,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::api::routes())
         .merge(crate::board::router())
         .merge(crate::health::routes())
+        // After routing, so each line names the route as declared.
+        .route_layer(axum::middleware::from_fn(crate::logs::log_requests))
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             reached,

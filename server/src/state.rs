@@ -228,7 +228,10 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
+    // The request's log span goes with the work, so what it learns (the
+    // tenant) lands on the request's line.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
         .await
         .map_err(|_| ApiError::internal("a worker stopped"))?
 }
@@ -258,6 +261,7 @@ pub(crate) fn authenticate(
         .directory
         .authenticate(token)?
         .ok_or_else(unauthorized)?;
+    crate::logs::identify(&p.tenant, p.device_id.as_deref());
     if p.role != role {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -52,6 +52,7 @@ async fn enrol(
                 AuthError::Invalid(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
                 other => other.into(),
             })?;
+        crate::logs::identify(&p.tenant, p.device_id.as_deref());
         // The van stock document is made here, once, so that all of the
         // engineer's phones share it (decision 0004).
         st.tenant(&p.tenant)?.ensure_van_stock(&p.person)?;

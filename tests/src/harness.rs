@@ -223,6 +223,23 @@ impl Device {
         dir: &Path,
         now_ms: i64,
     ) -> Res<Device> {
+        let code = desk.ok(
+            "POST",
+            &format!("/api/engineers/{engineer}/enrolment-codes"),
+            None,
+        )?;
+        let code = code["code"].as_str().ok_or("no code")?.to_string();
+        Device::enrol_with_code(url, engineer, &code, dir, now_ms)
+    }
+
+    /// A phone for `engineer` enrolled with a one-time `code` the desk gave.
+    pub fn enrol_with_code(
+        url: &str,
+        engineer: &str,
+        code: &str,
+        dir: &Path,
+        now_ms: i64,
+    ) -> Res<Device> {
         let clock = ManualClock::new(now_ms);
         let fw = Arc::new(Fieldwork::open(
             dir.join("device.db"),
@@ -231,12 +248,6 @@ impl Device {
                 ..Config::new(engineer)
             },
         )?);
-        let code = desk.ok(
-            "POST",
-            &format!("/api/engineers/{engineer}/enrolment-codes"),
-            None,
-        )?;
-        let code = code["code"].as_str().ok_or("no code")?.to_string();
         let http = fieldwork_core::sync::client::http_client()?;
         let resp = http
             .post(format!("{url}/v1/enrol"))

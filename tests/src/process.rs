@@ -46,11 +46,31 @@ impl ServerProcess {
 
     /// The same on any storage (`--data DIR` or `--database URL`).
     pub fn start_on(exe: &Path, storage: &[OsString]) -> Res<ServerProcess> {
+        Self::spawn(exe, storage, &[], Stdio::inherit())
+    }
+
+    /// The same with `extra` arguments, its log (stderr) written to `log`.
+    pub fn start_logged(
+        exe: &Path,
+        storage: &[OsString],
+        extra: &[&str],
+        log: &Path,
+    ) -> Res<ServerProcess> {
+        Self::spawn(exe, storage, extra, std::fs::File::create(log)?.into())
+    }
+
+    fn spawn(
+        exe: &Path,
+        storage: &[OsString],
+        extra: &[&str],
+        stderr: Stdio,
+    ) -> Res<ServerProcess> {
         let mut child = Command::new(exe)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(storage)
+            .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut line = String::new();

@@ -180,6 +180,7 @@ pub(crate) fn desk_of<'a>(st: &'a AppState, u: &BoardUser) -> crate::desk::DeskS
 pub(crate) fn user(st: &AppState, headers: &HeaderMap) -> Result<BoardUser, Denied> {
     let session = cookie(headers, SESSION_COOKIE).ok_or(Denied::SignIn)?;
     let mut u = st.directory.board_session(session)?.ok_or(Denied::SignIn)?;
+    crate::logs::identify(&u.tenant, None);
     // As this process last saw the settings: no extra round trip per page.
     let fw = tenant_store(st, &u)?;
     u.zone = fw.policy().zone();
