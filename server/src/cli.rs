@@ -14,6 +14,7 @@ use std::sync::Arc;
 const USAGE: &str = "usage:
   fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
         [--log-format text|json]   (one line per request on stderr; level from RUST_LOG, default info)
+        [--metrics-listen ADDR]    (Prometheus /metrics there only; default: on the main address)
         [--public-url https://…] [--trusted-proxy IP,…]   (board cookies get Secure when reached over HTTPS)
   fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
   fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
@@ -119,18 +120,30 @@ fn run(args: &[String]) -> Result<(), String> {
             let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
             let format = option(&mut args, "--log-format").unwrap_or_else(|| "text".into());
             crate::logs::init(crate::logs::LogFormat::parse(&format)?, "info");
+            let metrics_listen = option(&mut args, "--metrics-listen");
             let reached = crate::https::Reached::new(
                 option(&mut args, "--public-url").as_deref(),
                 option(&mut args, "--trusted-proxy").as_deref(),
             )?;
             let mut state = open_state(data, database)?;
             state.reached = Arc::new(reached);
+            state.metrics_here = metrics_listen.is_none();
             let state = Arc::new(state);
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .map_err(|e| format!("listen on {listen}: {e}"))?;
+                if let Some(addr) = metrics_listen {
+                    let metrics = tokio::net::TcpListener::bind(&addr)
+                        .await
+                        .map_err(|e| format!("--metrics-listen {addr}: {e}"))?;
+                    let at = metrics.local_addr().map_err(|e| e.to_string())?;
+                    eprintln!("fieldwork: metrics on http://{at}/metrics");
+                    tokio::spawn(async move {
+                        let _ = axum::serve(metrics, crate::metrics::routes::<()>()).await;
+                    });
+                }
                 let addr = listener.local_addr().map_err(|e| e.to_string())?;
                 println!("fieldwork: serving on http://{addr}");
                 eprintln!("fieldwork: storage {}", state.storage_kind());

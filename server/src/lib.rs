@@ -24,6 +24,7 @@ pub mod api;
 mod board;
 mod health;
 pub mod logs;
+pub mod metrics;
 mod report;
 pub mod sync;
 pub mod uploads;

@@ -10,13 +10,20 @@ use std::sync::Arc;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let reached = state.reached.clone();
+    let metrics = if state.metrics_here {
+        crate::metrics::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(metrics)
         .merge(crate::sync::routes())
         .merge(crate::uploads::routes())
         .merge(crate::api::routes())
         .merge(crate::board::router())
         .merge(crate::health::routes())
         // After routing, so each line names the route as declared.
+        .route_layer(axum::middleware::from_fn(crate::metrics::measure))
         .route_layer(axum::middleware::from_fn(crate::logs::log_requests))
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(

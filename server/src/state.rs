@@ -31,6 +31,8 @@ pub struct AppState {
     pub(crate) process: String,
     /// How requests reach the server (HTTPS behind a proxy, or not).
     pub reached: Arc<crate::https::Reached>,
+    /// Whether `/metrics` is on the main address (not when it has its own).
+    pub metrics_here: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -67,6 +69,7 @@ impl AppState {
             relay_rx: Mutex::new(Some(relay_rx)),
             process: uuid::Uuid::new_v4().simple().to_string(),
             reached: Arc::new(crate::https::Reached::default()),
+            metrics_here: true,
         })
     }
 
@@ -231,9 +234,14 @@ pub(crate) async fn blocking<T: Send + 'static>(
     // The request's log span goes with the work, so what it learns (the
     // tenant) lands on the request's line.
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .map_err(|_| ApiError::internal("a worker stopped"))?
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let done = span.in_scope(f);
+        crate::metrics::metrics().storage_took(started);
+        done
+    })
+    .await
+    .map_err(|_| ApiError::internal("a worker stopped"))?
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

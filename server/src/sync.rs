@@ -4,6 +4,7 @@
 //! is the core's (`ServerStore`); this file speaks HTTP and logs refusals.
 
 use crate::auth::{AuthError, Role};
+use crate::metrics::Pushed;
 use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -89,8 +90,13 @@ async fn sync(
         let engineer = p.person.as_str();
         // Malformed or truncated change bytes: 400 naming the document, and
         // nothing of the request is stored.
+        let m = crate::metrics::metrics();
+        let mut counts = Vec::with_capacity(request.push.len());
         for d in &request.push {
-            if let Err(reason) = check_change_bytes(&d.changes) {
+            let n = check_change_bytes(&d.changes);
+            counts.push(*n.as_ref().unwrap_or(&0));
+            if let Err(reason) = n {
+                m.pushed(Pushed::Malformed, 1);
                 fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
                 let body = serde_json::json!({
                     "error": format!("malformed changes for {}: {reason}", d.doc_id),
@@ -102,10 +108,11 @@ async fn sync(
         // Authorisation next, for the whole request: a forbidden document
         // means nothing of the request is stored.
         let mut forbidden = Vec::new();
-        for d in &request.push {
+        for (d, n) in request.push.iter().zip(&counts) {
             if let Err(PushRefusal::Forbidden(reason)) =
                 fw.check_push(&device, engineer, &d.doc_id, &d.changes)
             {
+                m.pushed(Pushed::Forbidden, *n);
                 fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
                 forbidden.push(PushResult {
                     doc_id: d.doc_id.clone(),
@@ -122,16 +129,21 @@ async fn sync(
             return Ok(binary(StatusCode::FORBIDDEN, resp.encode()));
         }
         let mut results = Vec::with_capacity(request.push.len());
-        for d in &request.push {
+        for (d, n) in request.push.iter().zip(&counts) {
             let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes) {
-                Ok(()) => DocResult::Accepted,
+                Ok(()) => {
+                    m.pushed(Pushed::Accepted, *n);
+                    DocResult::Accepted
+                }
                 Err(PushRefusal::Store(e)) => return Err(ApiError::internal(e.to_string())),
                 // Not stored and not kept: the device sends them again with
                 // what they depend on.
                 Err(PushRefusal::MissingDependencies(hashes)) => {
+                    m.pushed(Pushed::MissingDependencies, *n);
                     DocResult::MissingDependencies(hashes)
                 }
                 Err(e) => {
+                    m.pushed(Pushed::Refused, *n);
                     let reason = e.to_string();
                     fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
                     DocResult::Refused(reason)

@@ -140,6 +140,7 @@ async fn upload_chunk(
         };
         match blobs.append(&hash, at.offset, &mut body, len, size, media) {
             Ok(held) => {
+                crate::metrics::metrics().blob_received(len);
                 if held.complete {
                     // The desk's open pages show the photo now.
                     let orders = st.tenant(&p.tenant)?.orders_with_blob(&hash)?;

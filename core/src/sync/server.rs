@@ -37,10 +37,11 @@ pub enum PushRefusal {
 }
 
 /// Check that `bytes` are well-formed Automerge changes within the bounds
-/// (what a push carries), with the reason if not.
-pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<(), String> {
+/// (what a push carries), with the reason if not; how many changes they hold
+/// if so.
+pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<usize, String> {
     chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
-        .map(|_| ())
+        .map(|c| c.changes.len())
         .map_err(|e| e.to_string())
 }
 

@@ -219,29 +219,50 @@ pub(crate) async fn style() -> Response {
 
 /// Server-sent events: `orders` with the comma-separated ids of the signed-in
 /// tenant's orders that changed. Other tenants' changes never reach it.
+/// One live board connection, in `fieldwork_board_connections`.
+struct Connected;
+
+impl Connected {
+    fn new() -> Connected {
+        crate::metrics::metrics().board_connections.inc();
+        Connected
+    }
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        crate::metrics::metrics().board_connections.dec();
+    }
+}
+
 pub(crate) async fn events(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Response, Denied> {
     let u = user(&st, &headers)?;
     let rx = st.changed.subscribe();
-    let stream = futures_util::stream::unfold((rx, u.tenant), |(mut rx, tenant)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(Changed { tenant: t, ids }) if t == tenant => {
-                    let event = Event::default().event("orders").data(ids.join(","));
-                    return Some((Ok::<_, std::convert::Infallible>(event), (rx, tenant)));
+    // Counted while the stream lives: it is dropped when the browser goes.
+    let connected = Connected::new();
+    let stream = futures_util::stream::unfold(
+        (rx, u.tenant, connected),
+        |(mut rx, tenant, c)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(Changed { tenant: t, ids }) if t == tenant => {
+                        let event = Event::default().event("orders").data(ids.join(","));
+                        return Some((Ok::<_, std::convert::Infallible>(event), (rx, tenant, c)));
+                    }
+                    Ok(_) => continue,
+                    // Fell behind: tell the page to refresh everything.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let event = Event::default().event("orders").data("*");
+                        return Some((Ok(event), (rx, tenant, c)));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                // Fell behind: tell the page to refresh everything.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    let event = Event::default().event("orders").data("*");
-                    return Some((Ok(event), (rx, tenant)));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
