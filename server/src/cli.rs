@@ -147,10 +147,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 let addr = listener.local_addr().map_err(|e| e.to_string())?;
                 println!("fieldwork: serving on http://{addr}");
                 eprintln!("fieldwork: storage {}", state.storage_kind());
-                let shutdown = async {
-                    let _ = tokio::signal::ctrl_c().await;
-                };
-                serve(listener, state, shutdown)
+                serve(listener, state, crate::routes::stop_signal())
                     .await
                     .map_err(|e| e.to_string())
             })

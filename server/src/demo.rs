@@ -184,7 +184,7 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
         match run_for {
             Some(d) => tokio::time::sleep(d).await,
             None => {
-                let _ = tokio::signal::ctrl_c().await;
+                crate::routes::stop_signal().await;
             }
         }
     });

@@ -33,6 +33,31 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM
+/// (what systemd, Kubernetes and most supervisors send). Requests in flight
+/// are then finished before `serve` returns.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Serve until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -41,3 +41,35 @@ fn ready_while_its_storage_answers_with_the_schema_it_knows(b: &Backend) {
     directory.set_schema_version(current).unwrap();
     assert_eq!(get(&format!("{}/readyz", server.url)).0, 200);
 }
+
+/// What systemd and Kubernetes send to stop a service: the server stops
+/// serving and exits cleanly (status 0), rather than being killed by it.
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    use fieldwork_tests::process::{ServerProcess, provision};
+    use std::time::{Duration, Instant};
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_fieldwork-e2e"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    provision(exe, &data).unwrap();
+    let mut server = ServerProcess::start(exe, &data).unwrap();
+    assert_eq!(get(&format!("{}/readyz", server.url)).0, 200);
+    let pid = server.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}
