@@ -1,36 +1,218 @@
-//! The `fieldwork` command: `serve` the sync endpoint and dispatcher API, and
-//! `admin` the directory of tenants, people and tokens from a terminal.
+//! The `fieldwork` command: `serve` the sync endpoint and dispatcher API,
+//! run the `demo`, `admin` the directory of tenants, people and tokens from a
+//! terminal, and drive a headless `device`.
+//!
+//! Parsed with clap: every subcommand answers `--help`, options are long and
+//! named, and what deployment scripts set can come from the environment
+//! (`FIELDWORK_DATA`, `FIELDWORK_DATABASE_URL`, `FIELDWORK_LISTEN`, …).
 
 use crate::auth::Role;
+use crate::logs::LogFormat;
 use crate::routes::serve;
 use crate::state::AppState;
 use crate::storage::{Embedded, Postgres, Storage};
+use clap::{Args, Parser, Subcommand};
 use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::{Language, Policy, SettingsInput};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage:
-  fieldwork serve --data DIR [--listen ADDR]        (default 127.0.0.1:8080; port 0 picks one)
-        [--log-format text|json]   (one line per request on stderr; level from RUST_LOG, default info)
-        [--metrics-listen ADDR]    (Prometheus /metrics there only; default: on the main address)
-        [--public-url https://…] [--trusted-proxy IP,…]   (board cookies get Secure when reached over HTTPS)
-  fieldwork serve --database postgres://USER@HOST/DB [--listen ADDR]   (several processes may share one database)
-  fieldwork demo [--data DIR] [--listen ADDR] [--for SECONDS]   a day of a service center, live
-  fieldwork admin --data DIR tenant ID NAME [--time-zone ZONE] [--language zh-CN|en]
-        [--currency CODE] [--calling-hours 09:00-12:00,14:00-20:00] [--center-name NAME]   (admin takes --database instead of --data too)
-  fieldwork admin --data DIR engineer TENANT ID NAME
-  fieldwork admin --data DIR dispatcher TENANT ID NAME   (prints the dispatcher's token)
-  fieldwork admin --data DIR enrol-code TENANT ENGINEER  (prints a one-time device enrolment code)
-  fieldwork admin --data DIR password TENANT DISPATCHER [--supervisor]   (board sign-in; reads the password from stdin)
-  fieldwork admin --data DIR revoke TENANT DEVICE_ID
-  fieldwork admin --data DIR collect-blobs [--grace-hours N]   (photos nothing refers to; `serve` does it hourly after 168 h)
-  fieldwork device --store DIR [--json] COMMAND …      (a headless device: `fieldwork device` for its commands)";
+#[derive(Debug, Parser)]
+#[command(
+    name = "fieldwork",
+    version,
+    about = "Fieldwork's server: the phones' sync endpoint, the dispatcher API and board, and its administration",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the phones' sync endpoint, the dispatcher API and the board
+    Serve(ServeArgs),
+    /// A day of a service center, live: a server, a desk and three phones
+    Demo(DemoArgs),
+    /// Tenants, people, tokens and photos, from a terminal
+    Admin(AdminArgs),
+    /// A headless device on the same core, for scripting and support
+    Device(crate::device_cli::DeviceArgs),
+}
+
+/// Where the server keeps its data: exactly one of the two.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct StorageArgs {
+    /// Embedded SQLite files in this folder (one process)
+    #[arg(long, env = "FIELDWORK_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// A PostgreSQL database; several processes may share it
+    #[arg(
+        long,
+        env = "FIELDWORK_DATABASE_URL",
+        value_name = "postgres://USER@HOST/DB"
+    )]
+    database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The address to serve on; port 0 picks a free one
+    #[arg(
+        long,
+        env = "FIELDWORK_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    listen: String,
+    /// One line per request on stderr, as text or JSON; the level comes from RUST_LOG (default info)
+    #[arg(long, env = "FIELDWORK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Serve Prometheus /metrics on this address only (default: on --listen)
+    #[arg(long, env = "FIELDWORK_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// The address people reach the server at; board cookies get Secure when it is https://
+    #[arg(long, env = "FIELDWORK_PUBLIC_URL", value_name = "https://…")]
+    public_url: Option<String>,
+    /// Proxies whose X-Forwarded-Proto is believed, comma-separated
+    #[arg(long, env = "FIELDWORK_TRUSTED_PROXY", value_name = "IP,…")]
+    trusted_proxy: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Keep the demo's data in this (empty) folder; default: a temporary folder removed at the end
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The address to serve on; port 0 picks a free one
+    #[arg(
+        long,
+        env = "FIELDWORK_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    listen: String,
+    /// Stop after this many seconds (default: at Ctrl-C)
+    #[arg(long = "for", value_name = "SECONDS")]
+    run_for: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct AdminArgs {
+    /// The server's embedded SQLite folder
+    #[arg(long, global = true, env = "FIELDWORK_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The server's PostgreSQL database
+    #[arg(
+        long,
+        global = true,
+        env = "FIELDWORK_DATABASE_URL",
+        value_name = "postgres://USER@HOST/DB"
+    )]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Add a service center, optionally with its settings
+    Tenant(TenantArgs),
+    /// Add an engineer to a service center
+    Engineer {
+        /// The service center's id
+        tenant: String,
+        /// The engineer's id (what the phone enrols as)
+        id: String,
+        /// The name the board shows
+        name: String,
+    },
+    /// Add a dispatcher and print their API token
+    Dispatcher {
+        /// The service center's id
+        tenant: String,
+        /// The dispatcher's id (what they sign in as)
+        id: String,
+        /// The name the board shows
+        name: String,
+    },
+    /// Print a one-time code an engineer's phone enrols with
+    EnrolCode {
+        /// The service center's id
+        tenant: String,
+        /// The engineer's id
+        engineer: String,
+    },
+    /// Set a dispatcher's board password, read from stdin (never from the command line)
+    Password {
+        /// The service center's id
+        tenant: String,
+        /// The dispatcher's id
+        dispatcher: String,
+        /// The dispatcher supervises: statistics and settings too
+        #[arg(long)]
+        supervisor: bool,
+    },
+    /// Revoke every token of one device (a lost or stolen phone)
+    Revoke {
+        /// The service center's id
+        tenant: String,
+        /// The device's id (on the board's sync page, or `fieldwork device status`)
+        device_id: String,
+    },
+    /// Delete photos nothing refers to any more (`serve` does this hourly after 168 h)
+    CollectBlobs {
+        /// Keep what was written within this many hours
+        #[arg(long, value_name = "N")]
+        grace_hours: Option<u64>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TenantArgs {
+    /// A short id for the service center (in URLs and on every command)
+    id: String,
+    /// Its name as people know it
+    name: String,
+    /// The service center's IANA time zone, e.g. Asia/Shanghai
+    #[arg(long, value_name = "ZONE")]
+    time_zone: Option<String>,
+    /// The service center's language
+    #[arg(long, value_name = "zh-CN|en")]
+    language: Option<String>,
+    /// ISO 4217 currency code, e.g. CNY
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
+    /// When customers may be called, e.g. 09:00-12:00,14:00-20:00
+    #[arg(long, value_name = "RANGES")]
+    calling_hours: Option<String>,
+    /// The name printed on the service report
+    #[arg(long, value_name = "NAME")]
+    center_name: Option<String>,
+}
 
 /// Run the `fieldwork` command with `args` (without the program name).
 pub fn main_with(args: &[String]) -> ExitCode {
-    match run(args) {
+    let cli = match Cli::try_parse_from(
+        std::iter::once("fieldwork".to_string()).chain(args.iter().cloned()),
+    ) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with success; mistakes to stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("fieldwork: {e}");
@@ -39,49 +221,70 @@ pub fn main_with(args: &[String]) -> ExitCode {
     }
 }
 
+/// What to say when `option`'s address `addr` cannot be listened on.
+pub(crate) fn listen_error(option: &str, addr: &str, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "{option} {addr}: the address is already in use (is another server running there?); \
+             choose another with {option} HOST:PORT, or port 0 for any free one"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!(
+            "{option} {addr}: this machine has no such address; \
+             use 127.0.0.1:PORT for this machine only, or 0.0.0.0:PORT for every interface"
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "{option} {addr}: not permitted (ports below 1024 need privileges); choose a port above 1024"
+        ),
+        _ => format!("{option} {addr}: {e}"),
+    }
+}
+
 /// The server's state on `--data DIR` (embedded SQLite) or `--database URL`
 /// (PostgreSQL); exactly one of them.
 fn open_state(data: Option<PathBuf>, database: Option<String>) -> Result<AppState, String> {
     let storage: Arc<dyn Storage> = match (data, database) {
-        (Some(dir), None) => Arc::new(Embedded::new(dir).map_err(|e| e.to_string())?),
-        (None, Some(url)) => Arc::new(Postgres::new(&url).map_err(|e| e.to_string())?),
+        (Some(dir), None) => Arc::new(
+            Embedded::new(dir.clone()).map_err(|e| format!("--data {}: {e}", dir.display()))?,
+        ),
+        (None, Some(url)) => Arc::new(Postgres::new(&url).map_err(|e| format!("--database: {e}"))?),
         (Some(_), Some(_)) => return Err("give --data or --database, not both".into()),
-        (None, None) => return Err(USAGE.into()),
+        (None, None) => {
+            return Err(
+                "where is the server's data? give --data DIR or --database postgres://… \
+                 (or set FIELDWORK_DATA or FIELDWORK_DATABASE_URL)"
+                    .into(),
+            );
+        }
     };
     AppState::open_storage(storage).map_err(|e| e.to_string())
 }
 
 /// The settings `admin tenant` was given, checked before anything is
 /// written; `None` when no settings option was given.
-fn tenant_settings(args: &mut Vec<String>) -> Result<Option<SettingsInput>, String> {
-    let zone = option(args, "--time-zone");
-    let language = option(args, "--language");
-    let currency = option(args, "--currency");
-    let calling = option(args, "--calling-hours");
-    let name = option(args, "--center-name");
-    if zone.is_none()
-        && language.is_none()
-        && currency.is_none()
-        && calling.is_none()
-        && name.is_none()
+fn tenant_settings(t: &TenantArgs) -> Result<Option<SettingsInput>, String> {
+    if t.time_zone.is_none()
+        && t.language.is_none()
+        && t.currency.is_none()
+        && t.calling_hours.is_none()
+        && t.center_name.is_none()
     {
         return Ok(None);
     }
     let mut policy = Policy::default();
-    if let Some(z) = zone {
-        policy.time_zone = z;
+    if let Some(z) = &t.time_zone {
+        policy.time_zone.clone_from(z);
     }
-    if let Some(c) = currency {
-        policy.currency = c;
+    if let Some(c) = &t.currency {
+        policy.currency.clone_from(c);
     }
-    if let Some(c) = calling {
-        policy.calling_hours = c;
+    if let Some(c) = &t.calling_hours {
+        policy.calling_hours.clone_from(c);
     }
-    if let Some(n) = name {
-        policy.center_name = n;
+    if let Some(n) = &t.center_name {
+        policy.center_name.clone_from(n);
     }
     let input = SettingsInput {
-        language: language.unwrap_or_else(|| "en".into()),
+        language: t.language.clone().unwrap_or_else(|| "en".into()),
         policy,
     };
     if Language::parse_setting(&input.language).is_none() {
@@ -97,147 +300,132 @@ fn tenant_settings(args: &mut Vec<String>) -> Result<Option<SettingsInput>, Stri
     Ok(Some(input))
 }
 
-/// Take `--name VALUE` out of `args`.
-fn option(args: &mut Vec<String>, name: &str) -> Option<String> {
-    let i = args.iter().position(|a| a == name)?;
-    if i + 1 >= args.len() {
-        return None;
-    }
-    let v = args.remove(i + 1);
-    args.remove(i);
-    Some(v)
-}
-
-fn run(args: &[String]) -> Result<(), String> {
-    let mut args = args.to_vec();
-    let Some(cmd) = (!args.is_empty()).then(|| args.remove(0)) else {
-        return Err(USAGE.into());
-    };
-    let data = option(&mut args, "--data").map(PathBuf::from);
-    let database = option(&mut args, "--database");
-    match cmd.as_str() {
-        "serve" => {
-            let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
-            let format = option(&mut args, "--log-format").unwrap_or_else(|| "text".into());
-            crate::logs::init(crate::logs::LogFormat::parse(&format)?, "info");
-            let metrics_listen = option(&mut args, "--metrics-listen");
-            let reached = crate::https::Reached::new(
-                option(&mut args, "--public-url").as_deref(),
-                option(&mut args, "--trusted-proxy").as_deref(),
-            )?;
-            let mut state = open_state(data, database)?;
-            state.reached = Arc::new(reached);
-            state.metrics_here = metrics_listen.is_none();
-            let state = Arc::new(state);
-            let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(&listen)
-                    .await
-                    .map_err(|e| format!("listen on {listen}: {e}"))?;
-                if let Some(addr) = metrics_listen {
-                    let metrics = tokio::net::TcpListener::bind(&addr)
-                        .await
-                        .map_err(|e| format!("--metrics-listen {addr}: {e}"))?;
-                    let at = metrics.local_addr().map_err(|e| e.to_string())?;
-                    eprintln!("fieldwork: metrics on http://{at}/metrics");
-                    tokio::spawn(async move {
-                        let _ = axum::serve(metrics, crate::metrics::routes::<()>()).await;
-                    });
-                }
-                let addr = listener.local_addr().map_err(|e| e.to_string())?;
-                println!("fieldwork: serving on http://{addr}");
-                eprintln!("fieldwork: storage {}", state.storage_kind());
-                serve(listener, state, crate::routes::stop_signal())
-                    .await
-                    .map_err(|e| e.to_string())
-            })
-        }
-        "admin" => {
-            let settings = tenant_settings(&mut args)?;
-            let grace_hours = option(&mut args, "--grace-hours");
-            let state = open_state(data, database)?;
-            let d = &state.directory;
-            let a: Vec<&str> = args.iter().map(String::as_str).collect();
-            let err = |e: crate::auth::AuthError| e.to_string();
-            match a.as_slice() {
-                ["tenant", id, name] => {
-                    d.add_tenant(id, name).map_err(err)?;
-                    if let Some(input) = settings {
-                        let store = state.tenant(id).map_err(|e| e.message)?;
-                        // Recorded as the administrator's, with the time.
-                        let v = store
-                            .as_desk("admin", DeskRole::Supervisor)
-                            .change_settings(&input)
-                            .map_err(|e| e.to_string())?;
-                        println!("settings version {v}");
-                    }
-                    Ok(())
-                }
-                ["engineer", tenant, id, name] => {
-                    d.add_person(tenant, id, name, Role::Engineer).map_err(err)
-                }
-                ["dispatcher", tenant, id, name] => {
-                    d.add_person(tenant, id, name, Role::Dispatcher)
-                        .map_err(err)?;
-                    println!("{}", d.issue_dispatcher_token(tenant, id).map_err(err)?);
-                    Ok(())
-                }
-                ["enrol-code", tenant, engineer] => {
-                    println!("{}", d.issue_enrolment_code(tenant, engineer).map_err(err)?);
-                    Ok(())
-                }
-                ["password", tenant, person, flags @ ..] => {
-                    let supervisor = match flags {
-                        [] => false,
-                        ["--supervisor"] => true,
-                        _ => return Err(USAGE.into()),
-                    };
-                    // From stdin, so it is never in the shell's history or `ps`.
-                    let mut password = String::new();
-                    std::io::stdin()
-                        .read_line(&mut password)
-                        .map_err(|e| format!("reading the password from stdin: {e}"))?;
-                    let password = password.trim_end_matches(['\r', '\n']);
-                    d.set_password(tenant, person, password, supervisor)
-                        .map_err(err)?;
-                    println!("{person} can sign in to the board");
-                    Ok(())
-                }
-                ["collect-blobs"] => {
-                    let grace = match grace_hours {
-                        Some(h) => std::time::Duration::from_secs(
-                            h.parse::<u64>()
-                                .map_err(|_| "--grace-hours takes a whole number of hours")?
-                                .saturating_mul(3600),
-                        ),
-                        None => crate::state::BLOB_GRACE,
-                    };
-                    let n = state.collect_blobs(grace).map_err(|e| e.message)?;
-                    println!("collected {n} blob(s)");
-                    Ok(())
-                }
-                ["revoke", tenant, device] => {
-                    let n = d.revoke_device(tenant, device).map_err(err)?;
-                    println!("revoked {n} token(s)");
-                    Ok(())
-                }
-                _ => Err(USAGE.into()),
-            }
-        }
-        "demo" => {
-            let listen = option(&mut args, "--listen").unwrap_or_else(|| "127.0.0.1:8080".into());
-            let run_for = match option(&mut args, "--for") {
-                Some(s) => Some(std::time::Duration::from_secs(
-                    s.parse().map_err(|_| "--for takes seconds")?,
-                )),
-                None => None,
-            };
-            crate::demo::run(data, &listen, run_for)
-        }
-        "device" => {
-            println!("{}", crate::device_cli::run(args)?);
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve(a) => run_serve(a),
+        Command::Admin(a) => run_admin(a),
+        Command::Demo(a) => crate::demo::run(
+            a.data,
+            &a.listen,
+            a.run_for.map(std::time::Duration::from_secs),
+        ),
+        Command::Device(a) => {
+            println!("{}", crate::device_cli::run(a)?);
             Ok(())
         }
-        _ => Err(USAGE.into()),
+    }
+}
+
+fn run_serve(a: ServeArgs) -> Result<(), String> {
+    crate::logs::init(a.log_format, "info");
+    let reached = crate::https::Reached::new(a.public_url.as_deref(), a.trusted_proxy.as_deref())?;
+    let mut state = open_state(a.storage.data, a.storage.database)?;
+    state.reached = Arc::new(reached);
+    state.metrics_here = a.metrics_listen.is_none();
+    let state = Arc::new(state);
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let listen = a.listen;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| listen_error("--listen", &listen, &e))?;
+        if let Some(addr) = a.metrics_listen {
+            let metrics = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|e| listen_error("--metrics-listen", &addr, &e))?;
+            let at = metrics.local_addr().map_err(|e| e.to_string())?;
+            eprintln!("fieldwork: metrics on http://{at}/metrics");
+            tokio::spawn(async move {
+                let _ = axum::serve(metrics, crate::metrics::routes::<()>()).await;
+            });
+        }
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("fieldwork: serving on http://{addr}");
+        eprintln!("fieldwork: storage {}", state.storage_kind());
+        serve(listener, state, crate::routes::stop_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn run_admin(a: AdminArgs) -> Result<(), String> {
+    // Settings are checked before anything is opened or written.
+    let settings = match &a.command {
+        AdminCommand::Tenant(t) => tenant_settings(t)?,
+        _ => None,
+    };
+    let state = open_state(a.data, a.database)?;
+    let d = &state.directory;
+    let err = |e: crate::auth::AuthError| e.to_string();
+    match a.command {
+        AdminCommand::Tenant(t) => {
+            d.add_tenant(&t.id, &t.name).map_err(err)?;
+            if let Some(input) = settings {
+                let store = state.tenant(&t.id).map_err(|e| e.message)?;
+                // Recorded as the administrator's, with the time.
+                let v = store
+                    .as_desk("admin", DeskRole::Supervisor)
+                    .change_settings(&input)
+                    .map_err(|e| e.to_string())?;
+                println!("settings version {v}");
+            }
+            Ok(())
+        }
+        AdminCommand::Engineer { tenant, id, name } => d
+            .add_person(&tenant, &id, &name, Role::Engineer)
+            .map_err(err),
+        AdminCommand::Dispatcher { tenant, id, name } => {
+            d.add_person(&tenant, &id, &name, Role::Dispatcher)
+                .map_err(err)?;
+            println!("{}", d.issue_dispatcher_token(&tenant, &id).map_err(err)?);
+            Ok(())
+        }
+        AdminCommand::EnrolCode { tenant, engineer } => {
+            println!(
+                "{}",
+                d.issue_enrolment_code(&tenant, &engineer).map_err(err)?
+            );
+            Ok(())
+        }
+        AdminCommand::Password {
+            tenant,
+            dispatcher,
+            supervisor,
+        } => {
+            // From stdin, so it is never in the shell's history or `ps`.
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("reading the password from stdin: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            d.set_password(&tenant, &dispatcher, password, supervisor)
+                .map_err(err)?;
+            println!("{dispatcher} can sign in to the board");
+            Ok(())
+        }
+        AdminCommand::Revoke { tenant, device_id } => {
+            let n = d.revoke_device(&tenant, &device_id).map_err(err)?;
+            println!("revoked {n} token(s)");
+            Ok(())
+        }
+        AdminCommand::CollectBlobs { grace_hours } => {
+            let grace = grace_hours.map_or(crate::state::BLOB_GRACE, |h| {
+                std::time::Duration::from_secs(h.saturating_mul(3600))
+            });
+            let n = state.collect_blobs(grace).map_err(|e| e.message)?;
+            println!("collected {n} blob(s)");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

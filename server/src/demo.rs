@@ -33,6 +33,19 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A folder removed when dropped (`None`: the user's, kept).
+struct Scratch {
+    path: Option<PathBuf>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
+}
+
 /// Run the demo; `data` defaults to a fresh folder under the temp dir.
 pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Res<()> {
     let temporary = data.is_none();
@@ -45,6 +58,16 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
             data.display()
         ));
     }
+    // Whatever happens, a temporary folder goes when the demo does (declared
+    // first, so it is dropped last, after the runtime and the state).
+    let _scratch = Scratch {
+        path: temporary.then(|| data.clone()),
+    };
+    // The address first: a taken port fails before anything is written.
+    let rt = tokio::runtime::Runtime::new().map_err(err)?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .map_err(|e| crate::cli::listen_error("--listen", listen, &e))?;
     let state = Arc::new(AppState::open(data.clone()).map_err(|e| e.to_string())?);
     let dir = &state.directory;
     dir.add_tenant(TENANT, "Demo Service Center").map_err(err)?;
@@ -64,10 +87,6 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
     dir.set_password(TENANT, "desk", &board_password, true)
         .map_err(err)?;
 
-    let rt = tokio::runtime::Runtime::new().map_err(err)?;
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(listen))
-        .map_err(|e| format!("listen on {listen}: {e}"))?;
     let url = format!("http://{}", listener.local_addr().map_err(err)?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = rt.spawn(serve(listener, state.clone(), async {
@@ -196,9 +215,6 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
     drop(phones);
     drop(tenant);
     drop(state);
-    if temporary {
-        let _ = std::fs::remove_dir_all(&data);
-    }
     println!("fieldwork demo: stopped");
     Ok(())
 }

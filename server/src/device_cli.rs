@@ -2,6 +2,7 @@
 //! support. The store lives in a folder; `device.json` beside it holds the
 //! engineer, the server and the device token. Text output, or JSON with `--json`.
 
+use clap::{Args, Subcommand};
 use fieldwork_core::api::{ConsentInput, DiagnosisInput};
 use fieldwork_core::model::{
     ConsentKind, FaultKind, FeeKind, Location, PhotoKind, Rating, Status, Stroke, StrokePoint,
@@ -14,35 +15,148 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub const USAGE: &str = "usage: fieldwork device --store DIR [--json] COMMAND
-  init ENGINEER                         create the store for ENGINEER
-  enrol SERVER_URL CODE                 trade an enrolment code for a token
-  sync                                  push and pull until level
-  status                                outbox, cursor, server
-  list [--all]                          open orders (all with --all)
-  show ID                               one order with SLA clocks, fees, signature
-  report ID [--pdf FILE]                the service report (as signed); with --pdf, the PDF
-                                        the customer keeps, written to FILE
-  accept ID | en-route ID | start ID | repaired ID | close ID
-  arrive ID [LAT LON]
-  diagnose ID CODE hardware|software FINDINGS [SKU,SKU…]
-  warranty ID [--proof] [--misuse]
-  receive SKU QTY                       parts into the van
-  use-part ID SKU QTY
-  fee ID labour|logistics|other AMOUNT_MINOR DESCRIPTION
-  consent ID paid_service|extra_parts|extra_work|fee_list NAME SCOPE
-  note ID TEXT
-  attach ID FILE KIND [CAPTION]         a photo or document (KIND: fault, serial_plate,
-                                        proof_of_purchase, part, completed_work, other)
-  photos ID                             the order's photos, and whether this device holds each
-  fetch-photo ID PHOTO                  the photo's file here (fetched from the server if need be)
-  remove-photo ID PHOTO
-  qc ID pass|fail
-  sign ID NAME
-  rate ID satisfied|neutral|unsatisfied [SCORE]
-  quarantine                            changes the server refused, kept here
-  quarantine export FILE                write them for support (JSON, with the changes)
-  quarantine discard N                  discard entry N for good";
+/// `fieldwork device`: one store, one command.
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    /// The device's folder (its store and device.json)
+    #[arg(long, env = "FIELDWORK_STORE", value_name = "DIR")]
+    store: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: DeviceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Create the store for ENGINEER
+    Init { engineer: String },
+    /// Trade an enrolment code for a token
+    Enrol { server_url: String, code: String },
+    /// Push and pull until level
+    Sync,
+    /// Outbox, cursor, server
+    Status,
+    /// Open orders
+    List {
+        /// Closed and cancelled orders too
+        #[arg(long)]
+        all: bool,
+    },
+    /// One order with SLA clocks, fees, signature
+    Show { id: String },
+    /// The service report (as signed)
+    Report {
+        id: String,
+        /// Write the PDF the customer keeps to FILE
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+    },
+    /// Accept an order assigned to this engineer
+    Accept { id: String },
+    /// On the way to the customer
+    EnRoute { id: String },
+    /// At the customer's, optionally with where
+    Arrive {
+        id: String,
+        #[arg(requires = "lon", allow_negative_numbers = true)]
+        lat: Option<f64>,
+        #[arg(allow_negative_numbers = true)]
+        lon: Option<f64>,
+    },
+    /// Work begins
+    Start { id: String },
+    /// Record the diagnosis
+    Diagnose {
+        id: String,
+        code: String,
+        /// hardware or software
+        kind: String,
+        findings: String,
+        /// Parts planned, comma-separated SKUs
+        #[arg(value_delimiter = ',')]
+        parts: Vec<String>,
+    },
+    /// Decide warranty coverage
+    Warranty {
+        id: String,
+        /// Proof of purchase was shown
+        #[arg(long)]
+        proof: bool,
+        /// The fault comes from misuse
+        #[arg(long)]
+        misuse: bool,
+    },
+    /// Parts into the van
+    Receive { sku: String, qty: i64 },
+    /// A part from the van used on an order
+    UsePart { id: String, sku: String, qty: i64 },
+    /// A fee on an order
+    Fee {
+        id: String,
+        /// labour, logistics or other
+        kind: String,
+        amount_minor: i64,
+        description: String,
+    },
+    /// The customer's consent, signed
+    Consent {
+        id: String,
+        /// paid_service, extra_parts, extra_work or fee_list
+        kind: String,
+        name: String,
+        scope: String,
+    },
+    /// A note on the order
+    Note { id: String, text: String },
+    /// Attach a photo or document
+    Attach {
+        id: String,
+        file: PathBuf,
+        /// fault, serial_plate, proof_of_purchase, part, completed_work or other
+        kind: String,
+        caption: Vec<String>,
+    },
+    /// The order's photos, and whether this device holds each
+    Photos { id: String },
+    /// The photo's file here (fetched from the server if need be)
+    FetchPhoto { id: String, photo: String },
+    /// Remove a photo from the order
+    RemovePhoto { id: String, photo: String },
+    /// Record the quality check
+    Qc {
+        id: String,
+        #[arg(value_parser = ["pass", "fail"])]
+        verdict: String,
+    },
+    /// Repaired, waiting for QC and sign-off
+    Repaired { id: String },
+    /// The customer signs off
+    Sign { id: String, name: String },
+    /// The customer's satisfaction
+    Rate {
+        id: String,
+        /// satisfied, neutral or unsatisfied
+        rating: String,
+        score: Option<i64>,
+    },
+    /// Close the order
+    Close { id: String },
+    /// Changes the server refused, kept here
+    Quarantine {
+        #[command(subcommand)]
+        action: Option<QuarantineAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum QuarantineAction {
+    /// Write them for support (JSON, with the changes)
+    Export { file: PathBuf },
+    /// Discard entry N for good
+    Discard { n: i64 },
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct DeviceFile {
@@ -88,35 +202,22 @@ fn parse<T: for<'de> Deserialize<'de>>(what: &str, s: &str) -> Result<T, String>
     serde_json::from_value(Value::String(s.to_string())).map_err(|_| format!("unknown {what}: {s}"))
 }
 
-fn num<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, String> {
-    s.parse().map_err(|_| format!("{what} must be a number"))
-}
-
-/// Run `fieldwork device …`; returns the text to print (already JSON with `--json`).
-pub fn run(mut args: Vec<String>) -> Result<String, String> {
-    let json_out = if let Some(i) = args.iter().position(|a| a == "--json") {
-        args.remove(i);
-        true
-    } else {
-        false
-    };
-    let store = match args.iter().position(|a| a == "--store") {
-        Some(i) if i + 1 < args.len() => {
-            let v = args.remove(i + 1);
-            args.remove(i);
-            PathBuf::from(v)
-        }
-        _ => return Err(USAGE.into()),
-    };
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+pub fn run(args: DeviceArgs) -> Result<String, String> {
+    let DeviceArgs {
+        store,
+        json: json_out,
+        command,
+    } = args;
     let out = |text: String, value: Value| if json_out { value.to_string() } else { text };
-    if let ["init", engineer] = a.as_slice() {
-        std::fs::create_dir_all(&store).map_err(|e| e.to_string())?;
+    if let DeviceCommand::Init { engineer } = &command
+        && !file(&store).exists()
+    {
+        std::fs::create_dir_all(&store).map_err(|e| format!("{}: {e}", store.display()))?;
         let fw = open(&store, engineer)?;
         write_file(
             &store,
             &DeviceFile {
-                engineer: engineer.to_string(),
+                engineer: engineer.clone(),
                 server: None,
                 token: None,
             },
@@ -131,9 +232,19 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
     let fw = open(&store, &dev.engineer)?;
     let e = |e: fieldwork_core::Error| e.to_string();
     let done = |what: &str| out(format!("{what}: done"), json!({ "ok": true }));
-    Ok(match a.as_slice() {
-        ["enrol", url, code] => {
-            let token = enrol(&fw, url, code).map_err(|e| e.to_string())?.token;
+    Ok(match command {
+        DeviceCommand::Init { .. } => {
+            return Err(format!(
+                "{} already holds {}'s device; give init a new --store folder",
+                store.display(),
+                dev.engineer
+            ));
+        }
+        DeviceCommand::Enrol {
+            server_url: url,
+            code,
+        } => {
+            let token = enrol(&fw, &url, &code).map_err(|e| e.to_string())?.token;
             dev.server = Some(url.trim_end_matches('/').to_string());
             dev.token = Some(token);
             write_file(&store, &dev)?;
@@ -142,7 +253,7 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 json!({ "ok": true, "server": url }),
             )
         }
-        ["sync"] => {
+        DeviceCommand::Sync => {
             let (Some(url), Some(token)) = (&dev.server, &dev.token) else {
                 return Err("not enrolled: run `enrol` first".into());
             };
@@ -171,7 +282,7 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 }),
             )
         }
-        ["status"] => {
+        DeviceCommand::Status => {
             let pending = fw.pending_changes().map_err(e)?;
             let cursor = fw.sync_cursor().map_err(e)?;
             let photos = fw.blobs_waiting().map_err(e)?;
@@ -186,9 +297,9 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 json!({ "device_id": fw.device_id(), "engineer": dev.engineer, "pending_changes": pending, "photos_waiting": photos.count, "photo_bytes_waiting": photos.bytes, "cursor": cursor, "server": dev.server }),
             )
         }
-        ["list", rest @ ..] => {
+        DeviceCommand::List { all } => {
             let filter = OrderFilter {
-                open_only: !rest.contains(&"--all"),
+                open_only: !all,
                 limit: OrderFilter::MAX_LIMIT,
                 ..OrderFilter::default()
             };
@@ -221,23 +332,27 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 serde_json::to_value(&rows).map_err(|e| e.to_string())?,
             )
         }
-        ["report", id] => out(
-            fw.service_report(id).map_err(e)?,
-            json!({ "report": fw.service_report(id).map_err(e)? }),
-        ),
-        ["report", id, "--pdf", target] => {
+        DeviceCommand::Report { id, pdf: None } => {
+            let report = fw.service_report(&id).map_err(e)?;
+            out(report.clone(), json!({ "report": report }))
+        }
+        DeviceCommand::Report {
+            id,
+            pdf: Some(target),
+        } => {
             fw.use_report_font(&crate::report::font_file(&store)?)
                 .map_err(e)?;
-            let pdf = fw.service_report_pdf(id).map_err(e)?;
-            std::fs::write(target, &pdf).map_err(|err| format!("{target}: {err}"))?;
+            let pdf = fw.service_report_pdf(&id).map_err(e)?;
+            let shown = target.display().to_string();
+            std::fs::write(&target, &pdf).map_err(|err| format!("{shown}: {err}"))?;
             out(
-                format!("{target}: {} bytes", pdf.len()),
-                json!({ "path": target, "bytes": pdf.len() }),
+                format!("{shown}: {} bytes", pdf.len()),
+                json!({ "path": shown, "bytes": pdf.len() }),
             )
         }
-        ["show", id] => {
-            let v = fw.order(id).map_err(e)?;
-            let report = fw.service_report(id).map_err(e)?;
+        DeviceCommand::Show { id } => {
+            let v = fw.order(&id).map_err(e)?;
+            let report = fw.service_report(&id).map_err(e)?;
             out(
                 format!(
                     "{report}status: {}\nsignature: {:?}\nconflicts: {}",
@@ -248,41 +363,42 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 serde_json::to_value(&v).map_err(|e| e.to_string())?,
             )
         }
-        ["accept", id] => fw.accept(id).map(|()| done("accept")).map_err(e)?,
-        ["en-route", id] => fw.en_route(id).map(|()| done("en route")).map_err(e)?,
-        ["start", id] => fw.start_work(id).map(|()| done("start")).map_err(e)?,
-        ["repaired", id] => fw.mark_repaired(id).map(|()| done("repaired")).map_err(e)?,
-        ["close", id] => fw
-            .transition(id, Status::Closed, None)
+        DeviceCommand::Accept { id } => fw.accept(&id).map(|()| done("accept")).map_err(e)?,
+        DeviceCommand::EnRoute { id } => fw.en_route(&id).map(|()| done("en route")).map_err(e)?,
+        DeviceCommand::Start { id } => fw.start_work(&id).map(|()| done("start")).map_err(e)?,
+        DeviceCommand::Repaired { id } => fw
+            .mark_repaired(&id)
+            .map(|()| done("repaired"))
+            .map_err(e)?,
+        DeviceCommand::Close { id } => fw
+            .transition(&id, Status::Closed, None)
             .map(|()| done("close"))
             .map_err(e)?,
-        ["arrive", id, rest @ ..] => {
-            let location = match rest {
-                [lat, lon] => Some(Location {
-                    lat: num("latitude", lat)?,
-                    lon: num("longitude", lon)?,
-                    accuracy_m: None,
-                }),
-                [] => None,
-                _ => return Err(USAGE.into()),
-            };
-            fw.arrive(id, location)
+        DeviceCommand::Arrive { id, lat, lon } => {
+            let location = lat.zip(lon).map(|(lat, lon)| Location {
+                lat,
+                lon,
+                accuracy_m: None,
+            });
+            fw.arrive(&id, location)
                 .map(|()| done("arrive"))
                 .map_err(e)?
         }
-        ["diagnose", id, code, kind, findings, rest @ ..] => {
-            let kind: FaultKind = parse("fault kind", kind)?;
-            let planned_parts = rest
-                .first()
-                .map(|p| p.split(',').map(str::to_string).collect())
-                .unwrap_or_default();
+        DeviceCommand::Diagnose {
+            id,
+            code,
+            kind,
+            findings,
+            parts,
+        } => {
+            let kind: FaultKind = parse("fault kind", &kind)?;
             fw.diagnose(
-                id,
+                &id,
                 DiagnosisInput {
-                    fault_code: code.to_string(),
+                    fault_code: code,
                     kind,
-                    findings: findings.to_string(),
-                    planned_parts,
+                    findings,
+                    planned_parts: parts,
                     estimate_minor: 0,
                     misuse: false,
                 },
@@ -290,52 +406,67 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             .map(|()| done("diagnose"))
             .map_err(e)?
         }
-        ["warranty", id, flags @ ..] => {
-            let w = fw
-                .decide_warranty(id, flags.contains(&"--proof"), flags.contains(&"--misuse"))
-                .map_err(e)?;
+        DeviceCommand::Warranty { id, proof, misuse } => {
+            let w = fw.decide_warranty(&id, proof, misuse).map_err(e)?;
             out(
                 w.reason.clone(),
                 serde_json::to_value(&w).map_err(|e| e.to_string())?,
             )
         }
-        ["receive", sku, qty] => fw
-            .receive_stock(sku, num("qty", qty)?)
+        DeviceCommand::Receive { sku, qty } => fw
+            .receive_stock(&sku, qty)
             .map(|()| done("receive"))
             .map_err(e)?,
-        ["use-part", id, sku, qty] => {
-            let line = fw.use_part(id, sku, num("qty", qty)?, true).map_err(e)?;
+        DeviceCommand::UsePart { id, sku, qty } => {
+            let line = fw.use_part(&id, &sku, qty, true).map_err(e)?;
             out(format!("part line {line}"), json!({ "line": line }))
         }
-        ["fee", id, kind, amount, description] => {
-            let kind: FeeKind = parse("fee kind", kind)?;
+        DeviceCommand::Fee {
+            id,
+            kind,
+            amount_minor,
+            description,
+        } => {
+            let kind: FeeKind = parse("fee kind", &kind)?;
             let line = fw
-                .add_fee(id, kind, description, num("amount", amount)?)
+                .add_fee(&id, kind, &description, amount_minor)
                 .map_err(e)?;
             out(format!("fee line {line}"), json!({ "line": line }))
         }
-        ["consent", id, kind, name, scope] => {
-            let kind: ConsentKind = parse("consent kind", kind)?;
+        DeviceCommand::Consent {
+            id,
+            kind,
+            name,
+            scope,
+        } => {
+            let kind: ConsentKind = parse("consent kind", &kind)?;
             let input = ConsentInput {
                 kind,
                 accepted: true,
-                signer_name: name.to_string(),
-                scope: scope.to_string(),
+                signer_name: name,
+                scope,
                 parts: vec![],
                 strokes: signature(),
             };
-            let cid = fw.record_consent(id, input).map_err(e)?;
+            let cid = fw.record_consent(&id, input).map_err(e)?;
             out(format!("consent {cid}"), json!({ "consent": cid }))
         }
-        ["note", id, text] => fw.add_note(id, text).map(|()| done("note")).map_err(e)?,
-        ["attach", id, file, kind, caption @ ..] => {
-            let kind = PhotoKind::parse(kind).ok_or_else(|| {
+        DeviceCommand::Note { id, text } => {
+            fw.add_note(&id, &text).map(|()| done("note")).map_err(e)?
+        }
+        DeviceCommand::Attach {
+            id,
+            file,
+            kind,
+            caption,
+        } => {
+            let kind = PhotoKind::parse(&kind).ok_or_else(|| {
                 "KIND is one of fault, serial_plate, proof_of_purchase, part, completed_work, other"
                     .to_string()
             })?;
             let caption = (!caption.is_empty()).then(|| caption.join(" "));
             let p = fw
-                .attach_photo(id, Path::new(file), kind, caption.as_deref())
+                .attach_photo(&id, &file, kind, caption.as_deref())
                 .map_err(e)?;
             let waiting = fw.blobs_waiting().map_err(e)?;
             out(
@@ -349,12 +480,12 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
                 json!({ "photo_id": p.id, "hash": p.hash, "size": p.size, "media_type": p.media_type.mime(), "waiting": waiting.count }),
             )
         }
-        ["photos", id] => {
-            let o = fw.order(id).map_err(e)?.order;
+        DeviceCommand::Photos { id } => {
+            let o = fw.order(&id).map_err(e)?.order;
             let mut lines = Vec::new();
             let mut items = Vec::new();
             for p in &o.photos {
-                let here = fw.photo_file(id, &p.id).map_err(e)?.is_some();
+                let here = fw.photo_file(&id, &p.id).map_err(e)?.is_some();
                 lines.push(format!(
                     "{} {} {} {}{}",
                     p.id,
@@ -367,47 +498,43 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             }
             out(lines.join("\n"), json!(items))
         }
-        ["fetch-photo", id, photo] => {
+        DeviceCommand::FetchPhoto { id, photo } => {
             let (Some(url), Some(token)) = (&dev.server, &dev.token) else {
                 return Err("not enrolled: run `enrol` first".into());
             };
             let client = SyncClient::new(fw.clone(), url, token, Arc::new(NoListener))
                 .map_err(|e| e.to_string())?;
             client.set_online(true);
-            let path = client.fetch_photo(id, photo).map_err(|e| e.to_string())?;
+            let path = client.fetch_photo(&id, &photo).map_err(|e| e.to_string())?;
             out(
                 path.display().to_string(),
                 json!({ "path": path.display().to_string() }),
             )
         }
-        ["remove-photo", id, photo] => fw
-            .remove_photo(id, photo)
+        DeviceCommand::RemovePhoto { id, photo } => fw
+            .remove_photo(&id, &photo)
             .map(|()| done("remove photo"))
             .map_err(e)?,
-        ["qc", id, verdict] => {
-            let passed = match *verdict {
-                "pass" => true,
-                "fail" => false,
-                _ => return Err(USAGE.into()),
-            };
-            let ok = fw.record_qc(id, qc_checklist(passed)).map_err(e)?;
+        DeviceCommand::Qc { id, verdict } => {
+            let ok = fw
+                .record_qc(&id, qc_checklist(verdict == "pass"))
+                .map_err(e)?;
             out(
                 format!("QC {}", if ok { "passed" } else { "failed" }),
                 json!({ "passed": ok }),
             )
         }
-        ["sign", id, name] => fw
-            .capture_signature(id, name, signature())
+        DeviceCommand::Sign { id, name } => fw
+            .capture_signature(&id, &name, signature())
             .map(|()| done("sign"))
             .map_err(e)?,
-        ["rate", id, rating, rest @ ..] => {
-            let rating: Rating = parse("rating", rating)?;
-            let score = rest.first().map(|s| num("score", s)).transpose()?;
-            fw.rate(id, rating, score, None)
+        DeviceCommand::Rate { id, rating, score } => {
+            let rating: Rating = parse("rating", &rating)?;
+            fw.rate(&id, rating, score, None)
                 .map(|()| done("rate"))
                 .map_err(e)?
         }
-        ["quarantine"] => {
+        DeviceCommand::Quarantine { action: None } => {
             let q = fw.quarantined().map_err(e)?;
             let text = if q.is_empty() {
                 "nothing quarantined".to_string()
@@ -437,15 +564,18 @@ pub fn run(mut args: Vec<String>) -> Result<String, String> {
             };
             out(text, serde_json::to_value(&q).map_err(|e| e.to_string())?)
         }
-        ["quarantine", "export", file] => {
+        DeviceCommand::Quarantine {
+            action: Some(QuarantineAction::Export { file }),
+        } => {
             let export = fw.export_quarantine().map_err(e)?;
-            std::fs::write(file, export).map_err(|err| format!("{file}: {err}"))?;
+            std::fs::write(&file, export).map_err(|err| format!("{}: {err}", file.display()))?;
             done("export")
         }
-        ["quarantine", "discard", n] => fw
-            .discard_quarantined(num("entry", n)?)
+        DeviceCommand::Quarantine {
+            action: Some(QuarantineAction::Discard { n }),
+        } => fw
+            .discard_quarantined(n)
             .map(|()| done("discard"))
             .map_err(e)?,
-        _ => return Err(USAGE.into()),
     })
 }

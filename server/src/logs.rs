@@ -13,20 +13,10 @@ use tracing::Instrument;
 use tracing::field::Empty;
 use tracing_subscriber::EnvFilter;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
-}
-
-impl LogFormat {
-    pub fn parse(s: &str) -> Result<LogFormat, String> {
-        match s {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            other => Err(format!("--log-format {other}: must be text or json")),
-        }
-    }
 }
 
 /// Logs to stderr from here on, at `RUST_LOG`'s level or `default_level`.
