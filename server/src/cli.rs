@@ -36,7 +36,7 @@ enum Command {
     Serve(ServeArgs),
     /// A day of a service center, live: a server, a desk and three phones
     Demo(DemoArgs),
-    /// Tenants, people, tokens and photos, from a terminal
+    /// Tenants, people, tokens, photos and backups, from a terminal
     Admin(AdminArgs),
     /// A headless device on the same core, for scripting and support
     Device(crate::device_cli::DeviceArgs),
@@ -170,6 +170,18 @@ enum AdminCommand {
         /// Keep what was written within this many hours
         #[arg(long, value_name = "N")]
         grace_hours: Option<u64>,
+    },
+    /// Back up the directory, every tenant and its photos to one file, while the server runs (--data only; on PostgreSQL use pg_dump)
+    Backup {
+        /// The backup file to write (a tar archive; replaced only when the new one is whole)
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore a backup into a new --data folder; then serve from it
+    Restore {
+        /// The backup file `admin backup` wrote
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
     },
 }
 
@@ -354,6 +366,26 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
         AdminCommand::Tenant(t) => tenant_settings(t)?,
         _ => None,
     };
+    match (&a.command, &a.data, &a.database) {
+        (AdminCommand::Backup { .. } | AdminCommand::Restore { .. }, None, Some(_)) => {
+            return Err(
+                "on PostgreSQL, back up with pg_dump --format=custom and restore with \
+                        pg_restore (docs/deploy.md); backup and restore here take --data"
+                    .into(),
+            );
+        }
+        (AdminCommand::Backup { to }, Some(data), None) => {
+            let m = crate::backup::backup(data, to)?;
+            println!("{}", backed_up("backed up", to, &m));
+            return Ok(());
+        }
+        (AdminCommand::Restore { from }, Some(data), None) => {
+            let m = crate::backup::restore(from, data)?;
+            println!("{}", backed_up("restored", data, &m));
+            return Ok(());
+        }
+        _ => {}
+    }
     let state = open_state(a.data, a.database)?;
     let d = &state.directory;
     let err = |e: crate::auth::AuthError| e.to_string();
@@ -408,6 +440,9 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
             println!("revoked {n} token(s)");
             Ok(())
         }
+        AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
+            Err("give --data DIR (or set FIELDWORK_DATA)".into())
+        }
         AdminCommand::CollectBlobs { grace_hours } => {
             let grace = grace_hours.map_or(crate::state::BLOB_GRACE, |h| {
                 std::time::Duration::from_secs(h.saturating_mul(3600))
@@ -417,6 +452,18 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// One line per tenant: what a backup holds.
+fn backed_up(what: &str, at: &std::path::Path, m: &crate::backup::Manifest) -> String {
+    let mut out = format!("{what} {}: {} tenant(s)", at.display(), m.tenants.len());
+    for t in &m.tenants {
+        out.push_str(&format!(
+            "\n  {}: {} change(s), last {}; {} photo(s), {} bytes",
+            t.id, t.changes, t.last_seq, t.photos, t.photo_bytes
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

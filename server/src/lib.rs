@@ -7,13 +7,14 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | commands | [`cli`], [`demo`], [`device_cli`] |
+//! | commands | [`cli`], [`demo`], [`device_cli`], [`backup`] |
 //! | the HTTP surface, composed | [`routes`] |
 //! | handlers: device sync, photos, dispatcher API, board | [`sync`], [`uploads`], [`api`], `board` |
 //! | the desk service both the API and the board call | [`desk`] |
 //! | state: tenants, errors, authentication, live updates | [`state`], [`https`] |
 //! | people and devices; storage | [`auth`], [`storage`], [`blobs`], [`pg`], [`bus`] |
 
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod device_cli;
