@@ -36,7 +36,7 @@ enum Command {
     Serve(ServeArgs),
     /// A day of a service center, live: a server, a desk and three phones
     Demo(DemoArgs),
-    /// Tenants, people, tokens, photos and backups, from a terminal
+    /// Tenants, people, tokens, photos, backups and the move to PostgreSQL, from a terminal
     Admin(AdminArgs),
     /// A headless device on the same core, for scripting and support
     Device(crate::device_cli::DeviceArgs),
@@ -182,6 +182,15 @@ enum AdminCommand {
         /// The backup file `admin backup` wrote
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
+    },
+    /// Move a stopped embedded server to an empty PostgreSQL database; phones carry on
+    Migrate {
+        /// The embedded server's folder (stop the server first)
+        #[arg(long, value_name = "DIR")]
+        from_data: PathBuf,
+        /// The PostgreSQL database to move it into
+        #[arg(long, value_name = "postgres://USER@HOST/DB")]
+        to_database: String,
     },
 }
 
@@ -379,6 +388,18 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
             println!("{}", backed_up("backed up", to, &m));
             return Ok(());
         }
+        (
+            AdminCommand::Migrate {
+                from_data,
+                to_database,
+            },
+            _,
+            _,
+        ) => {
+            let moved = crate::migrate::migrate(from_data, to_database)?;
+            println!("{}", migrated(&moved));
+            return Ok(());
+        }
         (AdminCommand::Restore { from }, Some(data), None) => {
             let m = crate::backup::restore(from, data)?;
             println!("{}", backed_up("restored", data, &m));
@@ -440,9 +461,9 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
             println!("revoked {n} token(s)");
             Ok(())
         }
-        AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
-            Err("give --data DIR (or set FIELDWORK_DATA)".into())
-        }
+        AdminCommand::Backup { .. }
+        | AdminCommand::Restore { .. }
+        | AdminCommand::Migrate { .. } => Err("give --data DIR (or set FIELDWORK_DATA)".into()),
         AdminCommand::CollectBlobs { grace_hours } => {
             let grace = grace_hours.map_or(crate::state::BLOB_GRACE, |h| {
                 std::time::Duration::from_secs(h.saturating_mul(3600))
@@ -461,6 +482,29 @@ fn backed_up(what: &str, at: &std::path::Path, m: &crate::backup::Manifest) -> S
         out.push_str(&format!(
             "\n  {}: {} change(s), last {}; {} photo(s), {} bytes",
             t.id, t.changes, t.last_seq, t.photos, t.photo_bytes
+        ));
+    }
+    out
+}
+
+/// What a move copied, per tenant.
+fn migrated(m: &crate::migrate::Moved) -> String {
+    let people = m.directory.get("people").copied().unwrap_or(0);
+    let tokens = m.directory.get("tokens").copied().unwrap_or(0);
+    let mut out = format!(
+        "moved {} tenant(s), {people} people, {tokens} token(s)",
+        m.tenants.len()
+    );
+    for (id, t) in &m.tenants {
+        let rows = |table: &str| t.rows.get(table).copied().unwrap_or(0);
+        out.push_str(&format!(
+            "\n  {id}: {} order(s), {} change(s), last {}; {} grant(s); {} photo(s), {} bytes",
+            rows("orders"),
+            rows("changes"),
+            t.last_seq,
+            rows("grants"),
+            t.photos,
+            t.photo_bytes
         ));
     }
     out

@@ -7,7 +7,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | commands | [`cli`], [`demo`], [`device_cli`], [`backup`] |
+//! | commands | [`cli`], [`demo`], [`device_cli`], [`backup`], [`migrate`] |
 //! | the HTTP surface, composed | [`routes`] |
 //! | handlers: device sync, photos, dispatcher API, board | [`sync`], [`uploads`], [`api`], `board` |
 //! | the desk service both the API and the board call | [`desk`] |
@@ -18,6 +18,7 @@ pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod device_cli;
+pub mod migrate;
 
 pub mod routes;
 
