@@ -45,7 +45,7 @@ pub async fn log_requests(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str)
+        .map_or(crate::routes::UNMATCHED, MatchedPath::as_str)
         .to_owned();
     let span = tracing::info_span!(
         "request",

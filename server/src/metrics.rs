@@ -163,7 +163,7 @@ pub async fn measure(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str)
+        .map_or(crate::routes::UNMATCHED, MatchedPath::as_str)
         .to_owned();
     let method = req.method().to_string();
     let declared = req

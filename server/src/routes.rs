@@ -6,7 +6,11 @@
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use std::sync::Arc;
+
+/// The route a request no route matched is logged and counted under.
+pub const UNMATCHED: &str = "(unmatched)";
 
 pub fn router(state: Arc<AppState>) -> Router {
     let reached = state.reached.clone();
@@ -25,12 +29,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         // After routing, so each line names the route as declared.
         .route_layer(axum::middleware::from_fn(crate::metrics::measure))
         .route_layer(axum::middleware::from_fn(crate::logs::log_requests))
+        // A path no route knows is logged and counted too, as `(unmatched)`
+        // (never the path itself: it may carry anything).
+        .fallback(
+            not_found
+                .layer(axum::middleware::from_fn(crate::metrics::measure))
+                .layer(axum::middleware::from_fn(crate::logs::log_requests)),
+        )
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             reached,
             crate::https::secure_cookies,
         ))
         .with_state(state)
+}
+
+async fn not_found() -> axum::http::StatusCode {
+    axum::http::StatusCode::NOT_FOUND
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM

@@ -80,6 +80,8 @@ fn a_whole_visit_logs_each_request_and_nothing_private(b: &Backend) {
         200
     );
     assert_eq!(board.get("/board").unwrap().status, 200);
+    // A path no route knows: answered 404, logged without the path.
+    assert_eq!(board.get(&format!("/no/such/{PHONE}")).unwrap().status, 404);
     drop(server);
 
     let text = std::fs::read_to_string(&log).unwrap();
@@ -124,6 +126,12 @@ fn a_whole_visit_logs_each_request_and_nothing_private(b: &Backend) {
             .any(|l| field(l, "route").starts_with("/v1/blobs/"))
     );
     assert!(!text.contains(&id), "an order id in a path was logged");
+    assert!(
+        answered
+            .iter()
+            .any(|l| field(l, "route") == "(unmatched)" && l["status"] == 404),
+        "{text}"
+    );
 
     for secret in [
         NAME,

@@ -113,8 +113,22 @@ fn a_scrape_tells_what_the_server_did(b: &Backend) {
         .send()
         .unwrap();
     assert_eq!(r.status(), 400);
+    let r = fieldwork_core::sync::client::http_client()
+        .unwrap()
+        .get(format!("{}/no/such/path", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
 
     let text = scrape(&metrics);
+    assert_eq!(
+        sample(
+            &text,
+            "fieldwork_http_requests_total{method=\"GET\",route=\"(unmatched)\",status=\"404\"}"
+        ),
+        2.0,
+        "paths no route knows (/metrics on the main address, and this one) are counted, without the path"
+    );
     assert_eq!(
         sample(&text, "fieldwork_sync_changes_total{result=\"accepted\"}"),
         pushed as f64,
