@@ -64,6 +64,28 @@ need_tree_sitter() {
   fi
 }
 
+# psql, to make a scratch database on the PostgreSQL FIELDWORK_TEST_PG names.
+need_psql() {
+  if ! command -v psql >/dev/null 2>&1; then
+    echo "toolchain: installing Debian postgresql-client" >&2
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq postgresql-client >/dev/null
+  fi
+}
+
+SCHEMATHESIS_VERSION=4.32.5
+
+# Sets SCHEMATHESIS: the command that checks a running API against its
+# OpenAPI description.
+need_schemathesis() {
+  SCHEMATHESIS="$TOOLS/schemathesis/bin/schemathesis"
+  if ! "$SCHEMATHESIS" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    echo "toolchain: installing schemathesis $SCHEMATHESIS_VERSION from PyPI" >&2
+    python3 -m venv "$TOOLS/schemathesis"
+    "$TOOLS/schemathesis/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 PLAYWRIGHT_VERSION=1.64.1
 
 # Sets CHROMIUM and PLAYWRIGHT_CORE (the module tests/board imports).

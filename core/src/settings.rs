@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// One saved version of the settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettingsVersion {
     pub version: i64,
     pub effective_from_ms: i64,
@@ -133,6 +134,7 @@ impl Settings {
 
 /// What a supervisor saves: checked whole before anything is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettingsInput {
     /// `zh-CN` or `en`.
     pub language: String,

@@ -4,18 +4,210 @@
 //! desk service, the same one the board calls.
 
 use crate::auth::{Principal, Role};
+use crate::state::ErrorBody;
 use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fieldwork_core::OrderFilter;
+use fieldwork_core::OrderRow;
 use fieldwork_core::api::FollowUpInput;
+use fieldwork_core::api::{OrderView, Refusal};
 use fieldwork_core::model::{CatalogPart, ComplaintCategory, Intake, Status};
 use fieldwork_core::rules::roles::DeskRole;
-use serde::Deserialize;
+use fieldwork_core::settings::SettingsVersion;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// The dispatcher API as OpenAPI 3.1, generated from the handlers below
+/// and the types they read and answer; served at `/api/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fieldwork dispatcher API",
+        description = "Orders, assignment, follow-up calls, complaints, the catalog, settings, enrolment codes and devices of one service center. Every call takes a dispatcher's token: `Authorization: Bearer …` (`fieldwork admin dispatcher` prints one). Errors answer `{\"error\": …}`, with the core's stable `code` and its `args` where a rule refused.",
+    ),
+    paths(
+        create_order, list_orders, get_order, get_photo, get_report_pdf, assign,
+        follow_up, complaint, catalog_part, get_settings, put_settings,
+        enrolment_code, revoke_device, device_refusals
+    ),
+    modifiers(&BearerToken),
+    security(("dispatcher_token" = [])),
+    tags((name = "orders"), (name = "service center"), (name = "devices"))
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+/// The bearer token scheme.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "dispatcher_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The caller, a dispatcher: checked before anything else is read, so a
+/// call without a valid token is answered 401 whatever else is wrong.
+#[derive(Debug)]
+struct Dispatcher(Principal);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Dispatcher {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        authenticate(st, &parts.headers, Role::Dispatcher).map(Dispatcher)
+    }
+}
+
+/// Query parameters; one that does not read is answered as every API
+/// error is, `{"error": …}` with the reason (400).
+#[derive(Debug)]
+struct Params<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Params(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// Path segments, the same way: a segment that does not read (not UTF-8
+/// once decoded) is a JSON 400.
+#[derive(Debug)]
+struct Segments<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Segments<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Segments(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// The description as served: [`ApiDoc`], with links from where an order
+/// is made to what can be done with it (clients and test generators follow
+/// them). Added to the JSON because utoipa 5.5 writes a link's
+/// `operationId` as `operation_id`.
+pub fn description() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let links: serde_json::Map<String, serde_json::Value> = [
+        "get_order",
+        "assign",
+        "follow_up",
+        "complaint",
+        "get_report_pdf",
+    ]
+    .into_iter()
+    .map(|op| {
+        (
+            op.to_string(),
+            serde_json::json!({ "operationId": op, "parameters": { "id": "$response.body#/id" } }),
+        )
+    })
+    .collect();
+    if let Some(created) = doc
+        .pointer_mut("/paths/~1api~1orders/post/responses/201")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        created.insert("links".into(), links.into());
+    }
+    // A valid body for each call that takes one, from the samples the demo
+    // and the tests use.
+    let examples = [
+        (
+            "/paths/~1api~1orders/post",
+            serde_json::to_value(fieldwork_core::samples::intake(1)).unwrap_or_default(),
+        ),
+        (
+            "/paths/~1api~1catalog/post",
+            serde_json::to_value(fieldwork_core::samples::relay()).unwrap_or_default(),
+        ),
+        (
+            "/paths/~1api~1orders~1{id}~1assign/post",
+            serde_json::json!({ "engineer": "eng-a" }),
+        ),
+        (
+            "/paths/~1api~1orders~1{id}~1follow-ups/post",
+            serde_json::json!({ "reached": true, "rating": "satisfied", "aspect": null, "comment": "fixed the first time" }),
+        ),
+        (
+            "/paths/~1api~1orders~1{id}~1complaints/post",
+            serde_json::json!({ "what": "the noise came back", "category": "repair_quality", "major": false }),
+        ),
+    ];
+    for (op, example) in examples {
+        if let Some(media) = doc
+            .pointer_mut(&format!("{op}/requestBody/content/application~1json"))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            media.insert("example".into(), example);
+        }
+    }
+    doc
+}
+
+async fn openapi_json() -> Json<serde_json::Value> {
+    Json(description())
+}
+
+/// What was made: its id.
+#[derive(Debug, Serialize, ToSchema)]
+struct Created {
+    id: String,
+}
+
+/// A one-time enrolment code for an engineer's phone.
+#[derive(Debug, Serialize, ToSchema)]
+struct EnrolmentCode {
+    code: String,
+}
+
+/// The settings in force and every saved version.
+#[derive(Debug, Serialize, ToSchema)]
+struct SettingsVersions {
+    current: SettingsVersion,
+    versions: Vec<SettingsVersion>,
+}
+
+/// The version a settings change made.
+#[derive(Debug, Serialize, ToSchema)]
+struct SettingsChanged {
+    version: i64,
+}
 
 /// The desk service for an API caller: a dispatcher (supervisors use the
 /// board).
@@ -38,6 +230,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
         .route("/api/devices/{id}/revoke", post(revoke_device))
         .route("/api/devices/{id}/refusals", get(device_refusals))
+        .route("/api/openapi.json", get(openapi_json))
 }
 
 /// A JSON body; one that does not read is answered as every API error
@@ -61,12 +254,25 @@ where
 }
 
 /// One photo's bytes, with its media type; 404 until the phone has sent it.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/photos/{photo_id}",
+    tag = "orders",
+    summary = "One photo of an order, as the phone took it",
+    params(("id" = String, Path, description = "The order's id"), ("photo_id" = String, Path, description = "The photo's id on the order")),
+    responses(
+        (status = 200, description = "The photo's bytes", content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/heic"), (Vec<u8> = "application/pdf"))),
+        (status = 400, description = "A path segment does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such order or photo, or the phone has not sent it yet", body = ErrorBody),
+    )
+)]
 async fn get_photo(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path((id, photo_id)): Path<(String, String)>,
+    Dispatcher(p): Dispatcher,
+    Segments((id, photo_id)): Segments<(String, String)>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     let (reader, d) = blocking(move || {
         let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such photo, or not sent yet");
         let (hash, d) = st
@@ -85,12 +291,25 @@ async fn get_photo(
 }
 
 /// The order's service report as a PDF, as the customer keeps it.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/report.pdf",
+    tag = "orders",
+    summary = "The service report as the PDF the customer keeps",
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, description = "A path segment does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+    )
+)]
 async fn get_report_pdf(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(id): Segments<String>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     let pdf = {
         let id = id.clone();
         blocking(move || crate::report::pdf(&st, &p.tenant, &id)).await?
@@ -98,20 +317,38 @@ async fn get_report_pdf(
     Ok(crate::report::response(&id, pdf))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders",
+    tag = "orders",
+    summary = "Take a new order (intake)",
+    request_body = Intake,
+    responses(
+        (status = 201, description = "Taken; its id", body = Created),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
+    )
+)]
 async fn create_order(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Dispatcher(p): Dispatcher,
     Body(intake): Body<Intake>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         let id = dispatcher(&st, &p).create_order(intake)?;
-        Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+        Ok((StatusCode::CREATED, Json(Created { id })).into_response())
     })
     .await
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// Which orders, and which page of them.
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ListQuery {
     status: Option<String>,
@@ -124,12 +361,25 @@ struct ListQuery {
     offset: u32,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    tag = "orders",
+    summary = "Orders, most urgent first",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One row per order", body = Vec<OrderRow>),
+        (status = 400, description = "A query parameter does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 422, description = "An unknown status", body = ErrorBody),
+    )
+)]
 async fn list_orders(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    Dispatcher(p): Dispatcher,
+    Params(q): Params<ListQuery>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     let statuses = match q.status.as_deref() {
         None | Some("") => vec![],
         Some(list) => list
@@ -160,14 +410,27 @@ async fn list_orders(
 
 /// The service center's settings: the version in force and every saved
 /// version. Changed by a supervisor on the board or with `fieldwork admin`.
-async fn get_settings(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
+#[utoipa::path(
+    get,
+    path = "/api/settings",
+    tag = "service center",
+    summary = "The service center's settings",
+    responses(
+        (status = 200, description = "The settings in force and every saved version", body = SettingsVersions),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+    )
+)]
+async fn get_settings(
+    State(st): State<Arc<AppState>>,
+    Dispatcher(p): Dispatcher,
+) -> ApiResult<Response> {
     blocking(move || {
         let settings = st.tenant(&p.tenant)?.settings()?;
-        Ok(Json(serde_json::json!({
-            "current": settings.current(),
-            "versions": settings.history(),
-        }))
+        Ok(Json(SettingsVersions {
+            current: settings.current().clone(),
+            versions: settings.history().to_vec(),
+        })
         .into_response())
     })
     .await
@@ -176,40 +439,86 @@ async fn get_settings(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Ap
 /// A dispatcher's token does not change the settings: a supervisor does,
 /// on the board, or an administrator with `fieldwork admin`. Refused with
 /// the reason (403, `role_required`); nothing changes.
+#[utoipa::path(
+    put,
+    path = "/api/settings",
+    tag = "service center",
+    summary = "Change the settings (supervisors only: a dispatcher's token is refused)",
+    request_body = fieldwork_core::SettingsInput,
+    responses(
+        (status = 200, description = "The new version", body = SettingsChanged),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Only a supervisor changes the settings (`role_required`), or not a dispatcher's token", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
+    )
+)]
 async fn put_settings(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Dispatcher(p): Dispatcher,
     Body(input): Body<fieldwork_core::SettingsInput>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         let version = dispatcher(&st, &p).change_settings(&input)?;
-        Ok(Json(serde_json::json!({ "version": version })).into_response())
+        Ok(Json(SettingsChanged { version }).into_response())
     })
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}",
+    tag = "orders",
+    summary = "One order with its SLA clocks, fees and signature state",
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 400, description = "A path segment does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+    )
+)]
 async fn get_order(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(id): Segments<String>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || Ok(Json(st.tenant(&p.tenant)?.order(&id)?).into_response())).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct AssignBody {
     engineer: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/assign",
+    tag = "orders",
+    summary = "Assign (or reassign) the order to an engineer",
+    request_body = AssignBody,
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 204, description = "Assigned"),
+        (status = 400, description = "The body is not JSON, or a path segment does not read", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
+    )
+)]
 async fn assign(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(id): Segments<String>,
     Body(body): Body<AssignBody>,
 ) -> ApiResult<StatusCode> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         dispatcher(&st, &p).assign(&id, &body.engineer)?;
         Ok(StatusCode::NO_CONTENT)
@@ -217,13 +526,31 @@ async fn assign(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/follow-ups",
+    tag = "orders",
+    summary = "Record a follow-up call",
+    request_body = FollowUpInput,
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "The body is not JSON, or a path segment does not read", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
+    )
+)]
 async fn follow_up(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(id): Segments<String>,
     Body(call): Body<FollowUpInput>,
 ) -> ApiResult<StatusCode> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         dispatcher(&st, &p).record_follow_up(&id, call)?;
         Ok(StatusCode::NO_CONTENT)
@@ -231,7 +558,7 @@ async fn follow_up(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct ComplaintBody {
     what: String,
     category: ComplaintCategory,
@@ -239,27 +566,61 @@ struct ComplaintBody {
     major: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/complaints",
+    tag = "orders",
+    summary = "Register a complaint about the order",
+    request_body = ComplaintBody,
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 201, description = "Registered; its id", body = Created),
+        (status = 400, description = "The body is not JSON, or a path segment does not read", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
+    )
+)]
 async fn complaint(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(id): Segments<String>,
     Body(body): Body<ComplaintBody>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         let cid =
             dispatcher(&st, &p).register_complaint(&id, &body.what, body.category, body.major)?;
-        Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": cid }))).into_response())
+        Ok((StatusCode::CREATED, Json(Created { id: cid })).into_response())
     })
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/catalog",
+    tag = "service center",
+    summary = "Add or change a part in the catalog",
+    request_body = CatalogPart,
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
+    )
+)]
 async fn catalog_part(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Dispatcher(p): Dispatcher,
     Body(part): Body<CatalogPart>,
 ) -> ApiResult<StatusCode> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         dispatcher(&st, &p).upsert_catalog_part(part)?;
         Ok(StatusCode::NO_CONTENT)
@@ -267,29 +628,51 @@ async fn catalog_part(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/engineers/{id}/enrolment-codes",
+    tag = "devices",
+    summary = "A one-time code an engineer's phone enrols with",
+    params(("id" = String, Path, description = "The engineer's id")),
+    responses(
+        (status = 201, description = "The code", body = EnrolmentCode),
+        (status = 400, description = "A path segment does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 422, description = "No such engineer", body = ErrorBody),
+    )
+)]
 async fn enrolment_code(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(engineer): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(engineer): Segments<String>,
 ) -> ApiResult<Response> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         let code = st.directory.issue_enrolment_code(&p.tenant, &engineer)?;
-        Ok((
-            StatusCode::CREATED,
-            Json(serde_json::json!({ "code": code })),
-        )
-            .into_response())
+        Ok((StatusCode::CREATED, Json(EnrolmentCode { code })).into_response())
     })
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/devices/{id}/revoke",
+    tag = "devices",
+    summary = "Revoke every token of a device (lost or stolen)",
+    params(("id" = String, Path, description = "The device's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "A path segment does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        (status = 404, description = "No such device", body = ErrorBody),
+    )
+)]
 async fn revoke_device(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(device): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(device): Segments<String>,
 ) -> ApiResult<StatusCode> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || {
         if st.directory.revoke_device(&p.tenant, &device)? == 0 {
             return Err(ApiError::new(StatusCode::NOT_FOUND, "no such device"));
@@ -301,11 +684,23 @@ async fn revoke_device(
 
 /// What the server refused from one device, newest first: for support,
 /// beside the quarantine on the phone.
+#[utoipa::path(
+    get,
+    path = "/api/devices/{id}/refusals",
+    tag = "devices",
+    summary = "What the server refused from a device, newest first",
+    params(("id" = String, Path, description = "The device's id")),
+    responses(
+        (status = 200, description = "The refusals", body = Vec<Refusal>),
+        (status = 400, description = "A path segment does not read", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+    )
+)]
 async fn device_refusals(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(device): Path<String>,
+    Dispatcher(p): Dispatcher,
+    Segments(device): Segments<String>,
 ) -> ApiResult<Json<Vec<fieldwork_core::api::Refusal>>> {
-    let p = authenticate(&st, &headers, Role::Dispatcher)?;
     blocking(move || Ok(Json(st.tenant(&p.tenant)?.refusals_from(&device)?))).await
 }

@@ -210,18 +210,27 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// How every API error reads (`ApiError` as JSON).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words (English), never with customer data.
+    pub error: String,
+    /// The core's stable code where the core refused (e.g. `role_required`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The code's arguments, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<std::collections::BTreeMap<String, String>>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = serde_json::json!({ "error": self.message });
-        if let Some(code) = self.code {
-            body["code"] = code.into();
-            body["args"] = self
-                .args
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect::<serde_json::Map<_, _>>()
-                .into();
-        }
+        let refused = self.code.is_some();
+        let body = ErrorBody {
+            error: self.message,
+            code: self.code.map(str::to_string),
+            args: refused.then(|| self.args.into_iter().collect()),
+        };
         (self.status, Json(body)).into_response()
     }
 }

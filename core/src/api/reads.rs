@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 
 /// One order with what the rules compute from it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     pub order: WorkOrder,
     pub status: Status,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// A van's level of one part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockLevel {
     pub sku: String,
     pub name: Option<String>,

@@ -13,6 +13,7 @@ use unic_langid::LanguageIdentifier;
 
 /// A language Fieldwork speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Language {
     #[serde(rename = "zh-CN")]
     ZhCn,

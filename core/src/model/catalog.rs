@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// Part of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogPart {
     pub sku: String,
     pub name: String,

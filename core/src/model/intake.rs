@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a request reached the service center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Phone,
@@ -17,6 +18,7 @@ pub enum Channel {
 
 /// The complaint / request category the center reports on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     ProductQuality,
@@ -26,6 +28,7 @@ pub enum Category {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Normal,
@@ -35,6 +38,7 @@ pub enum Priority {
 /// Where the site is, for the arrival clock: urban sites get the base limit,
 /// others add a recorded travel allowance.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SiteZone {
     Urban,
@@ -42,6 +46,7 @@ pub enum SiteZone {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub name: String,
     pub phone: Option<String>,
@@ -51,6 +56,7 @@ pub struct Customer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub model: String,
     pub serial: String,
@@ -62,6 +68,7 @@ pub struct Product {
 
 /// The fault as the customer describes it at intake.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fault {
     pub symptoms: String,
     pub frequency: Option<String>,
@@ -72,6 +79,7 @@ pub struct Fault {
 
 /// Everything a work order holds from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Intake {
     pub channel: Channel,
     pub customer: Customer,
@@ -93,6 +101,7 @@ pub(crate) mod ms_or_rfc3339 {
     use serde::{Deserialize, Deserializer, Serializer};
 
     #[derive(Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     #[serde(untagged)]
     enum Given {
         Ms(i64),

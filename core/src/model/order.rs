@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
     Serialize,
     Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Received,
@@ -96,6 +97,7 @@ impl Status {
 
 /// A place the app reports (the core never asks for it).
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub lat: f64,
     pub lon: f64,
@@ -105,6 +107,7 @@ pub struct Location {
 /// One lifecycle transition: who, from which device, when by the device's
 /// clock, and when by the hybrid logical clock that orders merged events.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LifecycleEvent {
     #[key]
     pub id: String,
@@ -119,6 +122,7 @@ pub struct LifecycleEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     Software,
@@ -126,6 +130,7 @@ pub enum FaultKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnosis {
     /// Short code naming the fault; rework is "the same code again on the same unit".
     pub fault_code: String,
@@ -142,6 +147,7 @@ pub struct Diagnosis {
 
 /// A fault found during repair beyond the diagnosis; work goes on only after consent.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExtraFault {
     #[key]
     pub id: String,
@@ -151,6 +157,7 @@ pub struct ExtraFault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Note {
     #[key]
     pub id: String,
@@ -160,6 +167,7 @@ pub struct Note {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PartState {
     /// Fitted from van stock.
@@ -169,6 +177,7 @@ pub enum PartState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartLine {
     #[key]
     pub id: String,
@@ -187,6 +196,7 @@ pub struct PartLine {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeeKind {
     Labour,
@@ -195,6 +205,7 @@ pub enum FeeKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeeLine {
     #[key]
     pub id: String,
@@ -206,6 +217,7 @@ pub struct FeeLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WarrantyDecision {
     pub in_warranty: bool,
     pub reason: String,
@@ -216,6 +228,7 @@ pub struct WarrantyDecision {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QcItem {
     pub name: String,
     pub passed: bool,
@@ -223,6 +236,7 @@ pub struct QcItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QcRecord {
     #[key]
     pub id: String,
@@ -233,6 +247,7 @@ pub struct QcRecord {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {
     Satisfied,
@@ -241,6 +256,7 @@ pub enum Rating {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Satisfaction {
     pub rating: Rating,
     /// Optional 1–5 score.
@@ -251,6 +267,7 @@ pub struct Satisfaction {
 
 /// One follow-up call by the desk, reached or not.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUpCall {
     #[key]
     pub id: String,
@@ -265,6 +282,7 @@ pub struct FollowUpCall {
 
 /// Mail-in (RMA) milestones; the due dates come from the policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MailIn {
     pub shipped_at_ms: Option<i64>,
     pub receipt_confirmed_at_ms: Option<i64>,
@@ -275,6 +293,7 @@ pub struct MailIn {
 
 /// A recorded reason that moves the repair clock to its exception limit.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaException {
     pub reason: String,
     pub by: String,
@@ -283,6 +302,7 @@ pub struct SlaException {
 
 /// One work order: one Automerge document.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkOrder {
     pub id: String,
     pub created_at_ms: i64,

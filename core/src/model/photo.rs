@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a photo shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoKind {
     Fault,
@@ -46,6 +47,7 @@ impl PhotoKind {
 
 /// The kinds of file an order may hold, recognised from their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaType {
     Jpeg,
@@ -128,6 +130,7 @@ impl MediaType {
 /// Who removed a photo, and when. The metadata stays, so a removal syncs
 /// like any other change; the bytes go once nothing references them.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoRemoval {
     pub by: String,
     pub at_ms: i64,
@@ -135,6 +138,7 @@ pub struct PhotoRemoval {
 
 /// One photo or document attached to an order.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Photo {
     #[key]
     pub id: String,

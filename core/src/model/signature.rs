@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One point of a pen stroke, in the signature pad's own units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StrokePoint {
     pub x: f64,
     pub y: f64,
@@ -13,6 +14,7 @@ pub struct StrokePoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stroke {
     pub points: Vec<StrokePoint>,
 }
@@ -59,6 +61,7 @@ mod strokes_text {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentKind {
     /// Acceptance of paid service (out of warranty or misuse), before work starts.
@@ -73,6 +76,7 @@ pub enum ConsentKind {
 
 /// A customer's yes or no, recorded like a signature.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     #[key]
     pub id: String,
@@ -90,6 +94,7 @@ pub struct Consent {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signature {
     pub signer_name: String,
     #[autosurgeon(with = "strokes_text")]
@@ -106,6 +111,7 @@ pub struct Signature {
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum SignOff {
     Signed(Signature),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// One step of the complaint workflow (see [`advance`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "step")]
 pub enum ComplaintStep {
     /// A candidate (from an unsatisfied rating) becomes a registered complaint.

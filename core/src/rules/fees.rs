@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WarrantyOutcome {
     pub in_warranty: bool,
     pub reason: String,
@@ -51,6 +52,7 @@ pub fn decide_warranty(
 
 /// One line of the fee list as the customer sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeeItem {
     pub description: String,
     pub qty: i64,
@@ -61,6 +63,7 @@ pub struct FeeItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeeSummary {
     pub items: Vec<FeeItem>,
     pub labour_minor: i64,

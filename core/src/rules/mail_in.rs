@@ -9,6 +9,7 @@ use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Milestone {
     pub name: &'static str,
     pub due_at_ms: i64,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A person at the desk, by what they may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeskRole {
     Dispatcher,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A change the server refused, kept on the device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuarantinedChange {
     pub id: i64,
     pub doc_id: String,
@@ -124,6 +125,7 @@ pub fn discard(db: &mut dyn Backend, id: i64) -> Result<bool, StoreError> {
 
 /// A refused push, as the server logs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     pub device_id: String,
     pub engineer: String,

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 /// One order as lists show it. Never needs the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderRow {
     pub id: String,
     pub status: Status,
@@ -63,6 +64,7 @@ impl OrderRow {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderSort {
     /// Urgent first, then the SLA clock due soonest.
@@ -74,6 +76,7 @@ pub enum OrderSort {
 
 /// What to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct OrderFilter {
     pub statuses: Vec<Status>,

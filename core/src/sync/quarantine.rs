@@ -23,6 +23,7 @@ pub struct MissingOutcome {
 
 /// A quarantined change as exported for support.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct Exported<'a> {
     #[serde(flatten)]
     entry: &'a QuarantinedChange,
