@@ -242,24 +242,6 @@ pub fn main_with(args: &[String]) -> ExitCode {
     }
 }
 
-/// What to say when `option`'s address `addr` cannot be listened on.
-pub(crate) fn listen_error(option: &str, addr: &str, e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::AddrInUse => format!(
-            "{option} {addr}: the address is already in use (is another server running there?); \
-             choose another with {option} HOST:PORT, or port 0 for any free one"
-        ),
-        std::io::ErrorKind::AddrNotAvailable => format!(
-            "{option} {addr}: this machine has no such address; \
-             use 127.0.0.1:PORT for this machine only, or 0.0.0.0:PORT for every interface"
-        ),
-        std::io::ErrorKind::PermissionDenied => format!(
-            "{option} {addr}: not permitted (ports below 1024 need privileges); choose a port above 1024"
-        ),
-        _ => format!("{option} {addr}: {e}"),
-    }
-}
-
 /// The server's state on `--data DIR` (embedded SQLite) or `--database URL`
 /// (PostgreSQL); exactly one of them.
 fn open_state(data: Option<PathBuf>, database: Option<String>) -> Result<AppState, String> {
@@ -349,11 +331,11 @@ fn run_serve(a: ServeArgs) -> Result<(), String> {
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
-            .map_err(|e| listen_error("--listen", &listen, &e))?;
+            .map_err(|e| crate::routes::listen_error("--listen", &listen, &e))?;
         if let Some(addr) = a.metrics_listen {
             let metrics = tokio::net::TcpListener::bind(&addr)
                 .await
-                .map_err(|e| listen_error("--metrics-listen", &addr, &e))?;
+                .map_err(|e| crate::routes::listen_error("--metrics-listen", &addr, &e))?;
             let at = metrics.local_addr().map_err(|e| e.to_string())?;
             eprintln!("fieldwork: metrics on http://{at}/metrics");
             tokio::spawn(async move {

@@ -67,7 +67,7 @@ pub fn run(data: Option<PathBuf>, listen: &str, run_for: Option<Duration>) -> Re
     let rt = tokio::runtime::Runtime::new().map_err(err)?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(listen))
-        .map_err(|e| crate::cli::listen_error("--listen", listen, &e))?;
+        .map_err(|e| crate::routes::listen_error("--listen", listen, &e))?;
     let state = Arc::new(AppState::open(data.clone()).map_err(|e| e.to_string())?);
     let dir = &state.directory;
     dir.add_tenant(TENANT, "Demo Service Center").map_err(err)?;

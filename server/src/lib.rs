@@ -9,9 +9,10 @@
 //! |---|---|
 //! | commands | [`cli`], [`demo`], [`device_cli`], [`backup`], [`migrate`] |
 //! | the HTTP surface, composed | [`routes`] |
-//! | handlers: device sync, photos, dispatcher API, board | [`sync`], [`uploads`], [`api`], `board` |
+//! | handlers: device sync, photos, dispatcher API, board, health | [`sync`], [`uploads`], [`api`], `board`, `health`, `report` |
 //! | the desk service both the API and the board call | [`desk`] |
 //! | state: tenants, errors, authentication, live updates | [`state`], [`https`] |
+//! | what the server tells its operators: request logs, metrics | [`logs`], [`metrics`] |
 //! | people and devices; storage | [`auth`], [`storage`], [`blobs`], [`pg`], [`bus`] |
 
 pub mod backup;
@@ -25,8 +26,6 @@ pub mod routes;
 pub mod api;
 mod board;
 mod health;
-pub mod logs;
-pub mod metrics;
 mod report;
 pub mod sync;
 pub mod uploads;
@@ -35,6 +34,9 @@ pub mod desk;
 
 pub mod https;
 pub mod state;
+
+pub mod logs;
+pub mod metrics;
 
 pub mod auth;
 pub mod blobs;

@@ -39,14 +39,22 @@ pub fn init(format: LogFormat, default_level: &str) {
     };
 }
 
+/// The route a request no route matched is logged and counted under.
+pub const UNMATCHED: &str = "(unmatched)";
+
+/// The route `req` matched, as declared (`/api/orders/{id}`), never the
+/// path itself: a path may carry an order's id or anything a caller typed.
+pub fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED, MatchedPath::as_str)
+        .to_owned()
+}
+
 /// The middleware: a span for the request (filled in by [`identify`]) and
 /// one line when it is answered.
 pub async fn log_requests(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(crate::routes::UNMATCHED, MatchedPath::as_str)
-        .to_owned();
+    let route = route_of(&req);
     let span = tracing::info_span!(
         "request",
         method = %req.method(),

@@ -6,7 +6,7 @@
 //! `--metrics-listen` when that is given.
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -160,11 +160,7 @@ impl Metrics {
 
 /// Counts and times every routed request (the same layer as the logs).
 pub async fn measure(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(crate::routes::UNMATCHED, MatchedPath::as_str)
-        .to_owned();
+    let route = crate::logs::route_of(&req);
     let method = req.method().to_string();
     let declared = req
         .headers()

@@ -9,9 +9,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use std::sync::Arc;
 
-/// The route a request no route matched is logged and counted under.
-pub const UNMATCHED: &str = "(unmatched)";
-
 pub fn router(state: Arc<AppState>) -> Router {
     let reached = state.reached.clone();
     let metrics = if state.metrics_here {
@@ -46,6 +43,24 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn not_found() -> axum::http::StatusCode {
     axum::http::StatusCode::NOT_FOUND
+}
+
+/// What to say when `option`'s address `addr` cannot be listened on.
+pub fn listen_error(option: &str, addr: &str, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "{option} {addr}: the address is already in use (is another server running there?); \
+             choose another with {option} HOST:PORT, or port 0 for any free one"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!(
+            "{option} {addr}: this machine has no such address; \
+             use 127.0.0.1:PORT for this machine only, or 0.0.0.0:PORT for every interface"
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "{option} {addr}: not permitted (ports below 1024 need privileges); choose a port above 1024"
+        ),
+        _ => format!("{option} {addr}: {e}"),
+    }
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM

@@ -1,16 +1,21 @@
 //! The dispatcher JSON API (`/api/…`) for systems integrating with the
 //! service center: orders, assignment, follow-up calls, complaints, the
 //! catalog, enrolment codes and devices. Each desk intent goes through the
-//! desk service, the same one the board calls.
+//! desk service, the same one the board calls. Described in OpenAPI 3.1
+//! ([`openapi`]); the extractors in `extract`.
 
-use crate::auth::{Principal, Role};
+mod extract;
+pub mod openapi;
+
+use crate::auth::Principal;
 use crate::state::ErrorBody;
-use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
-use axum::extract::{Path, Query, State};
+use crate::state::{ApiError, ApiResult, AppState, blocking};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use extract::{Body, Dispatcher, Params, Segments};
 use fieldwork_core::OrderFilter;
 use fieldwork_core::OrderRow;
 use fieldwork_core::api::FollowUpInput;
@@ -20,169 +25,7 @@ use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::settings::SettingsVersion;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use utoipa::{IntoParams, OpenApi, ToSchema};
-
-/// The dispatcher API as OpenAPI 3.1, generated from the handlers below
-/// and the types they read and answer; served at `/api/openapi.json`.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Fieldwork dispatcher API",
-        description = "Orders, assignment, follow-up calls, complaints, the catalog, settings, enrolment codes and devices of one service center. Every call takes a dispatcher's token: `Authorization: Bearer …` (`fieldwork admin dispatcher` prints one). Errors answer `{\"error\": …}`, with the core's stable `code` and its `args` where a rule refused.",
-    ),
-    paths(
-        create_order, list_orders, get_order, get_photo, get_report_pdf, assign,
-        follow_up, complaint, catalog_part, get_settings, put_settings,
-        enrolment_code, revoke_device, device_refusals
-    ),
-    modifiers(&BearerToken),
-    security(("dispatcher_token" = [])),
-    tags((name = "orders"), (name = "service center"), (name = "devices"))
-)]
-#[derive(Debug)]
-pub struct ApiDoc;
-
-/// The bearer token scheme.
-struct BearerToken;
-
-impl utoipa::Modify for BearerToken {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "dispatcher_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The caller, a dispatcher: checked before anything else is read, so a
-/// call without a valid token is answered 401 whatever else is wrong.
-#[derive(Debug)]
-struct Dispatcher(Principal);
-
-impl axum::extract::FromRequestParts<Arc<AppState>> for Dispatcher {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        st: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
-        authenticate(st, &parts.headers, Role::Dispatcher).map(Dispatcher)
-    }
-}
-
-/// Query parameters; one that does not read is answered as every API
-/// error is, `{"error": …}` with the reason (400).
-#[derive(Debug)]
-struct Params<T>(T);
-
-impl<T, S> axum::extract::FromRequestParts<S> for Params<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(v)) => Ok(Params(v)),
-            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
-        }
-    }
-}
-
-/// Path segments, the same way: a segment that does not read (not UTF-8
-/// once decoded) is a JSON 400.
-#[derive(Debug)]
-struct Segments<T>(T);
-
-impl<T, S> axum::extract::FromRequestParts<S> for Segments<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(v)) => Ok(Segments(v)),
-            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
-        }
-    }
-}
-
-/// The description as served: [`ApiDoc`], with links from where an order
-/// is made to what can be done with it (clients and test generators follow
-/// them). Added to the JSON because utoipa 5.5 writes a link's
-/// `operationId` as `operation_id`.
-pub fn description() -> serde_json::Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    let links: serde_json::Map<String, serde_json::Value> = [
-        "get_order",
-        "assign",
-        "follow_up",
-        "complaint",
-        "get_report_pdf",
-    ]
-    .into_iter()
-    .map(|op| {
-        (
-            op.to_string(),
-            serde_json::json!({ "operationId": op, "parameters": { "id": "$response.body#/id" } }),
-        )
-    })
-    .collect();
-    if let Some(created) = doc
-        .pointer_mut("/paths/~1api~1orders/post/responses/201")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        created.insert("links".into(), links.into());
-    }
-    // A valid body for each call that takes one, from the samples the demo
-    // and the tests use.
-    let examples = [
-        (
-            "/paths/~1api~1orders/post",
-            serde_json::to_value(fieldwork_core::samples::intake(1)).unwrap_or_default(),
-        ),
-        (
-            "/paths/~1api~1catalog/post",
-            serde_json::to_value(fieldwork_core::samples::relay()).unwrap_or_default(),
-        ),
-        (
-            "/paths/~1api~1orders~1{id}~1assign/post",
-            serde_json::json!({ "engineer": "eng-a" }),
-        ),
-        (
-            "/paths/~1api~1orders~1{id}~1follow-ups/post",
-            serde_json::json!({ "reached": true, "rating": "satisfied", "aspect": null, "comment": "fixed the first time" }),
-        ),
-        (
-            "/paths/~1api~1orders~1{id}~1complaints/post",
-            serde_json::json!({ "what": "the noise came back", "category": "repair_quality", "major": false }),
-        ),
-    ];
-    for (op, example) in examples {
-        if let Some(media) = doc
-            .pointer_mut(&format!("{op}/requestBody/content/application~1json"))
-            .and_then(serde_json::Value::as_object_mut)
-        {
-            media.insert("example".into(), example);
-        }
-    }
-    doc
-}
-
-async fn openapi_json() -> Json<serde_json::Value> {
-    Json(description())
-}
+use utoipa::{IntoParams, ToSchema};
 
 /// What was made: its id.
 #[derive(Debug, Serialize, ToSchema)]
@@ -230,27 +73,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/engineers/{id}/enrolment-codes", post(enrolment_code))
         .route("/api/devices/{id}/revoke", post(revoke_device))
         .route("/api/devices/{id}/refusals", get(device_refusals))
-        .route("/api/openapi.json", get(openapi_json))
-}
-
-/// A JSON body; one that does not read is answered as every API error
-/// is, `{"error": …}` with the reason (which field, what was expected).
-#[derive(Debug)]
-struct Body<T>(T);
-
-impl<T, S> axum::extract::FromRequest<S> for Body<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
-        }
-    }
+        .route("/api/openapi.json", get(openapi::openapi_json))
 }
 
 /// One photo's bytes, with its media type; 404 until the phone has sent it.
