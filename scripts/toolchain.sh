@@ -64,9 +64,11 @@ need_tree_sitter() {
   fi
 }
 
-# psql, to make a scratch database on the PostgreSQL FIELDWORK_TEST_PG names.
-need_psql() {
-  if ! command -v psql >/dev/null 2>&1; then
+# psql (a scratch database on the PostgreSQL FIELDWORK_TEST_PG names),
+# pg_dump and pg_restore (the backup tests).
+need_pg_client() {
+  if ! command -v psql >/dev/null 2>&1 || ! command -v pg_dump >/dev/null 2>&1 \
+    || ! command -v pg_restore >/dev/null 2>&1; then
     echo "toolchain: installing Debian postgresql-client" >&2
     as_root apt-get update -qq
     as_root apt-get install -y -qq postgresql-client >/dev/null

@@ -22,6 +22,7 @@
 
 use crate::storage::Embedded;
 use fieldwork_core::blobs::{BlobDir, sha256_file};
+use fieldwork_core::store::sql::{Backend, Dialect, Param, SqlError, SqliteBackend};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
@@ -406,7 +407,9 @@ pub fn restore(from: &Path, data: &Path) -> Res<Manifest> {
                     t.id
                 ));
             }
-            continue_log_past_gap(&store)?;
+            let mut db =
+                SqliteBackend::open(&store).map_err(|e| format!("{}: {e}", store.display()))?;
+            continue_past_gap(&mut db).map_err(|e| format!("{}: {e}", store.display()))?;
         } else if t.changes > 0 {
             return Err(format!(
                 "{}: tenant {}'s store is missing",
@@ -470,24 +473,56 @@ fn check_database(db: &Path) -> Res<()> {
     }
 }
 
-/// Number the restored store's next change past [`RESTORE_SEQ_GAP`].
-fn continue_log_past_gap(db: &Path) -> Res<()> {
-    let c = Connection::open(db).map_err(sql_err(db))?;
-    let (_, last) = change_log(db)?;
+/// Continue `db`'s change log [`RESTORE_SEQ_GAP`] past its last change,
+/// on either storage. Returns the last change's number and the next one's.
+pub fn continue_past_gap(db: &mut dyn Backend) -> Result<(i64, i64), SqlError> {
+    let last = db
+        .query("SELECT COALESCE(MAX(seq), 0) FROM changes", &[])?
+        .first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or(0);
     let next = last.saturating_add(RESTORE_SEQ_GAP);
-    // `changes.seq` is AUTOINCREMENT: SQLite continues from sqlite_sequence.
-    let n = c
-        .execute(
-            "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'changes'",
-            [next],
-        )
-        .map_err(sql_err(db))?;
-    if n == 0 {
-        c.execute(
-            "INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?1)",
-            [next],
-        )
-        .map_err(sql_err(db))?;
+    match db.dialect() {
+        Dialect::Sqlite => {
+            // `changes.seq` is AUTOINCREMENT: SQLite goes on from the last
+            // number sqlite_sequence holds.
+            let after = Param::Int(next - 1);
+            let n = db.execute(
+                "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'changes'",
+                &[after],
+            )?;
+            if n == 0 {
+                db.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?1)",
+                    &[after],
+                )?;
+            }
+        }
+        Dialect::Postgres => {
+            // An identity column: its sequence gives `next` next.
+            db.query(
+                "SELECT setval(pg_get_serial_sequence('changes', 'seq'), ?1, false)",
+                &[Param::Int(next)],
+            )?;
+        }
     }
-    Ok(())
+    Ok((last, next))
+}
+
+/// After a database was restored from a dump (`pg_restore`, or SQLite
+/// files copied by hand): every tenant's log continues past the gap.
+/// Returns, per tenant, the last change's number and the next one's.
+pub fn after_restore(
+    storage: &dyn crate::storage::Storage,
+    tenants: &[String],
+) -> Res<Vec<(String, i64, i64)>> {
+    tenants
+        .iter()
+        .map(|t| {
+            let mut db = storage.tenant(t).map_err(|e| format!("{t}: {e}"))?;
+            let (last, next) = continue_past_gap(db.as_mut()).map_err(|e| format!("{t}: {e}"))?;
+            Ok((t.clone(), last, next))
+        })
+        .collect()
 }

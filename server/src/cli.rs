@@ -183,6 +183,8 @@ enum AdminCommand {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// After restoring a database from a dump (pg_restore): every tenant's change log continues 2^32 past its last change, so phones told of later changes still pull everything new (`admin restore` does this by itself)
+    AfterRestore,
     /// Move a stopped embedded server to an empty PostgreSQL database; phones carry on
     Migrate {
         /// The embedded server's folder (stop the server first)
@@ -441,6 +443,13 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
         AdminCommand::Revoke { tenant, device_id } => {
             let n = d.revoke_device(&tenant, &device_id).map_err(err)?;
             println!("revoked {n} token(s)");
+            Ok(())
+        }
+        AdminCommand::AfterRestore => {
+            let tenants = d.tenants().map_err(err)?;
+            for (t, last, next) in crate::backup::after_restore(state.storage.as_ref(), &tenants)? {
+                println!("{t}: last change {last}; the next is numbered {next}");
+            }
             Ok(())
         }
         AdminCommand::Backup { .. }

@@ -2,8 +2,9 @@
 //! syncs, then `admin restore` into a new folder and a server on it: every
 //! change acknowledged before the backup began is there, the photos too,
 //! and the phones carry on syncing against the restored server (even those
-//! told of changes the backup does not hold).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! told of changes the backup does not hold). On PostgreSQL the same with
+//! pg_dump, pg_restore and `fieldwork admin after-restore`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fieldwork_core::model::PhotoKind;
 use fieldwork_tests::harness::{Desk, Device, Res};
@@ -295,4 +296,94 @@ fn a_damaged_or_foreign_backup_restores_nothing() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Run a PostgreSQL client tool, saying where it comes from if it is missing.
+fn pg_tool(tool: &str, args: &[&str]) {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (scripts/test installs postgresql-client)"));
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn after_a_pg_restore_the_logs_continue_and_phones_carry_on() {
+    use fieldwork_tests::backend::{Backend, PG_ENV, PgDatabase};
+    use std::ffi::OsString;
+    let Some(Backend::Postgres(first)) = Backend::postgres().unwrap() else {
+        eprintln!("{PG_ENV} is not set: pg_dump and pg_restore are not tried here");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let on = |db: &PgDatabase| vec![OsString::from("--database"), db.url.clone().into()];
+    let token = fieldwork_tests::process::provision_on(exe(), &on(&first)).unwrap();
+    let server = ServerProcess::start_on(exe(), &on(&first)).unwrap();
+    let d = desk(&server.url, &token).unwrap();
+    let morning = d.dispatch(1, "eng-a").unwrap();
+    let home = dir.path().join("a");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut a = Device::enrol_at(&server.url, &d, "eng-a", &home, T0).unwrap();
+    a.sync.sync_now().unwrap();
+
+    // The nightly dump; then the day goes on and the phone hears of it.
+    let dump = dir.path().join("fieldwork.dump");
+    pg_tool(
+        "pg_dump",
+        &[
+            "--format=custom",
+            "--file",
+            dump.to_str().unwrap(),
+            &first.url,
+        ],
+    );
+    let later = d.dispatch(2, "eng-a").unwrap();
+    a.sync.sync_now().unwrap();
+    assert!(a.fw.order(&later).is_ok());
+    let told = a.fw.sync_cursor().unwrap();
+    drop(server);
+
+    // The database is lost; the dump goes into a new one.
+    let Some(Backend::Postgres(second)) = Backend::postgres().unwrap() else {
+        unreachable!()
+    };
+    pg_tool(
+        "pg_restore",
+        &[
+            "--no-owner",
+            "--dbname",
+            &second.url,
+            dump.to_str().unwrap(),
+        ],
+    );
+    let said = fieldwork_tests::process::admin_on(exe(), &on(&second), &["after-restore"]).unwrap();
+    assert!(said.contains("acme: last change"), "{said}");
+    let server = ServerProcess::start_on(exe(), &on(&second)).unwrap();
+    let d = desk(&server.url, &token).unwrap();
+    assert!(d.ok("GET", &format!("/api/orders/{morning}"), None).is_ok());
+    assert!(
+        d.call("GET", &format!("/api/orders/{later}"), None)
+            .unwrap()
+            .0
+            == 404,
+        "the dump was taken before it"
+    );
+
+    // The phone, told of changes the dump lacks, still gets new work.
+    a.reconnect(&server.url).unwrap();
+    let new = d.dispatch(3, "eng-a").unwrap();
+    let s = a.sync.sync_now().unwrap();
+    assert_eq!(s.refused_docs, 0, "{s:?}");
+    assert!(a.fw.sync_cursor().unwrap() > told);
+    assert!(
+        a.fw.order(&new).is_ok(),
+        "the order dispatched after the restore arrived"
+    );
+    a.fw.add_note(&morning, "carried on").unwrap();
+    a.sync.sync_now().unwrap();
+    assert_eq!(a.fw.pending_changes().unwrap(), 0);
 }
