@@ -324,6 +324,15 @@ fn run(command: Command) -> Result<(), String> {
 fn run_serve(a: ServeArgs) -> Result<(), String> {
     crate::logs::init(a.log_format, "info");
     let reached = crate::https::Reached::new(a.public_url.as_deref(), a.trusted_proxy.as_deref())?;
+    // One server per embedded folder, held until this process ends.
+    let _folder = match &a.storage.data {
+        Some(dir) => Some(crate::storage::FolderLock::take(
+            dir,
+            "--data",
+            "serve it again",
+        )?),
+        None => None,
+    };
     let mut state = open_state(a.storage.data, a.storage.database)?;
     state.reached = Arc::new(reached);
     state.metrics_here = a.metrics_listen.is_none();

@@ -11,7 +11,8 @@
 //! Both sides are first opened as the server opens them, so their schemas
 //! are at this build's version; then every table the two have in common is
 //! copied column by column (parents before children), each tenant in one
-//! transaction, the directory last. The copy is checked by counting. A
+//! transaction, the directory last. The folder's lock is taken first: a
+//! server still serving it makes the move refuse. The copy is checked by counting. A
 //! failed move can be run again: it is refused only once the directory's
 //! copy, the last step, has been made.
 
@@ -314,6 +315,8 @@ pub fn migrate(data: &Path, url: &str) -> Res<Moved> {
             data.display()
         ));
     }
+    // Held for the whole move: no server may start on it meanwhile.
+    let _folder = crate::storage::FolderLock::take(data, "--from-data", "move it")?;
     let source: Arc<dyn Storage> = Arc::new(
         Embedded::new(data.to_path_buf())
             .map_err(|err| format!("--from-data {}: {err}", data.display()))?,

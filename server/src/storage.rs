@@ -64,6 +64,56 @@ impl Embedded {
     }
 }
 
+/// The folder `data` held by this process alone (`server.lock`, an
+/// operating-system lock the kernel lets go of when the process dies, even
+/// by SIGKILL): one `serve` per folder, and no move while one serves.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: std::fs::File,
+}
+
+impl FolderLock {
+    /// Take it, or say who holds it. `option` named the folder and `doing`
+    /// is what the caller is about to do, for the message.
+    pub fn take(data: &std::path::Path, option: &str, doing: &str) -> Result<FolderLock, String> {
+        use std::io::{Read, Seek, Write};
+        std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+        let path = data.join("server.lock");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                // Who holds it, for the next one to be told.
+                let _ = file.set_len(0);
+                let _ = file.rewind();
+                let _ = write!(file, "{}", std::process::id());
+                let _ = file.sync_all();
+                Ok(FolderLock { _file: file })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                let who = if pid.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (process {pid})")
+                };
+                Err(format!(
+                    "{option} {}: a fieldwork server is serving this folder{who}; stop it before you {doing}",
+                    data.display()
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
 impl Storage for Embedded {
     fn kind(&self) -> &'static str {
         "sqlite"

@@ -307,3 +307,45 @@ fn mistakes_name_the_option_and_change_nothing() {
     let err = text(&out.stderr);
     assert!(err.contains("pass") && err.contains("fail"), "{err}");
 }
+
+#[test]
+fn one_server_per_folder_and_no_move_while_it_serves() {
+    use fieldwork_tests::process::{ServerProcess, admin};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    admin(exe(), &data, &["tenant", "acme", "ACME"]).unwrap();
+    let first = ServerProcess::start(exe(), &data).unwrap();
+    let pid = first.child.id().to_string();
+    let folder = data.to_str().unwrap();
+
+    let out = fieldwork(&["serve", "--data", folder, "--listen", "127.0.0.1:0"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("is serving this folder") && err.contains(&pid),
+        "{err}"
+    );
+    let out = fieldwork(&[
+        "admin",
+        "migrate",
+        "--from-data",
+        folder,
+        "--to-database",
+        "postgres://postgres@127.0.0.1:1/nowhere",
+    ]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--from-data") && err.contains("stop it before you move it"),
+        "{err}"
+    );
+    // Administration and backups go on beside it.
+    admin(exe(), &data, &["engineer", "acme", "eng-a", "Zhang Wei"]).unwrap();
+    let backup = dir.path().join("b.tar");
+    admin(exe(), &data, &["backup", "--to", backup.to_str().unwrap()]).unwrap();
+
+    // Killed, it lets go: the folder can be served again at once.
+    first.kill().unwrap();
+    let again = ServerProcess::start(exe(), &data).unwrap();
+    drop(again);
+}
