@@ -27,6 +27,37 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
+/// How any call refuses a token, for the description (what is sent is an
+/// [`ApiError`]).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "a description only; never built")]
+enum TokenRefused {
+    /// No token, or an unknown or revoked one
+    #[response(status = 401)]
+    Missing(ErrorBody),
+    /// Not a dispatcher's token
+    #[response(status = 403)]
+    NotDispatcher(ErrorBody),
+}
+
+/// How a call that takes a JSON body refuses it, for the description.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "a description only; never built")]
+enum BodyRefused {
+    /// The body is not JSON, or a path segment does not read
+    #[response(status = 400)]
+    Unreadable(ErrorBody),
+    /// The body is over 1 MiB
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not `application/json`
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+    /// A field is missing or invalid; `error` says which
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}
+
 /// What was made: its id.
 #[derive(Debug, Serialize, ToSchema)]
 struct Created {
@@ -86,8 +117,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     responses(
         (status = 200, description = "The photo's bytes", content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/heic"), (Vec<u8> = "application/pdf"))),
         (status = 400, description = "A path segment does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
         (status = 404, description = "No such order or photo, or the phone has not sent it yet", body = ErrorBody),
     )
 )]
@@ -123,8 +153,7 @@ async fn get_photo(
     responses(
         (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
         (status = 400, description = "A path segment does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
         (status = 404, description = "No such order", body = ErrorBody),
     )
 )]
@@ -148,13 +177,9 @@ async fn get_report_pdf(
     request_body = Intake,
     responses(
         (status = 201, description = "Taken; its id", body = Created),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        BodyRefused,
+        TokenRefused,
         (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
     )
 )]
 async fn create_order(
@@ -193,8 +218,7 @@ struct ListQuery {
     responses(
         (status = 200, description = "One row per order", body = Vec<OrderRow>),
         (status = 400, description = "A query parameter does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
         (status = 422, description = "An unknown status", body = ErrorBody),
     )
 )]
@@ -240,8 +264,7 @@ async fn list_orders(
     summary = "The service center's settings",
     responses(
         (status = 200, description = "The settings in force and every saved version", body = SettingsVersions),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
     )
 )]
 async fn get_settings(
@@ -270,12 +293,9 @@ async fn get_settings(
     request_body = fieldwork_core::SettingsInput,
     responses(
         (status = 200, description = "The new version", body = SettingsChanged),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+        BodyRefused,
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
         (status = 403, description = "Only a supervisor changes the settings (`role_required`), or not a dispatcher's token", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
     )
 )]
 async fn put_settings(
@@ -299,8 +319,7 @@ async fn put_settings(
     responses(
         (status = 200, description = "The order", body = OrderView),
         (status = 400, description = "A path segment does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
         (status = 404, description = "No such order", body = ErrorBody),
     )
 )]
@@ -326,14 +345,10 @@ struct AssignBody {
     params(("id" = String, Path, description = "The order's id")),
     responses(
         (status = 204, description = "Assigned"),
-        (status = 400, description = "The body is not JSON, or a path segment does not read", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        BodyRefused,
+        TokenRefused,
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
     )
 )]
 async fn assign(
@@ -358,14 +373,10 @@ async fn assign(
     params(("id" = String, Path, description = "The order's id")),
     responses(
         (status = 204, description = "Recorded"),
-        (status = 400, description = "The body is not JSON, or a path segment does not read", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        BodyRefused,
+        TokenRefused,
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
     )
 )]
 async fn follow_up(
@@ -398,14 +409,10 @@ struct ComplaintBody {
     params(("id" = String, Path, description = "The order's id")),
     responses(
         (status = 201, description = "Registered; its id", body = Created),
-        (status = 400, description = "The body is not JSON, or a path segment does not read", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        BodyRefused,
+        TokenRefused,
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
     )
 )]
 async fn complaint(
@@ -430,13 +437,9 @@ async fn complaint(
     request_body = CatalogPart,
     responses(
         (status = 204, description = "Saved"),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        BodyRefused,
+        TokenRefused,
         (status = 409, description = "A rule refused it (the order's state); `code` says which", body = ErrorBody),
-        (status = 422, description = "A field is missing or invalid; `error` says which", body = ErrorBody),
     )
 )]
 async fn catalog_part(
@@ -460,8 +463,7 @@ async fn catalog_part(
     responses(
         (status = 201, description = "The code", body = EnrolmentCode),
         (status = 400, description = "A path segment does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
         (status = 422, description = "No such engineer", body = ErrorBody),
     )
 )]
@@ -486,8 +488,7 @@ async fn enrolment_code(
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, description = "A path segment does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
         (status = 404, description = "No such device", body = ErrorBody),
     )
 )]
@@ -516,8 +517,7 @@ async fn revoke_device(
     responses(
         (status = 200, description = "The refusals", body = Vec<Refusal>),
         (status = 400, description = "A path segment does not read", body = ErrorBody),
-        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
-        (status = 403, description = "Not a dispatcher's token", body = ErrorBody),
+        TokenRefused,
     )
 )]
 async fn device_refusals(
