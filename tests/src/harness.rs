@@ -167,6 +167,28 @@ impl Desk {
         Ok(id)
     }
 
+    /// The texts of an order's repair notes, in the order the server holds them.
+    pub fn notes(&self, id: &str) -> Res<Vec<String>> {
+        let v = self.ok("GET", &format!("/api/orders/{id}"), None)?;
+        let notes = v["order"]["repair_notes"]
+            .as_array()
+            .ok_or("no repair_notes")?
+            .iter()
+            .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+            .collect();
+        Ok(notes)
+    }
+
+    /// One photo of an order as the API serves it: status and bytes.
+    pub fn photo(&self, order: &str, photo: &str) -> Res<(u16, Vec<u8>)> {
+        let r = self
+            .http
+            .get(format!("{}/api/orders/{order}/photos/{photo}", self.url))
+            .bearer_auth(&self.token)
+            .send()?;
+        Ok((r.status().as_u16(), r.bytes()?.to_vec()))
+    }
+
     /// Call and insist on a 2xx answer.
     pub fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Res<Value> {
         let (status, json) = self.call(method, path, body)?;

@@ -69,13 +69,7 @@ fn refusals_on_server(server: &Server, id: &str) -> Vec<fieldwork_core::api::Ref
 }
 
 fn notes_on_server(desk: &Desk, id: &str) -> Vec<String> {
-    let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
-    v["order"]["repair_notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["text"].as_str().unwrap().to_string())
-        .collect()
+    desk.notes(id).unwrap()
 }
 
 fn a_change_with_a_corrupted_checksum_is_refused_not_acknowledged(b: &Backend) {

@@ -23,13 +23,7 @@ fn exe() -> &'static Path {
 }
 
 fn notes_on(desk: &Desk, id: &str) -> BTreeSet<String> {
-    let v = desk.ok("GET", &format!("/api/orders/{id}"), None).unwrap();
-    v["order"]["repair_notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["text"].as_str().unwrap().to_string())
-        .collect()
+    desk.notes(id).unwrap().into_iter().collect()
 }
 
 /// A phone's burst: a note on one of its orders, then a sync, again and
@@ -180,7 +174,7 @@ fn a_backup_taken_during_a_burst_restores_everything_acknowledged_and_phones_car
             "{text} was acknowledged before the backup began"
         );
     }
-    let (status, bytes) = photo_from(&d, &server.url, &phones[0].2[0], &photo.id);
+    let (status, bytes) = d.photo(&phones[0].2[0], &photo.id).unwrap();
     assert_eq!(status, 200);
     assert_eq!(bytes, photo_bytes, "the photo came back whole");
 
@@ -226,16 +220,6 @@ fn a_backup_taken_during_a_burst_restores_everything_acknowledged_and_phones_car
             assert!(notes_on(&d, id).contains(text), "{text}");
         }
     }
-}
-
-fn photo_from(d: &Desk, url: &str, order: &str, photo: &str) -> (u16, Vec<u8>) {
-    let http = fieldwork_core::sync::client::http_client().unwrap();
-    let r = http
-        .get(format!("{url}/api/orders/{order}/photos/{photo}"))
-        .bearer_auth(d.token())
-        .send()
-        .unwrap();
-    (r.status().as_u16(), r.bytes().unwrap().to_vec())
 }
 
 #[test]

@@ -43,25 +43,6 @@ fn as_stored(mut v: Value) -> Value {
     v
 }
 
-fn notes(d: &Desk, id: &str) -> Vec<String> {
-    order(d, id)["order"]["repair_notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["text"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn photo(url: &str, d: &Desk, order: &str, photo: &str) -> (u16, Vec<u8>) {
-    let http = fieldwork_core::sync::client::http_client().unwrap();
-    let r = http
-        .get(format!("{url}/api/orders/{order}/photos/{photo}"))
-        .bearer_auth(d.token())
-        .send()
-        .unwrap();
-    (r.status().as_u16(), r.bytes().unwrap().to_vec())
-}
-
 fn migrate(data: &Path, url: &str) -> std::process::Output {
     Command::new(exe())
         .args(["admin", "migrate", "--from-data"])
@@ -157,10 +138,7 @@ fn a_server_moved_to_postgresql_mid_day_serves_on_and_the_phones_carry_on() {
         .collect();
     assert!(after == before, "every order reads the same");
     assert!(as_stored(d.ok("GET", "/api/orders", None).unwrap()) == listed_before);
-    assert_eq!(
-        photo(&server.url, &d, &a_orders[0], &p.id),
-        (200, plate.clone())
-    );
+    assert_eq!(d.photo(&a_orders[0], &p.id).unwrap(), (200, plate.clone()));
     let mut board = BoardClient::new(&server.url).unwrap();
     let signed = board.sign_in("acme", "desk", PASSWORD).unwrap();
     assert_eq!(signed.status, 303, "the board password came along");
@@ -178,7 +156,11 @@ fn a_server_moved_to_postgresql_mid_day_serves_on_and_the_phones_carry_on() {
         b.fw.sync_cursor().unwrap() > cursors.1,
         "its own note came back numbered"
     );
-    assert!(notes(&d, &b_order).contains(&"diagnosed while the server moved".to_string()));
+    assert!(
+        d.notes(&b_order)
+            .unwrap()
+            .contains(&"diagnosed while the server moved".to_string())
+    );
 
     // New work both ways.
     let new = d.dispatch(20, "eng-a").unwrap();
@@ -188,7 +170,11 @@ fn a_server_moved_to_postgresql_mid_day_serves_on_and_the_phones_carry_on() {
     a.fw.add_note(&a_orders[1], "fixed after the move").unwrap();
     a.sync.sync_now().unwrap();
     assert_eq!(order(&d, &new)["status"], "accepted");
-    assert!(notes(&d, &a_orders[1]).contains(&"fixed after the move".to_string()));
+    assert!(
+        d.notes(&a_orders[1])
+            .unwrap()
+            .contains(&"fixed after the move".to_string())
+    );
     // A second enrolment works too: the directory is whole.
     let c = Device::enrol_at(&server.url, &d, "eng-a", &home("c"), T0).unwrap();
     c.sync.sync_now().unwrap();
