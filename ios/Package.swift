@@ -17,7 +17,10 @@ let package = Package(
             dependencies: ["FieldworkFFI"],
             path: "Sources/FieldworkKit",
             // The PDF report's font, copied from core/assets by build-xcframework.sh.
-            resources: [.copy("Resources/NotoSansSC-Regular.otf")]
+            resources: [.copy("Resources/NotoSansSC-Regular.otf")],
+            // SQLCipher in the library encrypts with CommonCrypto (Security);
+            // the device key lives in the Secure Enclave.
+            linkerSettings: [.linkedFramework("Security"), .linkedFramework("CoreFoundation")]
         ),
         .testTarget(
             name: "FieldworkKitTests",

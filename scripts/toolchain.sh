@@ -41,6 +41,17 @@ need_pdf_tools() {
   done
 }
 
+# SQLCipher (the phone's encrypted store) is compiled into every build and
+# links OpenSSL's libcrypto on Linux: its headers come from libssl-dev.
+need_openssl_dev() {
+  if [[ ! -f /usr/include/openssl/evp.h ]]; then
+    echo "toolchain: installing Debian libssl-dev (OpenSSL's libcrypto for SQLCipher)" >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libssl-dev >/dev/null
+  fi
+  [[ -f /usr/include/openssl/evp.h ]] || { echo "toolchain: libssl-dev still missing" >&2; return 1; }
+}
+
 # Sets KOTLIN_HOME (bin/kotlinc, lib/kotlin-stdlib.jar, kotlin-test.jar, coroutines).
 need_kotlin() {
   KOTLIN_HOME="$TOOLS/npm/node_modules/kotlin-compiler"

@@ -66,6 +66,25 @@ pub enum FieldworkError {
         args: HashMap<String, String>,
         detail: String,
     },
+    /// The store is encrypted and the key given does not open it, or it
+    /// is not encrypted and a key was given (`code` is `locked`,
+    /// `args["reason_code"]` says which: `key_needed`, `wrong_key`,
+    /// `not_encrypted`). Nothing was read or changed.
+    #[error("{detail}")]
+    Locked {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
+    /// The device key (`DeviceSigner`) did not sign: the Keystore or the
+    /// Secure Enclave refused (`args["reason"]` says what it said). Nothing
+    /// was recorded; try again once the key is usable.
+    #[error("{detail}")]
+    Signer {
+        code: String,
+        args: HashMap<String, String>,
+        detail: String,
+    },
     /// A bug in Fieldwork. The call had no effect; please report it.
     #[error("{detail}")]
     Internal {
@@ -86,6 +105,8 @@ impl FieldworkError {
             | FieldworkError::Unauthorized { code, .. }
             | FieldworkError::Network { code, .. }
             | FieldworkError::Storage { code, .. }
+            | FieldworkError::Locked { code, .. }
+            | FieldworkError::Signer { code, .. }
             | FieldworkError::Internal { code, .. } => code,
         }
     }
@@ -112,12 +133,20 @@ impl From<CoreError> for FieldworkError {
                 FieldworkError::OutOfStock { code, args, detail }
             }
             CoreError::Rule(_) => FieldworkError::NotAllowed { code, args, detail },
+            CoreError::Store(fieldwork_core::store::StoreError::Locked(_)) => {
+                FieldworkError::Locked { code, args, detail }
+            }
             CoreError::Store(_) => FieldworkError::Storage { code, args, detail },
             // The app handed in a file that is not the font asset, or none.
             CoreError::Report(fieldwork_core::report::ReportError::Pdf(_)) => {
                 FieldworkError::Internal { code, args, detail }
             }
             CoreError::Report(_) => FieldworkError::InvalidInput { code, args, detail },
+            // The platform's key store refused to sign (locked, key gone):
+            // nothing was recorded; the app may ask the user to unlock.
+            CoreError::Signer(_) => FieldworkError::Signer { code, args, detail },
+            // Only the server refuses attestations; a phone never sees it.
+            CoreError::Attestation(_) => FieldworkError::NotAllowed { code, args, detail },
         }
     }
 }
@@ -146,6 +175,19 @@ impl From<SyncError> for FieldworkError {
             | SyncError::Protocol(_) => FieldworkError::Network { code, args, detail },
         }
     }
+}
+
+/// The app's key as the core takes it: exactly 32 bytes.
+pub(crate) fn store_key(key: &[u8]) -> Result<fieldwork_core::at_rest::StoreKey, FieldworkError> {
+    fieldwork_core::at_rest::StoreKey::from_bytes(key).map_err(|e| FieldworkError::InvalidInput {
+        code: "invalid".into(),
+        args: HashMap::from([
+            ("field".to_string(), "key".to_string()),
+            ("reason_code".to_string(), "key_length".to_string()),
+            ("n".to_string(), e.0.to_string()),
+        ]),
+        detail: e.to_string(),
+    })
 }
 
 /// Run one call with panics caught: a panic becomes [`FieldworkError::Internal`]

@@ -2,7 +2,7 @@
 //! visit. Every method commits durably before it returns (or changes nothing
 //! and throws); call them from a background thread, from as many as you like.
 
-use crate::error::{FieldworkError, guard};
+use crate::error::{FieldworkError, guard, store_key};
 use crate::types::OrderDetail;
 use fieldwork_core::api::{ConsentInput, DiagnosisInput, FollowUpInput, MailInMilestone};
 use fieldwork_core::api::{QuarantinedChange, StockLevel};
@@ -42,6 +42,29 @@ impl Fieldwork {
                 core: Arc::new(core),
             }))
         })
+    }
+
+    /// Open (or create) the store at `path` encrypted under `key`: 32 bytes
+    /// the app keeps in the Android Keystore or the iOS Keychain (wrapped by
+    /// a hardware key), used as they are, with no key derivation. A key
+    /// that does not open the store, or a store that is not encrypted yet
+    /// (see `encrypt_store`), fails with `FieldworkError.Locked` and
+    /// changes nothing.
+    #[uniffi::constructor]
+    pub fn open_encrypted(path: String, user: String, key: Vec<u8>) -> Result<Arc<Fieldwork>> {
+        guard(|| {
+            let config = Config::new(user).with_key(store_key(&key)?);
+            let core = fieldwork_core::Fieldwork::open(path, config)?;
+            Ok(Arc::new(Fieldwork {
+                core: Arc::new(core),
+            }))
+        })
+    }
+
+    /// Encrypt the store under `key` from now on (one transaction); the
+    /// app stores the new key once this returns.
+    pub fn rekey(&self, key: Vec<u8>) -> Result<()> {
+        guard(|| Ok(self.core.rekey(&store_key(&key)?)?))
     }
 
     /// This installation's device id (also the Automerge actor of its changes).
@@ -325,5 +348,21 @@ fn language_of(tag: &str) -> Result<fieldwork_core::Language> {
         .into_iter()
         .collect(),
         detail: "invalid language: must be zh-CN or en".into(),
+    })
+}
+
+/// Encrypt the plaintext store at `path` and its photos under `key`, in
+/// place, before opening it with `Fieldwork.open_encrypted`: how an app
+/// that kept a plain store moves to an encrypted one. Crash-safe: if the
+/// app dies during it, the plain store or the encrypted one remains, whole,
+/// and the next call (or open) finishes or undoes the rest. A store already
+/// encrypted under `key` is left as it is.
+#[uniffi::export]
+pub fn encrypt_store(path: String, key: Vec<u8>) -> Result<()> {
+    guard(|| {
+        Ok(fieldwork_core::Fieldwork::encrypt_store(
+            path,
+            &store_key(&key)?,
+        )?)
     })
 }

@@ -12,10 +12,12 @@ uniffi::setup_scaffolding!("fieldwork");
 mod error;
 mod fieldwork;
 mod photos;
+mod signer;
 mod sync;
 mod types;
 
 pub use error::FieldworkError;
-pub use fieldwork::Fieldwork;
+pub use fieldwork::{Fieldwork, encrypt_store};
+pub use signer::{DeviceKeyError, DeviceSigner};
 pub use sync::{Enrolment, SyncEvent, SyncListener, SyncSession, enrol};
 pub use types::{MailInStep, OrderDetail};

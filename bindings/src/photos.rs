@@ -87,8 +87,16 @@ impl Fieldwork {
         guard(|| Ok(self.core.remove_photo(&id, &photo_id)?))
     }
 
-    /// The path of the photo's file if this phone holds it; `None` means
+    /// The photo's bytes, to show, if this phone holds them (checked
+    /// against their hash; unsealed on an encrypted store); `None` means
     /// fetch it with `SyncSession.fetch_photo`.
+    pub fn photo_bytes(&self, id: String, photo_id: String) -> Result<Option<Vec<u8>>> {
+        guard(|| Ok(self.core.photo_bytes(&id, &photo_id)?))
+    }
+
+    /// The path of the photo's file if this phone holds it; `None` means
+    /// fetch it with `SyncSession.fetch_photo`. On an encrypted store the
+    /// file is sealed: show `photo_bytes` instead.
     pub fn photo_file(&self, id: String, photo_id: String) -> Result<Option<String>> {
         guard(|| {
             Ok(self

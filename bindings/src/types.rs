@@ -11,11 +11,12 @@ use fieldwork_core::api::{
     StockLevel,
 };
 use fieldwork_core::model::{
-    CatalogPart, Category, Channel, Complaint, ComplaintCategory, ComplaintStage, Consent,
-    ConsentKind, Customer, Diagnosis, ExtraFault, Fault, FaultKind, FeeKind, FeeLine, FollowUpCall,
-    Intake, LifecycleEvent, Location, MailIn, MovementKind, Note, PartLine, PartState, Photo,
-    Priority, Product, QcItem, QcRecord, Rating, Satisfaction, SignOff, Signature, SiteZone,
-    SlaException, Status, StockMovement, Stroke, StrokePoint, WarrantyDecision, WorkOrder,
+    Attestation, CatalogPart, Category, Channel, Complaint, ComplaintCategory, ComplaintStage,
+    Consent, ConsentKind, Customer, Diagnosis, ExtraFault, Fault, FaultKind, FeeKind, FeeLine,
+    FollowUpCall, Intake, KeyBacking, LifecycleEvent, Location, MailIn, MovementKind, Note,
+    PartLine, PartState, Photo, Priority, Product, QcItem, QcRecord, Rating, Satisfaction, SignOff,
+    Signature, SiteZone, SlaException, Status, StockMovement, Stroke, StrokePoint,
+    WarrantyDecision, WorkOrder,
 };
 use fieldwork_core::rules::conflicts::Conflict;
 use fieldwork_core::rules::fees::{FeeItem, FeeSummary};
@@ -257,6 +258,7 @@ pub struct Consent {
     pub strokes: Vec<Stroke>,
     pub by: String,
     pub at_ms: i64,
+    pub attestation: Option<Attestation>,
 }
 
 #[uniffi::remote(Record)]
@@ -283,6 +285,7 @@ pub struct QcRecord {
     pub passed: bool,
     pub inspector: String,
     pub at_ms: i64,
+    pub attestation: Option<Attestation>,
 }
 
 #[uniffi::remote(Record)]
@@ -293,6 +296,20 @@ pub struct Signature {
     pub signed_at_ms: i64,
     pub device: String,
     pub language: Option<String>,
+    pub attestation: Option<Attestation>,
+}
+
+#[uniffi::remote(Enum)]
+pub enum KeyBacking {
+    Hardware,
+    Software,
+}
+
+#[uniffi::remote(Record)]
+pub struct Attestation {
+    pub device: String,
+    pub backing: KeyBacking,
+    pub signature: String,
 }
 
 #[uniffi::remote(Enum)]

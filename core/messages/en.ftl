@@ -154,6 +154,12 @@ call-not-reached = not reached
 complaints = Complaints
 service-report = Service report
 report-pdf-link = The report as the customer keeps it (PDF)
+attested-by = Attested by device { $device } ({ $backing ->
+    [hardware] hardware key
+   *[software] software key
+})
+not-attested = Not attested by a device key
+pdf-attestation = Device
 signed-by = Signed by { $name } at { $when }
 customer-signature = customer signature
 refused-to-sign = { $name } refused to sign: { $reason }
@@ -303,6 +309,13 @@ error-qc-locked = the QC record is locked: the inspection passed
 error-precondition = precondition not met: { $why }
 error-role-required = only a { $role } { $what }
 error-malformed-document = malformed document bytes for { $doc_id }: { $reason }
+error-locked = { $reason_code ->
+    [wrong_key] the store is locked: the key does not open it
+    [not_encrypted] the store is not encrypted yet: encrypt it first
+   *[key_needed] the store is locked: it is encrypted and no key was given
+}
+error-signer = the device key could not sign: { $reason }
+error-attestation = attestation refused: { $reason }
 error-storage = storage: { $reason }
 error-report-font = the report font could not be used: { $reason }
 error-report-pdf = the PDF report could not be written: { $reason }

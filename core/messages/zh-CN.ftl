@@ -149,6 +149,12 @@ call-not-reached = 未接通
 complaints = 投诉
 service-report = 服务报告
 report-pdf-link = 客户留存的报告（PDF）
+attested-by = 由设备 { $device } 证明（{ $backing ->
+    [hardware] 硬件密钥
+   *[software] 软件密钥
+}）
+not-attested = 未经设备密钥证明
+pdf-attestation = 设备
 signed-by = { $name } 于 { $when } 签字
 customer-signature = 客户签名
 refused-to-sign = { $name } 拒绝签字：{ $reason }
@@ -298,6 +304,13 @@ error-qc-locked = 质检记录已锁定：检验已通过
 error-precondition = 条件不满足：{ $why }
 error-role-required = 只有{ $role }可以执行此操作（{ $what }）
 error-malformed-document = 文档 { $doc_id } 的数据格式错误：{ $reason }
+error-locked = { $reason_code ->
+    [wrong_key] 存储已锁定：该密钥无法打开它
+    [not_encrypted] 存储尚未加密：请先加密
+   *[key_needed] 存储已锁定：它已加密，但未提供密钥
+}
+error-signer = 设备密钥无法签名：{ $reason }
+error-attestation = 设备证明被拒绝：{ $reason }
 error-storage = 存储错误：{ $reason }
 error-report-font = 无法使用报告字体：{ $reason }
 error-report-pdf = 无法生成 PDF 报告：{ $reason }

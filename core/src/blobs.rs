@@ -5,10 +5,11 @@
 //! has a name is whole; a crash leaves at most a temporary file, removed the
 //! next time the folder is opened.
 
+use crate::at_rest::sealed::{BlobKey, OpenReader, SealWriter};
 use crate::model::{MediaType, is_blob_hash};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Why a file did not become a blob.
@@ -36,10 +37,12 @@ pub struct Stored {
     pub media_type: MediaType,
 }
 
-/// The folder of one store's blobs.
+/// The folder of one store's blobs: plain files, or, beside an encrypted
+/// store, files sealed under its blob key ([`crate::at_rest::sealed`]).
 #[derive(Debug, Clone)]
 pub struct BlobDir {
     root: PathBuf,
+    key: Option<BlobKey>,
 }
 
 /// Bytes copied at a time: a 20 MB photo never sits in memory whole.
@@ -53,12 +56,23 @@ impl BlobDir {
         name.push("-blobs");
         BlobDir {
             root: db.with_file_name(name),
+            key: None,
         }
+    }
+
+    /// The same folder, its blobs sealed under `key` (or plain with none).
+    pub fn sealed_with(self, key: Option<BlobKey>) -> BlobDir {
+        BlobDir { key, ..self }
+    }
+
+    /// Whether blobs here are sealed: their files hold no photo bytes.
+    pub fn is_sealed(&self) -> bool {
+        self.key.is_some()
     }
 
     /// A blob folder at `root` (the server's embedded storage).
     pub fn at(root: PathBuf) -> BlobDir {
-        BlobDir { root }
+        BlobDir { root, key: None }
     }
 
     pub fn root(&self) -> &Path {
@@ -95,9 +109,14 @@ impl BlobDir {
         let tmp = self
             .tmp_dir()
             .join(uuid::Uuid::new_v4().simple().to_string());
+        let file = File::create(&tmp)?;
+        let sink = match &self.key {
+            Some(key) => Sink::Sealed(SealWriter::new(key, file)?),
+            None => Sink::Plain(file),
+        };
         Ok(BlobWriter {
             dir: self.clone(),
-            file: File::create(&tmp)?,
+            sink,
             tmp,
             hasher: Sha256::new(),
             size: 0,
@@ -139,6 +158,44 @@ impl BlobDir {
         w.finish(None)
     }
 
+    /// The bytes of blob `hash` from byte `offset` on, unsealed as they are
+    /// read; `None` if it is not here.
+    pub fn open(&self, hash: &str, offset: u64) -> io::Result<Option<BlobReader>> {
+        let Some(path) = self.path(hash) else {
+            return Ok(None);
+        };
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(match &self.key {
+            Some(key) => BlobReader::Sealed(OpenReader::new(key, file, offset)?),
+            None => {
+                let len = file.metadata()?.len();
+                file.seek(io::SeekFrom::Start(offset.min(len)))?;
+                BlobReader::Plain { file, len }
+            }
+        }))
+    }
+
+    /// The whole of blob `hash`, checked against its hash; `None` if it is
+    /// not here.
+    pub fn read(&self, hash: &str) -> io::Result<Option<Vec<u8>>> {
+        let Some(mut r) = self.open(hash, 0)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(r.len()).unwrap_or(0));
+        r.read_to_end(&mut bytes)?;
+        if hex(&Sha256::digest(&bytes)) != hash {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the blob's bytes do not match its hash",
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
     /// Delete a blob (nothing if it is not there).
     pub fn remove(&self, hash: &str) -> io::Result<()> {
         match self.path(hash) {
@@ -173,11 +230,48 @@ impl BlobDir {
     }
 }
 
-/// A blob being written: hashed as it goes.
+/// A blob's bytes being read (see [`BlobDir::open`]).
+#[derive(Debug)]
+pub enum BlobReader {
+    Plain { file: File, len: u64 },
+    Sealed(OpenReader),
+}
+
+impl BlobReader {
+    /// The blob's whole length (not what is left from the offset).
+    pub fn len(&self) -> u64 {
+        match self {
+            BlobReader::Plain { len, .. } => *len,
+            BlobReader::Sealed(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            BlobReader::Plain { file, .. } => file.read(buf),
+            BlobReader::Sealed(r) => r.read(buf),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Sink {
+    Plain(File),
+    Sealed(SealWriter<File>),
+}
+
+/// A blob being written: hashed as it goes (and sealed, beside an
+/// encrypted store).
 #[derive(Debug)]
 pub struct BlobWriter {
     dir: BlobDir,
-    file: File,
+    sink: Sink,
     tmp: PathBuf,
     hasher: Sha256,
     size: u64,
@@ -215,7 +309,11 @@ impl BlobWriter {
         let Some(dest) = self.dir.path(&hash) else {
             return fail(self, BlobError::HashMismatch);
         };
-        self.file.sync_all()?;
+        let file = match self.sink {
+            Sink::Plain(f) => f,
+            Sink::Sealed(w) => w.finish()?,
+        };
+        file.sync_all()?;
         let parent = dest.parent().map(Path::to_path_buf).unwrap_or_default();
         fs::create_dir_all(&parent)?;
         if dest.is_file() {
@@ -235,7 +333,10 @@ impl BlobWriter {
 
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
+        let n = match &mut self.sink {
+            Sink::Plain(f) => f.write(buf)?,
+            Sink::Sealed(w) => w.write(buf)?,
+        };
         self.hasher.update(&buf[..n]);
         let want = MediaType::SNIFF_BYTES.saturating_sub(self.head.len());
         self.head.extend_from_slice(&buf[..n.min(want)]);
@@ -244,19 +345,14 @@ impl Write for BlobWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        match &mut self.sink {
+            Sink::Plain(f) => f.flush(),
+            Sink::Sealed(w) => w.flush(),
+        }
     }
 }
 
-/// Lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::at_rest::hex;
 
 /// Make a rename in `dir` durable (a no-op where directories cannot be opened).
 pub fn sync_dir(dir: &Path) -> io::Result<()> {

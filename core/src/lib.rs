@@ -10,7 +10,8 @@
 //! | sync: the device's client and outbox, the server's half | [`sync`] |
 //! | the facade: one method per intent, the unit of work | [`api`] |
 //! | storage: SQLite (or the server's PostgreSQL), rows, the change log | [`store`] |
-//! | the service report as a PDF | [`report`] |
+//! | the service report as a PDF; device-key attestations | [`report`], [`attest`] |
+//! | encryption at rest: the store's key, sealed blob files | [`at_rest`] |
 //! | the service-center rules, input checks | [`rules`], [`validate`] |
 //! | the documents, the policy and settings, local time, messages | [`model`], [`doc_ids`], [`policy`], [`settings`], [`local_time`], [`l10n`], [`hlc`], [`samples`] |
 //!
@@ -28,8 +29,10 @@ pub mod samples;
 pub mod settings;
 pub mod validate;
 
+pub mod attest;
 pub mod report;
 
+pub mod at_rest;
 pub mod blobs;
 pub mod store;
 

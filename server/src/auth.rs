@@ -3,6 +3,8 @@
 //! SHA-256 hashes; a leaked database does not give anyone a working token.
 
 use fieldwork_core::Language;
+use fieldwork_core::attest::{self, PinnedKey};
+use fieldwork_core::model::KeyBacking;
 use fieldwork_core::store::sql::{self, Backend, Dialect, SqlError, params, query_opt};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
@@ -46,10 +48,12 @@ pub enum AuthError {
 const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/001_directory.sql"),
     include_str!("migrations/sqlite/002_board_language.sql"),
+    include_str!("migrations/sqlite/003_device_keys.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/001_directory.sql"),
     include_str!("migrations/postgres/002_board_language.sql"),
+    include_str!("migrations/postgres/003_device_keys.sql"),
 ];
 
 /// A well-formed Argon2 hash of nothing anyone knows, to verify against
@@ -305,11 +309,33 @@ impl Directory {
     /// marked used by the same statement that reads it, so two servers
     /// sharing a database never both accept it.
     pub fn enrol(&self, code: &str, device_id: &str) -> Result<(String, Principal), AuthError> {
+        self.enrol_with_key(code, device_id, None)
+    }
+
+    /// [`Directory::enrol`], pinning the device's public key (SEC1 or DER
+    /// SubjectPublicKeyInfo, P-256) in the same transaction: from then on
+    /// what the device signs is verified against it. Enrolling the same
+    /// device again (a new code) pins its new key.
+    pub fn enrol_with_key(
+        &self,
+        code: &str,
+        device_id: &str,
+        key: Option<(&[u8], KeyBacking)>,
+    ) -> Result<(String, Principal), AuthError> {
         if fieldwork_core::api::device_actor(device_id).is_err() {
             return Err(AuthError::Invalid(
                 "device id must be the store's device id".into(),
             ));
         }
+        let key = match key {
+            Some((bytes, backing)) => Some((
+                attest::normalise_public_key(bytes).ok_or_else(|| {
+                    AuthError::Invalid("the device key is not a P-256 public key".into())
+                })?,
+                backing,
+            )),
+            None => None,
+        };
         let token = secret();
         let mut db = self.db();
         let (tenant, engineer) = sql::in_transaction(
@@ -329,6 +355,21 @@ impl Directory {
                     "INSERT INTO tokens (hash, tenant, person, role, device_id) VALUES (?1, ?2, ?3, 'engineer', ?4)",
                     params![&hash(&token), &tenant, &engineer, device_id],
                 )?;
+                if let Some((public_key, backing)) = &key {
+                    db.execute(
+                        "INSERT INTO device_keys (tenant, device_id, public_key, backing, enrolled_at_ms, revoked)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 0)
+                         ON CONFLICT (tenant, device_id) DO UPDATE SET public_key = excluded.public_key,
+                           backing = excluded.backing, enrolled_at_ms = excluded.enrolled_at_ms, revoked = 0",
+                        params![
+                            &tenant,
+                            device_id,
+                            &fieldwork_core::blobs::hex(public_key),
+                            backing.as_str(),
+                            now_ms()
+                        ],
+                    )?;
+                }
                 Ok((tenant, engineer))
             },
         )?;
@@ -493,13 +534,49 @@ impl Directory {
             .collect::<Result<_, SqlError>>()?)
     }
 
-    /// Revoke every token of a device. Returns how many were revoked.
+    /// Revoke every token of a device, and its key: nothing it signs is
+    /// accepted any more. Returns how many tokens were revoked.
     pub fn revoke_device(&self, tenant: &str, device_id: &str) -> Result<usize, AuthError> {
-        let n = self.db().execute(
-            "UPDATE tokens SET revoked = 1 WHERE tenant = ?1 AND device_id = ?2",
+        let mut db = self.db();
+        let n = sql::in_transaction(db.as_mut(), |db| -> Result<u64, AuthError> {
+            let n = db.execute(
+                "UPDATE tokens SET revoked = 1 WHERE tenant = ?1 AND device_id = ?2",
+                params![tenant, device_id],
+            )?;
+            db.execute(
+                "UPDATE device_keys SET revoked = 1 WHERE tenant = ?1 AND device_id = ?2",
+                params![tenant, device_id],
+            )?;
+            Ok(n)
+        })?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// The key pinned for a device at enrolment; `None` for a device
+    /// enrolled before keys existed.
+    pub fn device_key(
+        &self,
+        tenant: &str,
+        device_id: &str,
+    ) -> Result<Option<PinnedKey>, AuthError> {
+        let row = query_opt(
+            self.db().as_mut(),
+            "SELECT public_key, backing, revoked FROM device_keys WHERE tenant = ?1 AND device_id = ?2",
             params![tenant, device_id],
         )?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let bad =
+            |what: &str| AuthError::Invalid(format!("the pinned device key's {what} is damaged"));
+        let hex = row.text(0)?;
+        let public_key = fieldwork_core::at_rest::unhex(&hex).ok_or_else(|| bad("bytes"))?;
+        let backing = KeyBacking::parse(&row.text(1)?).ok_or_else(|| bad("backing"))?;
+        Ok(Some(PinnedKey {
+            public_key,
+            backing,
+            revoked: row.int(2)? != 0,
+        }))
     }
 }
 

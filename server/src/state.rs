@@ -181,7 +181,10 @@ impl From<CoreError> for ApiError {
             }
             CoreError::InsufficientStock { .. } | CoreError::Rule(_) => StatusCode::CONFLICT,
             CoreError::MalformedDocument { .. } => StatusCode::BAD_REQUEST,
-            CoreError::Store(_) | CoreError::Report(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            CoreError::Attestation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CoreError::Store(_) | CoreError::Report(_) | CoreError::Signer(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         let code = (status != StatusCode::INTERNAL_SERVER_ERROR).then(|| e.code());
         let args = if code.is_some() { e.args() } else { Vec::new() };

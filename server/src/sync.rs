@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fieldwork_core::ServerStore;
+use fieldwork_core::model::KeyBacking;
 use fieldwork_core::store::log::PullPlan;
 use fieldwork_core::sync::server::{PushRefusal, check_change_bytes};
 use fieldwork_core::sync::wire::{DocResult, PulledDoc, PushResult, SyncRequest, SyncResponse};
@@ -39,6 +40,31 @@ pub fn routes() -> Router<Arc<AppState>> {
 struct EnrolBody {
     code: String,
     device_id: String,
+    /// The device key's public key, hex (SEC1 or DER SubjectPublicKeyInfo).
+    #[serde(default)]
+    public_key: Option<String>,
+    /// `hardware` or `software`.
+    #[serde(default)]
+    key_backing: Option<String>,
+}
+
+/// The key an enrolment names, read: bad hex or an unknown backing is a
+/// 400, not an enrolment without a key.
+fn enrol_key(body: &EnrolBody) -> Result<Option<(Vec<u8>, KeyBacking)>, ApiError> {
+    let Some(hex) = &body.public_key else {
+        return Ok(None);
+    };
+    let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, m.to_string());
+    let bytes = fieldwork_core::at_rest::unhex(hex).ok_or_else(|| bad("public_key must be hex"))?;
+    let bytes = fieldwork_core::attest::normalise_public_key(&bytes)
+        .ok_or_else(|| bad("public_key is not a P-256 public key"))?;
+    let backing = match body.key_backing.as_deref() {
+        Some(b) => {
+            KeyBacking::parse(b).ok_or_else(|| bad("key_backing must be hardware or software"))?
+        }
+        None => return Err(bad("key_backing is required with public_key")),
+    };
+    Ok(Some((bytes, backing)))
 }
 
 async fn enrol(
@@ -46,9 +72,14 @@ async fn enrol(
     Json(body): Json<EnrolBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     blocking(move || {
+        let key = enrol_key(&body)?;
         let (token, p) = st
             .directory
-            .enrol(&body.code, &body.device_id)
+            .enrol_with_key(
+                &body.code,
+                &body.device_id,
+                key.as_ref().map(|(k, b)| (k.as_slice(), *b)),
+            )
             .map_err(|e| match e {
                 AuthError::Invalid(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
                 other => other.into(),
@@ -128,9 +159,11 @@ async fn sync(
             };
             return Ok(binary(StatusCode::FORBIDDEN, resp.encode()));
         }
+        let key = st.directory.device_key(&p.tenant, &device)?;
         let mut results = Vec::with_capacity(request.push.len());
         for (d, n) in request.push.iter().zip(&counts) {
-            let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes) {
+            let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes, key.as_ref())
+            {
                 Ok(()) => {
                     m.pushed(Pushed::Accepted, *n);
                     DocResult::Accepted

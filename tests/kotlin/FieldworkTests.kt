@@ -32,7 +32,15 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import app.fieldwork.DeviceKeyException
+import app.fieldwork.DeviceSigner
+import app.fieldwork.JcaDeviceSigner
+import app.fieldwork.WrappedStoreKey
+import app.fieldwork.encryptStore
 import java.io.File
+import java.security.KeyPairGenerator
+import java.security.spec.ECGenParameterSpec
+import javax.crypto.KeyGenerator
 import java.util.Collections
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.CountDownLatch
@@ -458,6 +466,99 @@ fun theCustomersPdfIsMadeOnThePhone() {
 }
 
 
+/**
+ * The phone's store encrypted under a key kept wrapped by a platform key (a
+ * JVM AES key standing in for the Keystore's), and its records attested by
+ * a Kotlin [DeviceSigner] (a JVM P-256 key standing in for the Keystore's):
+ * the server pins the key at enrolment, verifies the signature, consent and
+ * QC, and the desk sees which device signed.
+ */
+fun encryptedStoreAndKotlinDeviceKey() {
+    Server(exe).use { server ->
+        val desk = server.desk
+        desk.addPart("RLY", "Relay", 4_500)
+        val id = desk.dispatch(1, "eng-a")
+        val wrapping = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+        val keyFile = File(server.dir, "store.key.wrapped")
+        val storeKey = WrappedStoreKey(keyFile, wrapping).get()
+        assertTrue(WrappedStoreKey(keyFile, wrapping).get().contentEquals(storeKey), "the same key unwrapped again")
+        assertTrue(!keyFile.readBytes().toList().windowed(32).any { it.toByteArray().contentEquals(storeKey) }, "kept wrapped")
+
+        val path = server.phoneStore("phone-enc")
+        val fw = Fieldwork.openEncrypted(path, "eng-a", storeKey)
+        val pair = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+        fw.useDeviceSigner(JcaDeviceSigner(pair, hardwareBacked = false))
+        val token = enrol(fw, server.url, desk.enrolmentCode("eng-a")).token
+        FieldworkSync(fw, server.url, token).use { sync ->
+            sync.setOnline(true)
+            sync.syncNow()
+            fw.receiveStock("RLY", 1)
+            fw.accept(id)
+            fw.enRoute(id)
+            fw.arrive(id, null)
+            fw.diagnose(id, diagnosis())
+            fw.decideWarranty(id, true, false)
+            fw.recordConsent(id, ConsentInput(ConsentKind.FEE_LIST, true, "Zhao Lei", "fee list", emptyList(), strokes(1)))
+            fw.startWork(id)
+            fw.usePart(id, "RLY", 1L, true)
+            fw.markRepaired(id)
+            fw.recordQc(id, qc(true))
+            fw.captureSignature(id, "Zhao Lei", strokes(2))
+            val summary = sync.syncNow()
+            assertEquals(0uL, summary.refusedDocs, "$summary")
+        }
+        val order = desk.order(id)["order"]
+        val attestation = order["sign_off"]["attestation"]
+        assertEquals(fw.deviceId(), attestation["device"], "attested by this phone: $order")
+        assertEquals("software", attestation["backing"])
+        assertEquals(fw.deviceId(), order["consents"][0]["attestation"]["device"])
+        assertEquals(fw.deviceId(), order["qc"][0]["attestation"]["device"])
+        assertTrue(!File(path).readBytes().toList().windowed(8).any { String(it.toByteArray(), Charsets.UTF_8) == "Zhao Lei" }, "no name in the file")
+        fw.destroy()
+
+        // The wrong key, or none: Locked, and the store still opens with its own.
+        val wrong = ByteArray(32) { 7 }
+        val locked = assertFailsWith<FieldworkException.Locked> { Fieldwork.openEncrypted(path, "eng-a", wrong) }
+        assertEquals("wrong_key", locked.args["reason_code"])
+        val none = assertFailsWith<FieldworkException.Locked> { Fieldwork.open(path, "eng-a") }
+        assertEquals("key_needed", none.args["reason_code"])
+        assertFailsWith<FieldworkException.InvalidInput> { Fieldwork.openEncrypted(path, "eng-a", ByteArray(16)) }
+        val again = Fieldwork.openEncrypted(path, "eng-a", storeKey)
+        assertEquals(Status.SIGNED_OFF, again.order(id).status)
+
+        // A key store that refuses to sign: nothing is recorded.
+        again.useDeviceSigner(
+            object : DeviceSigner {
+                override fun publicKey(): ByteArray = pair.public.encoded
+                override fun sign(payload: ByteArray): ByteArray = throw DeviceKeyException.Failed("user not authenticated")
+                override fun hardwareBacked(): Boolean = true
+            },
+        )
+        val other = desk.dispatch(2, "eng-a")
+        val refused = assertFailsWith<FieldworkException.Signer> {
+            again.recordConsent(id, ConsentInput(ConsentKind.EXTRA_WORK, true, "Zhao Lei", "more", emptyList(), strokes(1)))
+        }
+        assertEquals("user not authenticated", refused.args["reason"])
+        assertEquals(1, again.order(id).order.consents.size, "nothing recorded")
+        assertTrue(other.isNotEmpty())
+
+        // A plain store moved to an encrypted one, then rekeyed.
+        val plainPath = server.phoneStore("phone-plain")
+        val plain = Fieldwork.open(plainPath, "eng-a")
+        val deviceId = plain.deviceId()
+        plain.destroy()
+        encryptStore(plainPath, storeKey)
+        assertFailsWith<FieldworkException.Locked> { Fieldwork.open(plainPath, "eng-a") }
+        val moved = Fieldwork.openEncrypted(plainPath, "eng-a", storeKey)
+        assertEquals(deviceId, moved.deviceId(), "the same store, encrypted")
+        val next = ByteArray(32) { (it * 3).toByte() }
+        moved.rekey(next)
+        moved.destroy()
+        assertFailsWith<FieldworkException.Locked> { Fieldwork.openEncrypted(plainPath, "eng-a", storeKey) }
+        Fieldwork.openEncrypted(plainPath, "eng-a", next).destroy()
+    }
+}
+
 /** Keeps every event the sync session reports. */
 private class Heard : SyncListener {
     val events = CopyOnWriteArrayList<SyncEvent>()
@@ -481,6 +582,7 @@ fun main() {
             "refused work is kept in the quarantine" to ::refusedWorkIsKeptInTheQuarantine,
             "photos taken offline reach the server" to ::photosTakenOfflineReachTheServer,
             "the customer's PDF is made on the phone" to ::theCustomersPdfIsMadeOnThePhone,
+            "an encrypted store and a Kotlin device key" to ::encryptedStoreAndKotlinDeviceKey,
         )
     var failed = 0
     for ((name, test) in tests) {

@@ -254,6 +254,44 @@ impl Device {
         Device::enrol_with_code(url, engineer, &code, dir, now_ms)
     }
 
+    /// A phone for `engineer` with a device key (`signer`), enrolled by the
+    /// core's own client, which registers the key with the server.
+    pub fn enrol_signed(
+        server: &Server,
+        desk: &Desk,
+        engineer: &str,
+        dir: &Path,
+        now_ms: i64,
+        signer: Arc<dyn fieldwork_core::attest::DeviceSigner>,
+    ) -> Res<Device> {
+        let code = desk.ok(
+            "POST",
+            &format!("/api/engineers/{engineer}/enrolment-codes"),
+            None,
+        )?;
+        let code = code["code"].as_str().ok_or("no code")?;
+        let clock = ManualClock::new(now_ms);
+        let fw = Arc::new(Fieldwork::open(
+            dir.join("device.db"),
+            Config {
+                clock: clock.clone(),
+                ..Config::new(engineer)
+            },
+        )?);
+        fw.use_device_signer(signer);
+        let token = fieldwork_core::sync::client::enrol(&fw, &server.url, code)?.token;
+        let events = Arc::new(Recorder::default());
+        let sync = SyncClient::new(fw.clone(), &server.url, &token, events.clone())?;
+        sync.set_online(true);
+        Ok(Device {
+            fw,
+            sync,
+            events,
+            clock,
+            token,
+        })
+    }
+
     /// A phone for `engineer` enrolled with a one-time `code` the desk gave.
     pub fn enrol_with_code(
         url: &str,

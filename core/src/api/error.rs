@@ -30,6 +30,13 @@ pub enum Error {
     /// The PDF report could not be made (no usable font).
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// A pushed signature, consent or QC record is not attested by the
+    /// pushing device's key, or its attestation does not verify (server).
+    #[error("attestation refused: {0}")]
+    Attestation(String),
+    /// The device key did not sign (the platform refused); nothing stored.
+    #[error(transparent)]
+    Signer(#[from] crate::attest::SignerError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -62,9 +69,12 @@ impl Error {
                 RuleError::RoleRequired { .. } => "role_required",
             },
             Error::MalformedDocument { .. } => "malformed_document",
+            Error::Store(StoreError::Locked(_)) => "locked",
             Error::Store(_) => "storage",
             Error::Report(crate::report::ReportError::Pdf(_)) => "report_pdf",
             Error::Report(_) => "report_font",
+            Error::Signer(_) => "signer",
+            Error::Attestation(_) => "attestation",
         }
     }
 
@@ -122,8 +132,11 @@ impl Error {
             Error::MalformedDocument { doc_id, reason } => {
                 a(&[("doc_id", doc_id.clone()), ("reason", reason.clone())])
             }
+            Error::Store(StoreError::Locked(l)) => a(&[("reason_code", l.code().to_string())]),
             Error::Store(e) => a(&[("reason", e.to_string())]),
             Error::Report(e) => a(&[("reason", e.to_string())]),
+            Error::Signer(e) => a(&[("reason", e.0.clone())]),
+            Error::Attestation(why) => a(&[("reason", why.clone())]),
         }
     }
 

@@ -4,6 +4,7 @@
 //! of its kind, and a phone's push may not touch what only the desk decides.
 
 use super::{Error, Inner, META_HLC, Result};
+use crate::attest::{self, PinnedKey};
 use crate::doc_ids::DocKind;
 use crate::hlc::Hlc;
 use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
@@ -36,6 +37,7 @@ impl Inner {
         kind: DocKind,
         bytes: &[u8],
         origin: Option<&str>,
+        pinned: Option<&PinnedKey>,
     ) -> Result<ImportOutcome> {
         let malformed = |reason: String| Error::MalformedDocument {
             doc_id: doc_id.to_string(),
@@ -128,6 +130,12 @@ impl Inner {
             {
                 self.store.evict(doc_id);
                 return Err(RuleError::Precondition(why).into());
+            }
+            if let Some(device) = origin
+                && let Err(why) = attest::check_pushed(desk_view.as_ref(), o, device, pinned)
+            {
+                self.store.evict(doc_id);
+                return Err(Error::Attestation(why));
             }
             for ev in &o.events {
                 if let Some(h) = Hlc::decode(&ev.hlc) {

@@ -19,6 +19,7 @@
 //! Sync's halves live in the sync module above this one: the phone's
 //! outbox and quarantine, and the server's store.
 
+use crate::at_rest::StoreKey;
 use crate::hlc::Hlc;
 use crate::model::WorkOrder;
 use crate::policy::Policy;
@@ -60,6 +61,9 @@ pub struct Config {
     pub user: String,
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
+    /// The key the store is encrypted with (decision 0016); `None` for a
+    /// plain store (the server's, tests').
+    pub key: Option<StoreKey>,
 }
 
 impl Config {
@@ -68,6 +72,15 @@ impl Config {
             user: user.into(),
             policy: Policy::default(),
             clock: Arc::new(SystemClock),
+            key: None,
+        }
+    }
+
+    /// The same, with the store encrypted under `key`.
+    pub fn with_key(self, key: StoreKey) -> Config {
+        Config {
+            key: Some(key),
+            ..self
         }
     }
 }
@@ -98,6 +111,9 @@ pub(crate) struct Inner {
     pub(crate) blobs: Option<crate::blobs::BlobDir>,
     /// The font file PDF reports are set in ([`Fieldwork::use_report_font`]).
     pub(crate) report_font: Option<std::path::PathBuf>,
+    /// The device key that attests signatures, consents and QC
+    /// ([`Fieldwork::use_device_signer`]).
+    pub(crate) signer: Option<Arc<dyn crate::attest::DeviceSigner>>,
 }
 
 /// [`Inner`] for one call; leaves the store (releasing a shared
@@ -134,6 +150,8 @@ pub(crate) const CACHE_ORDERS: usize = 256;
 
 pub(crate) const META_DEVICE: &str = "device_id";
 pub(crate) const META_HLC: &str = "hlc";
+/// The software device key's secret ([`Fieldwork::use_software_device_key`]).
+const META_DEVICE_KEY: &str = "device_signing_key";
 pub(crate) const META_CURSOR: &str = "sync_cursor";
 /// Orders whose copy here must be replaced by the server's (comma-separated).
 pub(crate) const META_REFETCH: &str = "refetch";
@@ -159,12 +177,72 @@ impl Fieldwork {
     /// Open or create the store at `path`.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Fieldwork> {
         check_config(&config)?;
-        let store = Store::open(path.as_ref(), config.policy.clone())?;
+        let mut store =
+            Store::open_keyed(path.as_ref(), config.policy.clone(), config.key.as_ref())?;
+        let blob_key = store.blob_key()?;
         let fw = Self::with_store(store, config)?;
-        let blobs = crate::blobs::BlobDir::beside(path.as_ref());
+        let blobs = crate::blobs::BlobDir::beside(path.as_ref()).sealed_with(blob_key);
         blobs.clean_tmp();
         fw.local().blobs = Some(blobs);
         Ok(fw)
+    }
+
+    /// Encrypt the plaintext store at `path` (and its photos) under `key`,
+    /// in place; run it before opening. Crash-safe: a crash leaves the
+    /// plaintext store or the encrypted one, and the next open or call
+    /// finishes or undoes what was under way. A store already encrypted
+    /// under `key`, or no store at all, is left as it is.
+    pub fn encrypt_store(path: impl AsRef<Path>, key: &StoreKey) -> Result<()> {
+        Ok(crate::store::convert::encrypt_store(path.as_ref(), key)?)
+    }
+
+    /// Attest the customer's signatures, consents and QC records made on
+    /// this device with `signer`, the device key the app keeps in the
+    /// Keystore or the Secure Enclave (decision 0017). Give it before
+    /// enrolling: enrolment registers its public key with the server, which
+    /// from then on refuses those records unattested.
+    pub fn use_device_signer(&self, signer: Arc<dyn crate::attest::DeviceSigner>) {
+        self.local().signer = Some(signer);
+    }
+
+    /// For phones without a hardware key store (and the device command): a
+    /// software P-256 key kept in the store's meta table, so encrypted with
+    /// the store, made on first use. Records are marked software-attested.
+    pub fn use_software_device_key(&self) -> Result<()> {
+        let signer = {
+            let mut g = self.lock()?;
+            let secret = g.store.meta(META_DEVICE_KEY)?;
+            secret
+                .as_deref()
+                .and_then(crate::at_rest::unhex)
+                .and_then(|k| crate::attest::SoftwareSigner::from_secret(&k))
+                .map_or_else(
+                    || -> Result<crate::attest::SoftwareSigner> {
+                        let s = crate::attest::SoftwareSigner::generate();
+                        g.store
+                            .set_meta(META_DEVICE_KEY, &crate::blobs::hex(&s.secret()))?;
+                        Ok(s)
+                    },
+                    Ok,
+                )?
+        };
+        self.use_device_signer(Arc::new(signer));
+        Ok(())
+    }
+
+    /// The device key's public key and where it is kept, if one was given.
+    pub fn device_key(&self) -> Result<Option<(Vec<u8>, crate::model::KeyBacking)>> {
+        let Some(signer) = self.local().signer.clone() else {
+            return Ok(None);
+        };
+        Ok(Some((signer.public_key()?, signer.backing())))
+    }
+
+    /// Encrypt this store under `key` from now on (one transaction); its
+    /// photos keep their blob key, which the database holds.
+    pub fn rekey(&self, key: &StoreKey) -> Result<()> {
+        let mut g = self.lock()?;
+        Ok(g.store.rekey(key)?)
     }
 
     pub(crate) fn with_store(mut store: Store, config: Config) -> Result<Fieldwork> {
@@ -196,6 +274,7 @@ impl Fieldwork {
                 acting: None,
                 blobs: None,
                 report_font: None,
+                signer: None,
             }),
         })
     }

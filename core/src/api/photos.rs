@@ -143,8 +143,20 @@ impl Fieldwork {
         g.save_order(&o, "remove photo")
     }
 
+    /// The bytes of photo `photo_id` of order `id`, checked against its
+    /// hash (unsealed on an encrypted store); `None` if they are not on
+    /// this device (fetch them with the sync client).
+    pub fn photo_bytes(&self, id: &str, photo_id: &str) -> Result<Option<Vec<u8>>> {
+        let hash = self.photo_hash(id, photo_id)?;
+        let blobs = self.blob_dir()?;
+        Ok(blobs
+            .read(&hash)
+            .map_err(|e| StoreError::Blobs(e.to_string()))?)
+    }
+
     /// The file of photo `photo_id` of order `id` on this device, if its
-    /// bytes are here (`None`: fetch it with the sync client).
+    /// bytes are here (`None`: fetch it with the sync client). On an
+    /// encrypted store the file is sealed: show [`Fieldwork::photo_bytes`].
     pub fn photo_file(&self, id: &str, photo_id: &str) -> Result<Option<PathBuf>> {
         let hash = self.photo_hash(id, photo_id)?;
         let blobs = self.blob_dir()?;

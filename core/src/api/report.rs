@@ -31,10 +31,7 @@ impl Fieldwork {
             crate::report::ReportError::NoFont("no font was given (use_report_font)".into())
         })?;
         let font = ReportFont::from_file(&font)?;
-        let photos = |p: &Photo| -> Option<Vec<u8>> {
-            let path = blobs.as_ref()?.path(&p.hash)?;
-            std::fs::read(path).ok()
-        };
+        let photos = |p: &Photo| -> Option<Vec<u8>> { blobs.as_ref()?.read(&p.hash).ok()? };
         self.service_report_pdf_with(id, &font, &photos)
     }
 

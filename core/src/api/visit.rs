@@ -4,6 +4,7 @@
 //! signature or refusal, and the satisfaction check.
 
 use super::{Error, Fieldwork, Result, new_id};
+use crate::attest;
 use crate::l10n::Language;
 use crate::model::*;
 use crate::rules::fees::decide_warranty;
@@ -366,7 +367,7 @@ impl Fieldwork {
             return Err(wrong_status(current_status(&o), "the order is finished").into());
         }
         let consent_id = new_id("c");
-        o.consents.push(Consent {
+        let mut consent = Consent {
             id: consent_id.clone(),
             kind: c.kind,
             accepted: c.accepted,
@@ -376,7 +377,12 @@ impl Fieldwork {
             strokes: c.strokes,
             by: g.acting_user(),
             at_ms: g.clock.now_ms(),
-        });
+            attestation: None,
+        };
+        let cx = g.cx(&o);
+        consent.attestation = cx.attest(&attest::consent_payload(&o.id, &consent, &cx.device))?;
+        drop(cx);
+        o.consents.push(consent);
         g.save_order(&o, "consent")?;
         Ok(consent_id)
     }
@@ -397,13 +403,16 @@ impl Fieldwork {
             }
             cx.require(o, &[Status::Repaired], "QC follows the repair")?;
             let passed = items.iter().all(|i| i.passed);
-            o.qc.push(QcRecord {
+            let mut record = QcRecord {
                 id: new_id("qc"),
                 items,
                 passed,
                 inspector: cx.user.clone(),
                 at_ms: cx.now,
-            });
+                attestation: None,
+            };
+            record.attestation = cx.attest(&attest::qc_payload(&o.id, &record, &cx.device))?;
+            o.qc.push(record);
             let to = if passed {
                 Status::QcPassed
             } else {
@@ -439,14 +448,17 @@ impl Fieldwork {
         self.edit_order(id, "sign", |o, cx| {
             cx.require(o, &[Status::QcPassed], "the customer signs after QC passed")?;
             let report = render_report_in(o, cx.policy, ReportFormat::In(language));
-            o.sign_off = Some(SignOff::Signed(Signature {
+            let mut signature = Signature {
                 signer_name: signer_name.to_string(),
                 strokes,
                 report_sha256: report_sha256(&report),
                 signed_at_ms: cx.now,
                 device: cx.device.clone(),
                 language: Some(language.tag().to_string()),
-            }));
+                attestation: None,
+            };
+            signature.attestation = cx.attest(&attest::signature_payload(&o.id, &signature))?;
+            o.sign_off = Some(SignOff::Signed(signature));
             cx.transition(o, Status::SignedOff, None, None)
         })
     }

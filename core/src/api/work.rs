@@ -4,6 +4,7 @@
 //! changed → save the change and the order's rows in one transaction.
 
 use super::{CACHE_ORDERS, Error, Fieldwork, Inner, META_HLC, Result};
+use crate::attest::DeviceSigner;
 use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
 use crate::hlc::Hlc;
 use crate::model::*;
@@ -15,6 +16,7 @@ use crate::validate;
 use automerge::{AutoCommit, ChangeHash, ReadDoc, transaction::CommitOptions};
 use autosurgeon::{Reconcile, hydrate, hydrate_prop, reconcile, reconcile_insert, reconcile_prop};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
@@ -65,6 +67,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) device: String,
     pub(crate) policy: &'a Policy,
     pub(crate) hlc: Hlc,
+    /// The device key records are attested with, if the app gave one.
+    pub(crate) signer: Option<Arc<dyn DeviceSigner>>,
 }
 
 impl Cx<'_> {
@@ -101,6 +105,15 @@ impl Cx<'_> {
         }
     }
 
+    /// This device's attestation of `payload`; `None` without a device key.
+    pub(crate) fn attest(&self, payload: &[u8]) -> Result<Option<Attestation>> {
+        self.signer
+            .as_deref()
+            .map(|s| crate::attest::attest(s, &self.device, payload))
+            .transpose()
+            .map_err(Error::from)
+    }
+
     pub(crate) fn complaint_candidate(&self, o: &mut WorkOrder, what: String) {
         o.complaints.push(Complaint::new(
             new_id("cp"),
@@ -126,6 +139,7 @@ impl Inner {
             device: self.device_id.clone(),
             policy: self.store.policy_for(order),
             hlc: self.hlc,
+            signer: self.signer.clone(),
         }
     }
 

@@ -319,6 +319,22 @@ pub fn message_ids(lang: Language) -> Vec<String> {
         .collect()
 }
 
+/// "Attested by device … (hardware key)" or "Not attested", in `lang`: how
+/// the board and the PDF report say which phone's key signed a record.
+pub fn attestation(lang: Language, att: Option<&crate::model::Attestation>) -> String {
+    match att {
+        Some(a) => text(
+            lang,
+            "attested-by",
+            &[
+                ("device", FluentValue::from(a.device.as_str())),
+                ("backing", FluentValue::from(a.backing.as_str())),
+            ],
+        ),
+        None => t(lang, "not-attested"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

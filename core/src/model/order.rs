@@ -244,6 +244,10 @@ pub struct QcRecord {
     pub passed: bool,
     pub inspector: String,
     pub at_ms: i64,
+    /// The phone's attestation; `None` from devices enrolled before device
+    /// keys existed.
+    #[serde(default)]
+    pub attestation: Option<super::Attestation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, Serialize, Deserialize)]

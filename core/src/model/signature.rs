@@ -60,6 +60,51 @@ mod strokes_text {
     }
 }
 
+/// Where the private key that attests a device's records is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyBacking {
+    /// In the phone's secure hardware (Android Keystore / StrongBox, the
+    /// iOS Secure Enclave): it cannot be copied off the phone.
+    Hardware,
+    /// In software (the device command, tests, phones without a hardware
+    /// key store).
+    Software,
+}
+
+impl KeyBacking {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyBacking::Hardware => "hardware",
+            KeyBacking::Software => "software",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyBacking> {
+        match s {
+            "hardware" => Some(KeyBacking::Hardware),
+            "software" => Some(KeyBacking::Software),
+            _ => None,
+        }
+    }
+}
+
+/// Proof that an enrolled phone made a record: its device key's ECDSA
+/// P-256 signature over the record's canonical payload (`crate::attest`),
+/// which names the order, the signer, a digest of the strokes, the time and
+/// the device. The server verifies it against the key pinned at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attestation {
+    /// The device id whose key signed.
+    pub device: String,
+    /// Where that key is kept, as the device registered it.
+    pub backing: KeyBacking,
+    /// The DER-encoded ECDSA signature (SHA-256), in hex.
+    pub signature: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -91,6 +136,10 @@ pub struct Consent {
     pub strokes: Vec<Stroke>,
     pub by: String,
     pub at_ms: i64,
+    /// The phone's attestation; `None` from devices enrolled before device
+    /// keys existed.
+    #[serde(default)]
+    pub attestation: Option<Attestation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
@@ -108,6 +157,10 @@ pub struct Signature {
     /// English report, made before languages existed.
     #[serde(default)]
     pub language: Option<String>,
+    /// The phone's attestation; `None` from devices enrolled before device
+    /// keys existed.
+    #[serde(default)]
+    pub attestation: Option<Attestation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]

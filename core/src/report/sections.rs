@@ -304,8 +304,14 @@ fn consents(cx: &Cx<'_>, p: &mut Pages) {
             ],
         );
         row(cx, p, "", &who);
+        row(cx, p, "", &attested(cx, c.attestation.as_ref()));
         ink_box(p, &c.strokes, MARGIN + LABEL_W, 150.0, 44.0);
     }
+}
+
+/// Which enrolled phone's device key attested a record, in words.
+fn attested(cx: &Cx<'_>, att: Option<&crate::model::Attestation>) -> String {
+    crate::l10n::attestation(cx.lang, att)
 }
 
 fn qc(cx: &Cx<'_>, p: &mut Pages) {
@@ -324,6 +330,12 @@ fn qc(cx: &Cx<'_>, p: &mut Pages) {
     );
     row(cx, p, &cx.t("pdf-qc-result"), &result);
     row(cx, p, &cx.t("pdf-qc-inspector"), &q.inspector);
+    row(
+        cx,
+        p,
+        &cx.t("pdf-attestation"),
+        &attested(cx, q.attestation.as_ref()),
+    );
     for item in &q.items {
         let mut label = item.name.clone();
         if let Some(n) = &item.note {
@@ -470,6 +482,12 @@ fn sign_off(cx: &Cx<'_>, p: &mut Pages) {
                 p,
                 &cx.t("pdf-signed-at"),
                 &cx.time(Some(sig.signed_at_ms)),
+            );
+            row(
+                cx,
+                p,
+                &cx.t("pdf-attestation"),
+                &attested(cx, sig.attestation.as_ref()),
             );
             if sig.report_sha256 != cx.hash {
                 row(cx, p, &cx.t("pdf-signed-over"), &sig.report_sha256);

@@ -97,6 +97,7 @@ pub fn consent(order: &mut WorkOrder, kind: ConsentKind, accepted: bool) {
         strokes: vec![],
         by: "eng".into(),
         at_ms: next_at(order) + 1,
+        attestation: None,
     });
 }
 
@@ -162,6 +163,7 @@ pub fn qc(order: &mut WorkOrder, passed: bool) {
         passed,
         inspector: "eng".into(),
         at_ms: next_at(order),
+        attestation: None,
     });
 }
 
@@ -194,6 +196,7 @@ pub fn visited_order(in_warranty: bool) -> WorkOrder {
         device: "dev-1".into(),
         // Signed over the original report (before languages existed).
         language: None,
+        attestation: None,
     }));
     push(&mut o, Status::SignedOff);
     o

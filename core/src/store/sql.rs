@@ -154,12 +154,23 @@ impl Row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlError {
     pub message: String,
+    /// SQLite read a file that is no database it can open: an encrypted
+    /// store opened without its key, or with another.
+    pub not_a_database: bool,
 }
 
 impl SqlError {
     pub fn new(message: impl Into<String>) -> SqlError {
         SqlError {
             message: message.into(),
+            not_a_database: false,
+        }
+    }
+
+    fn not_a_database() -> SqlError {
+        SqlError {
+            message: "sqlite: file is not a database".into(),
+            not_a_database: true,
         }
     }
 }
@@ -280,7 +291,26 @@ impl SqliteBackend {
     /// (decision 0002). `temp_store=2` avoids temp files, which fail on some
     /// Android devices.
     pub fn open(path: &std::path::Path) -> Result<SqliteBackend, SqlError> {
+        Self::open_keyed(path, None)
+    }
+
+    /// Open a SQLCipher database with `key` (or a plain one with none).
+    /// The key is checked by reading the schema: a wrong key fails here,
+    /// before anything is written, with SQLite's "not a database".
+    pub fn open_keyed(
+        path: &std::path::Path,
+        key: Option<&crate::at_rest::StoreKey>,
+    ) -> Result<SqliteBackend, SqlError> {
         let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
+        if let Some(key) = key {
+            conn.execute_batch(&format!("PRAGMA key = {};", key.sql_literal()))
+                .map_err(sqlite_error)?;
+        }
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => SqlError::not_a_database(),
+                _ => sqlite_error(e),
+            })?;
         let setup = || -> rusqlite::Result<()> {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;

@@ -7,7 +7,7 @@
 use super::client::{SyncClient, SyncError, SyncEvent, SyncSummary};
 use crate::blobs::BlobError;
 use crate::store::photos::PendingBlob;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::PathBuf;
 
 /// Bytes per upload request: the protocol allows 256 KiB to 1 MiB.
@@ -130,23 +130,17 @@ impl SyncClient {
         summary: &mut SyncSummary,
     ) -> Result<Sent, SyncError> {
         let blobs = self.fw.blobs()?;
-        let Some(path) = blobs.path(&blob.hash) else {
-            return Ok(Sent::Refused("not a blob hash".into()));
-        };
-        let mut file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            // The bytes are gone from this phone: nothing to send, ever.
-            Err(_) => return Ok(Sent::Refused("the photo's file is missing".into())),
-        };
-        let total = file
-            .metadata()
-            .map_err(|e| SyncError::Store(crate::store::StoreError::Blobs(e.to_string()).into()))?
-            .len();
-        let Some(mut held) = self.blob_held(&blob.hash)? else {
-            return Ok(Sent::NotNow);
-        };
         let io = |e: std::io::Error| {
             SyncError::Store(crate::store::StoreError::Blobs(e.to_string()).into())
+        };
+        let total = match blobs.open(&blob.hash, 0) {
+            Ok(Some(r)) => r.len(),
+            // The bytes are gone from this phone: nothing to send, ever.
+            Ok(None) => return Ok(Sent::Refused("the photo's file is missing".into())),
+            Err(e) => return Err(io(e)),
+        };
+        let Some(mut held) = self.blob_held(&blob.hash)? else {
+            return Ok(Sent::NotNow);
         };
         let mut conflicts = 0;
         while !held.complete {
@@ -156,7 +150,9 @@ impl SyncClient {
             if held.have > total {
                 return Ok(Sent::Refused("the server holds more than the photo".into()));
             }
-            file.seek(SeekFrom::Start(held.have)).map_err(io)?;
+            let Some(mut file) = blobs.open(&blob.hash, held.have).map_err(io)? else {
+                return Ok(Sent::Refused("the photo's file is missing".into()));
+            };
             // A fresh buffer per chunk, handed to the request without a copy.
             let mut buf = vec![0u8; UPLOAD_CHUNK];
             let mut n = 0;

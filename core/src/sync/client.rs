@@ -237,7 +237,14 @@ pub struct Enrolment {
 /// token.
 pub fn enrol(fw: &Fieldwork, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
     let url = format!("{}/v1/enrol", server_url.trim_end_matches('/'));
-    let body = serde_json::json!({ "code": code, "device_id": fw.device_id() }).to_string();
+    let mut body = serde_json::json!({ "code": code, "device_id": fw.device_id() });
+    // The device key, pinned by the server: what this phone signs from now
+    // on is verified against it.
+    if let Some((public_key, backing)) = fw.device_key()? {
+        body["public_key"] = crate::blobs::hex(&public_key).into();
+        body["key_backing"] = backing.as_str().into();
+    }
+    let body = body.to_string();
     let response = http_client()?
         .post(url)
         .header("content-type", "application/json")

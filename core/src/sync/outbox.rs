@@ -17,7 +17,7 @@ impl Fieldwork {
         let kind = DocKind::of_id(doc_id)
             .ok_or_else(|| validate::invalid("doc_id", "is not a document id"))?;
         let mut g = self.lock()?;
-        g.import(doc_id, kind, bytes, None)
+        g.import(doc_id, kind, bytes, None, None)
     }
 
     /// The oldest changes made here that the server has not acknowledged,
@@ -103,7 +103,7 @@ impl Fieldwork {
             } else {
                 g.orders.remove(doc_id);
                 g.store.forget(doc_id)?;
-                g.import(doc_id, DocKind::WorkOrder, bytes, None)?;
+                g.import(doc_id, DocKind::WorkOrder, bytes, None, None)?;
                 true
             }
         };

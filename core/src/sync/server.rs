@@ -5,6 +5,7 @@
 //! enrolment, and logs what it refused. A phone never holds one.
 
 use crate::api::{Config, Error, Fieldwork, Result, check_config, device_actor};
+use crate::attest::PinnedKey;
 use crate::doc_ids::{DocKind, stock_doc_id};
 use crate::model::{VanStock, WorkOrder};
 use crate::rules::authority::{self, PushTarget};
@@ -83,17 +84,21 @@ impl ServerStore {
     }
 
     /// Apply a device's push of one document, all or nothing. The device
-    /// belongs to `engineer`; every change must be made by the device itself.
+    /// belongs to `engineer`; every change must be made by the device itself,
+    /// and every signature, consent and QC record it adds must be attested
+    /// by `key`, the device's key pinned at enrolment (`None`: a device
+    /// enrolled before keys existed).
     pub fn apply_push(
         &self,
         device_id: &str,
         engineer: &str,
         doc_id: &str,
         bytes: &[u8],
+        key: Option<&PinnedKey>,
     ) -> Result<(), PushRefusal> {
         let kind = self.check_push(device_id, engineer, doc_id, bytes)?;
         let mut g = self.fw.lock()?;
-        match g.import(doc_id, kind, bytes, Some(device_id)) {
+        match g.import(doc_id, kind, bytes, Some(device_id), key) {
             Ok(outcome) if outcome.missing.is_empty() => Ok(()),
             Ok(outcome) => Err(PushRefusal::MissingDependencies(
                 outcome.missing.iter().map(ToString::to_string).collect(),

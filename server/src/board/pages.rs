@@ -335,10 +335,11 @@ fn order_main(
                     h3 { (t(u, "consents")) }
                     @for c in &o.consents {
                         p { (label(u, &c.kind)) ": " @if c.accepted { (t(u, "consent-accepted")) } @else { (t(u, "consent-refused")) } " · " (t(u, "by-signer")) " " bdi { (c.signer_name) } " — " bdi { (c.scope) } }
+                        (attestation(u, c.attestation.as_ref()))
                         (svg::signature(&c.strokes, &t(u, "consent-signature")))
                     }
                 }
-                @if let Some(q) = o.qc.last() { h3 { (t(u, "qc")) } p { @if q.passed { (t(u, "qc-passed")) } @else { (t(u, "qc-failed")) } " · " (q.inspector) } }
+                @if let Some(q) = o.qc.last() { h3 { (t(u, "qc")) } p { @if q.passed { (t(u, "qc-passed")) } @else { (t(u, "qc-failed")) } " · " (q.inspector) } (attestation(u, q.attestation.as_ref())) }
                 @if let Some(s) = &o.satisfaction { h3 { (t(u, "satisfaction")) } p { (label(u, &s.rating)) @if let Some(n) = s.score { " · " (n) "/5" } @if let Some(c) = &s.comment { " · “" (c) "”" } } }
                 @if !o.follow_ups.is_empty() {
                     h3 { (t(u, "follow-up-calls")) }
@@ -354,7 +355,7 @@ fn order_main(
                 p { a #report-pdf href={ "/board/orders/" (o.id) "/report.pdf" } { (t(u, "report-pdf-link")) } }
                 pre.report { (report) }
                 @match &o.sign_off {
-                    Some(SignOff::Signed(sig)) => { p { (ta(u, "signed-by", &[("name", &sig.signer_name), ("when", &when(u.zone, sig.signed_at_ms))])) } (svg::signature(&sig.strokes, &t(u, "customer-signature"))) },
+                    Some(SignOff::Signed(sig)) => { p { (ta(u, "signed-by", &[("name", &sig.signer_name), ("when", &when(u.zone, sig.signed_at_ms))])) } (attestation(u, sig.attestation.as_ref())) (svg::signature(&sig.strokes, &t(u, "customer-signature"))) },
                     Some(SignOff::Refused { signer_name, reason, .. }) => { p { (ta(u, "refused-to-sign", &[("name", signer_name), ("reason", reason)])) } },
                     None => {},
                 }
@@ -620,5 +621,14 @@ fn intake_form(u: &BoardUser, f: &Fields, errors: &Errors) -> Markup {
             }
             button type="submit" { (t(u, "intake-submit")) }
         }
+    }
+}
+
+/// Which enrolled phone's device key attested a record (the server checked
+/// it on push), or that none did.
+fn attestation(u: &BoardUser, att: Option<&fieldwork_core::model::Attestation>) -> Markup {
+    let words = fieldwork_core::l10n::attestation(u.lang, att);
+    html! {
+        @if att.is_some() { p.attested { small { (words) } } } @else { p.not-attested { small { (words) } } }
     }
 }

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod keys;
+
 /// `fieldwork device`: one store, one command.
 #[derive(Debug, Args)]
 pub struct DeviceArgs {
@@ -31,7 +33,16 @@ pub struct DeviceArgs {
 #[derive(Debug, Subcommand)]
 enum DeviceCommand {
     /// Create the store for ENGINEER
-    Init { engineer: String },
+    Init {
+        engineer: String,
+        /// Encrypt the store from the start (its key in store.key)
+        #[arg(long)]
+        encrypted: bool,
+    },
+    /// Encrypt the store and its photos in place (its key in store.key)
+    Encrypt,
+    /// Encrypt the store under a new key
+    Rekey,
     /// Trade an enrolment code for a token
     Enrol { server_url: String, code: String },
     /// Push and pull until level
@@ -181,9 +192,14 @@ fn write_file(store: &Path, f: &DeviceFile) -> Result<(), String> {
 }
 
 fn open(store: &Path, engineer: &str) -> Result<Arc<Fieldwork>, String> {
-    Fieldwork::open(store.join("device.db"), Config::new(engineer))
-        .map(Arc::new)
-        .map_err(|e| e.to_string())
+    let config = match keys::current(store)? {
+        Some(key) => Config::new(engineer).with_key(key),
+        None => Config::new(engineer),
+    };
+    let fw = Fieldwork::open(keys::db(store), config).map_err(|e| e.to_string())?;
+    // The device command's device key: software, kept in the store.
+    fw.use_software_device_key().map_err(|e| e.to_string())?;
+    Ok(Arc::new(fw))
 }
 
 fn signature() -> Vec<Stroke> {
@@ -209,10 +225,16 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
         command,
     } = args;
     let out = |text: String, value: Value| if json_out { value.to_string() } else { text };
-    if let DeviceCommand::Init { engineer } = &command
+    if let DeviceCommand::Init {
+        engineer,
+        encrypted,
+    } = &command
         && !file(&store).exists()
     {
         std::fs::create_dir_all(&store).map_err(|e| format!("{}: {e}", store.display()))?;
+        if *encrypted {
+            keys::encrypt(&store)?;
+        }
         let fw = open(&store, engineer)?;
         write_file(
             &store,
@@ -229,6 +251,11 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
         ));
     }
     let mut dev = read_file(&store)?;
+    if let DeviceCommand::Encrypt = command {
+        // Before the store is opened: it is rewritten beside itself.
+        keys::encrypt(&store)?;
+        return Ok(out("encrypted".into(), json!({ "ok": true })));
+    }
     let fw = open(&store, &dev.engineer)?;
     let e = |e: fieldwork_core::Error| e.to_string();
     let done = |what: &str| out(format!("{what}: done"), json!({ "ok": true }));
@@ -239,6 +266,11 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
                 store.display(),
                 dev.engineer
             ));
+        }
+        DeviceCommand::Encrypt => out("encrypted".into(), json!({ "ok": true })),
+        DeviceCommand::Rekey => {
+            keys::rekey(&store, &fw)?;
+            done("rekey")
         }
         DeviceCommand::Enrol {
             server_url: url,
