@@ -127,7 +127,7 @@ fn strokes_digest(strokes: &[crate::model::Stroke]) -> String {
 }
 
 fn digest(bytes: &[u8]) -> String {
-    crate::blobs::hex(&Sha256::digest(bytes))
+    crate::at_rest::hex(&Sha256::digest(bytes))
 }
 
 fn payload(fields: &[serde_json::Value]) -> Vec<u8> {
@@ -192,7 +192,7 @@ pub fn attest(
     Ok(Attestation {
         device: device.to_string(),
         backing: signer.backing(),
-        signature: crate::blobs::hex(&sig),
+        signature: crate::at_rest::hex(&sig),
     })
 }
 

@@ -9,11 +9,11 @@
 //! |---|---|
 //! | sync: the device's client and outbox, the server's half | [`sync`] |
 //! | the facade: one method per intent, the unit of work | [`api`] |
-//! | storage: SQLite (or the server's PostgreSQL), rows, the change log | [`store`] |
-//! | the service report as a PDF; device-key attestations | [`report`], [`attest`] |
-//! | encryption at rest: the store's key, sealed blob files | [`at_rest`] |
-//! | the service-center rules, input checks | [`rules`], [`validate`] |
-//! | the documents, the policy and settings, local time, messages | [`model`], [`doc_ids`], [`policy`], [`settings`], [`local_time`], [`l10n`], [`hlc`], [`samples`] |
+//! | storage: SQLite (SQLCipher with a key) or the server's PostgreSQL, rows, the change log | [`store`] |
+//! | the service report as a PDF | [`report`] |
+//! | the service-center rules, input checks, device-key attestations | [`rules`], [`validate`], [`attest`] |
+//! | the photo folder, messages, local time, sample data | [`blobs`], [`l10n`], [`local_time`], [`samples`] |
+//! | the documents, the policy and settings, ids, clocks; keys and sealed files | [`model`], [`doc_ids`], [`policy`], [`settings`], [`hlc`], [`at_rest`] |
 //!
 //! [`scenario`] plays a whole visit through the facade for the example, the
 //! demo, the tests and the benchmarks.

@@ -15,6 +15,19 @@ pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 pub const TENANT: &str = "acme";
 
+/// A server on `b` whose catalog holds the relay the scripted visit uses,
+/// and a folder for the phones.
+pub fn with_relay(b: &crate::backend::Backend) -> Res<(tempfile::TempDir, Server, Desk)> {
+    let dir = tempfile::tempdir()?;
+    let (server, desk) = Server::start_on(b)?;
+    desk.ok(
+        "POST",
+        "/api/catalog",
+        Some(serde_json::to_value(crate::relay())?),
+    )?;
+    Ok((dir, server, desk))
+}
+
 /// `fieldwork serve` in this process: real HTTP on 127.0.0.1, embedded storage.
 #[derive(Debug)]
 pub struct Server {
@@ -181,9 +194,14 @@ impl Desk {
 
     /// One photo of an order as the API serves it: status and bytes.
     pub fn photo(&self, order: &str, photo: &str) -> Res<(u16, Vec<u8>)> {
+        self.bytes(&format!("/api/orders/{order}/photos/{photo}"))
+    }
+
+    /// GET `path` with the desk's token: status and the body's bytes.
+    pub fn bytes(&self, path: &str) -> Res<(u16, Vec<u8>)> {
         let r = self
             .http
-            .get(format!("{}/api/orders/{order}/photos/{photo}", self.url))
+            .get(format!("{}{path}", self.url))
             .bearer_auth(&self.token)
             .send()?;
         Ok((r.status().as_u16(), r.bytes()?.to_vec()))
@@ -270,26 +288,10 @@ impl Device {
             None,
         )?;
         let code = code["code"].as_str().ok_or("no code")?;
-        let clock = ManualClock::new(now_ms);
-        let fw = Arc::new(Fieldwork::open(
-            dir.join("device.db"),
-            Config {
-                clock: clock.clone(),
-                ..Config::new(engineer)
-            },
-        )?);
+        let (fw, clock) = Device::store(engineer, dir, now_ms)?;
         fw.use_device_signer(signer);
         let token = fieldwork_core::sync::client::enrol(&fw, &server.url, code)?.token;
-        let events = Arc::new(Recorder::default());
-        let sync = SyncClient::new(fw.clone(), &server.url, &token, events.clone())?;
-        sync.set_online(true);
-        Ok(Device {
-            fw,
-            sync,
-            events,
-            clock,
-            token,
-        })
+        Device::online(fw, clock, &server.url, token)
     }
 
     /// A phone for `engineer` enrolled with a one-time `code` the desk gave.
@@ -300,14 +302,7 @@ impl Device {
         dir: &Path,
         now_ms: i64,
     ) -> Res<Device> {
-        let clock = ManualClock::new(now_ms);
-        let fw = Arc::new(Fieldwork::open(
-            dir.join("device.db"),
-            Config {
-                clock: clock.clone(),
-                ..Config::new(engineer)
-            },
-        )?);
+        let (fw, clock) = Device::store(engineer, dir, now_ms)?;
         let http = fieldwork_core::sync::client::http_client()?;
         let resp = http
             .post(format!("{url}/v1/enrol"))
@@ -321,6 +316,33 @@ impl Device {
             .as_str()
             .ok_or_else(|| format!("enrolment refused: {v}"))?
             .to_string();
+        Device::online(fw, clock, url, token)
+    }
+
+    /// The phone's store in `dir`, on a manual clock at `now_ms`.
+    pub fn store(
+        engineer: &str,
+        dir: &Path,
+        now_ms: i64,
+    ) -> Res<(Arc<Fieldwork>, Arc<ManualClock>)> {
+        let clock = ManualClock::new(now_ms);
+        let fw = Arc::new(Fieldwork::open(
+            dir.join("device.db"),
+            Config {
+                clock: clock.clone(),
+                ..Config::new(engineer)
+            },
+        )?);
+        Ok((fw, clock))
+    }
+
+    /// The phone with its token, syncing with the server at `url`, online.
+    pub fn online(
+        fw: Arc<Fieldwork>,
+        clock: Arc<ManualClock>,
+        url: &str,
+        token: String,
+    ) -> Res<Device> {
         let events = Arc::new(Recorder::default());
         let sync = SyncClient::new(fw.clone(), url, &token, events.clone())?;
         sync.set_online(true);

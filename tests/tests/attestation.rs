@@ -19,20 +19,13 @@ fieldwork_tests::conformance!(
     an_attested_visit_is_accepted_and_the_desk_sees_which_device_signed,
     a_tampered_a_borrowed_a_replayed_or_a_missing_attestation_is_refused_and_kept,
     a_revoked_device_signs_nothing_more,
+    the_board_and_the_pdf_say_which_device_attested_and_what_was_not,
 );
 
 const T0: i64 = 1_795_000_000_000;
 
 fn setup(b: &Backend) -> (tempfile::TempDir, Server, Desk) {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, desk) = Server::start_on(b).unwrap();
-    desk.ok(
-        "POST",
-        "/api/catalog",
-        Some(serde_json::to_value(relay()).unwrap()),
-    )
-    .unwrap();
-    (dir, server, desk)
+    fieldwork_tests::harness::with_relay(b).unwrap()
 }
 
 /// A device key that can be made to misbehave, the way a compromised or
@@ -246,32 +239,8 @@ fn a_tampered_a_borrowed_a_replayed_or_a_missing_attestation_is_refused_and_kept
     // key: it registered one, so what it signs unattested is refused.
     let (token, dir_a) = (a.token.clone(), dir.path().join("a"));
     drop(a);
-    let fw = Arc::new(
-        fieldwork_core::Fieldwork::open(
-            dir_a.join("device.db"),
-            fieldwork_core::Config {
-                clock: fieldwork_core::ManualClock::new(T0),
-                ..fieldwork_core::Config::new("eng-a")
-            },
-        )
-        .unwrap(),
-    );
-    let events = Arc::new(fieldwork_tests::harness::Recorder::default());
-    let sync = fieldwork_core::sync::client::SyncClient::new(
-        fw.clone(),
-        &server.url,
-        &token,
-        events.clone(),
-    )
-    .unwrap();
-    sync.set_online(true);
-    let a = Device {
-        fw,
-        sync,
-        events,
-        clock: fieldwork_core::ManualClock::new(T0),
-        token,
-    };
+    let (fw, clock) = Device::store("eng-a", &dir_a, T0).unwrap();
+    let a = Device::online(fw, clock, &server.url, token).unwrap();
     sign(&a, &orders[4]);
     let why = refused(&a, &desk, &orders[4]);
     assert!(why.contains("not attested"), "{why}");
@@ -313,4 +282,86 @@ fn a_revoked_device_signs_nothing_more(b: &Backend) {
         .unwrap()
         .unwrap();
     assert!(key.revoked);
+}
+
+/// The text of a PDF, as poppler reads it.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test installs it)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn the_board_and_the_pdf_say_which_device_attested_and_what_was_not(b: &Backend) {
+    let (dir, server, desk, mut board) = fieldwork_tests::board::setup(b);
+    desk.ok(
+        "POST",
+        "/api/catalog",
+        Some(serde_json::to_value(relay()).unwrap()),
+    )
+    .unwrap();
+    let (attested, legacy) = (
+        desk.dispatch(1, "eng-a").unwrap(),
+        desk.dispatch(2, "eng-a").unwrap(),
+    );
+    let a = phone(&dir, &server, &desk, "a", Key::new());
+    // A phone from before device keys: enrolled without one.
+    let home = dir.path().join("old");
+    std::fs::create_dir_all(&home).unwrap();
+    let old = Device::enrol(&server, &desk, "eng-a", &home, T0).unwrap();
+    a.sync.sync_now().unwrap();
+    old.sync.sync_now().unwrap();
+    to_qc(&a, &attested);
+    sign(&a, &attested);
+    to_qc(&old, &legacy);
+    sign(&old, &legacy);
+    assert_eq!(a.sync.sync_now().unwrap().refused_docs, 0);
+    assert_eq!(
+        old.sync.sync_now().unwrap().refused_docs,
+        0,
+        "accepted, unattested"
+    );
+
+    let device = a.fw.device_id();
+    let page = board
+        .get(&format!("/board/orders/{attested}"))
+        .unwrap()
+        .body;
+    let line = format!("Attested by device {device} (software key)");
+    // The consent, the QC record and the customer's signature.
+    assert_eq!(page.matches(&line).count(), 3, "{page}");
+    assert!(!page.contains("Not attested"));
+    let page = board.get(&format!("/board/orders/{legacy}")).unwrap().body;
+    assert_eq!(
+        page.matches("Not attested by a device key").count(),
+        3,
+        "{page}"
+    );
+    assert!(!page.contains("Attested by device"));
+    let zh = board
+        .get_in(&format!("/board/orders/{attested}"), "zh-CN")
+        .unwrap()
+        .body;
+    assert!(
+        zh.contains(&format!("由设备 {device} 证明（软件密钥）")),
+        "{zh}"
+    );
+
+    let (status, pdf) = desk
+        .bytes(&format!("/api/orders/{attested}/report.pdf"))
+        .unwrap();
+    assert_eq!(status, 200);
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Attested by device"), "{text}");
+    assert!(text.contains(&device[..12]), "{text}");
+    let (_, pdf) = desk
+        .bytes(&format!("/api/orders/{legacy}/report.pdf"))
+        .unwrap();
+    assert!(pdf_text(&pdf).contains("Not attested by a device key"));
 }

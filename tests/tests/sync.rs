@@ -6,7 +6,6 @@ use fieldwork_core::model::*;
 use fieldwork_core::sync::client::{SyncError, SyncEvent};
 use fieldwork_tests::backend::Backend;
 use fieldwork_tests::harness::{Desk, Device, Server};
-use fieldwork_tests::relay;
 use serde_json::json;
 
 fieldwork_tests::conformance!(
@@ -25,15 +24,7 @@ fieldwork_tests::conformance!(
 const T0: i64 = 1_795_000_000_000;
 
 fn setup(b: &Backend) -> (tempfile::TempDir, Server, Desk) {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, desk) = Server::start_on(b).unwrap();
-    desk.ok(
-        "POST",
-        "/api/catalog",
-        Some(serde_json::to_value(relay()).unwrap()),
-    )
-    .unwrap();
-    (dir, server, desk)
+    fieldwork_tests::harness::with_relay(b).unwrap()
 }
 
 fn new_order(desk: &Desk, n: u32, engineer: &str) -> String {

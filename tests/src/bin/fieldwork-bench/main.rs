@@ -3,6 +3,7 @@
 //! measured in the same run, and the same table written to the Markdown file
 //! given with `--markdown PATH`. Run through `scripts/bench`.
 
+mod at_rest;
 mod blobs;
 mod ffi;
 mod hostile;
@@ -52,6 +53,7 @@ fn run() -> Res<()> {
     let only_settings = args.iter().any(|a| a == "--only-settings");
     let only_blobs = args.iter().any(|a| a == "--only-blobs");
     let only_report = args.iter().any(|a| a == "--only-report");
+    let only_at_rest = args.iter().any(|a| a == "--only-at-rest");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
     let server_exe = std::env::current_exe()?
@@ -76,6 +78,24 @@ fn run() -> Res<()> {
         }
         return Ok(());
     }
+    if args.iter().any(|a| a == "--only-encrypted-edit") {
+        println!(
+            "{}",
+            json(&at_rest::edit_durable_encrypted_vs_plain(dir.path())?)
+        );
+        return Ok(());
+    }
+    if only_at_rest {
+        let big = dir.path().join("big.db");
+        build_fixture(&big)?;
+        let mut out = vec![at_rest::edit_durable_encrypted_vs_plain(dir.path())?];
+        out.extend(at_rest::encrypted_5000(dir.path(), &big)?);
+        out.push(at_rest::verify(dir.path())?);
+        for r in out {
+            println!("{}", json(&r));
+        }
+        return Ok(());
+    }
     if only_settings {
         let big = dir.path().join("big.db");
         build_fixture(&big)?;
@@ -95,6 +115,10 @@ fn run() -> Res<()> {
         build_fixture(&big)?;
         rows.push(bytes_per_order(&big)?);
         rows.push(open_5000(&big)?);
+        eprintln!("at rest: encrypted edits, opening and encrypting 5,000 orders, verifying…");
+        rows.push(at_rest::edit_durable_encrypted_vs_plain(dir.path())?);
+        rows.extend(at_rest::encrypted_5000(dir.path(), &big)?);
+        rows.push(at_rest::verify(dir.path())?);
         rows.push(settings_change_5000(dir.path(), &big)?);
         let list = list_urgent(&big)?;
         let rust_list_ms = list.value;
