@@ -25,6 +25,11 @@ struct Field {
 
 impl Field {
     fn start(n: u32) -> Field {
+        Self::start_with(n, &["init", "eng-a"])
+    }
+
+    /// The same, the device made with `init` as `init_args` say.
+    fn start_with(n: u32, init_args: &[&str]) -> Field {
         let exe = Path::new(env!("CARGO_BIN_EXE_fieldwork-e2e"));
         let root = tempfile::tempdir().unwrap();
         let data = data_dir(root.path());
@@ -40,7 +45,7 @@ impl Field {
             desk: d,
             id,
         };
-        assert!(f.device(&["init", "eng-a"]).status.success());
+        assert!(f.device(init_args).status.success());
         let code = admin(exe, &f.data, &["enrol-code", "acme", "eng-a"]).unwrap();
         assert!(f.device(&["enrol", &f.server.url, &code]).status.success());
         assert!(f.device(&["sync"]).status.success());
@@ -125,7 +130,9 @@ fn a_device_killed_mid_sync_converges_with_nothing_lost_or_doubled() {
 
 #[test]
 fn a_device_killed_mid_upload_resumes_where_the_server_stopped() {
-    let f = Field::start(3);
+    // An encrypted device: the photo is sealed on the phone, and the upload
+    // resumes from the middle of the sealed file.
+    let f = Field::start_with(3, &["init", "eng-a", "--encrypted"]);
     let (id, root, data) = (&f.id, f.root.path(), &f.data);
     let device = |args: &[&str]| f.device(args);
 
@@ -196,4 +203,23 @@ fn a_device_killed_mid_upload_resumes_where_the_server_stopped() {
     let status: serde_json::Value =
         serde_json::from_slice(&device(&["--json", "status"]).stdout).unwrap();
     assert_eq!(status["photos_waiting"], 0);
+
+    // On the phone the photo is sealed; `fetch-photo --to` gives its bytes.
+    let photo = attached["photo_id"].as_str().unwrap();
+    let sealed = std::fs::read(
+        f.phone()
+            .join("device.db-blobs")
+            .join(&hash[..2])
+            .join(&hash),
+    )
+    .unwrap();
+    assert!(sealed.starts_with(b"FWS1") && sealed.len() > size);
+    let out = root.join("back.jpg");
+    let fetched = device(&["fetch-photo", id, photo, "--to", out.to_str().unwrap()]);
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
 }

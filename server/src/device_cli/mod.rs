@@ -132,7 +132,14 @@ enum DeviceCommand {
     /// The order's photos, and whether this device holds each
     Photos { id: String },
     /// The photo's file here (fetched from the server if need be)
-    FetchPhoto { id: String, photo: String },
+    FetchPhoto {
+        id: String,
+        photo: String,
+        /// Write the photo's bytes to FILE (on an encrypted store the file
+        /// the store keeps is sealed)
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
     /// Remove a photo from the order
     RemovePhoto { id: String, photo: String },
     /// Record the quality check
@@ -530,7 +537,7 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
             }
             out(lines.join("\n"), json!(items))
         }
-        DeviceCommand::FetchPhoto { id, photo } => {
+        DeviceCommand::FetchPhoto { id, photo, to } => {
             let (Some(url), Some(token)) = (&dev.server, &dev.token) else {
                 return Err("not enrolled: run `enrol` first".into());
             };
@@ -538,6 +545,17 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
                 .map_err(|e| e.to_string())?;
             client.set_online(true);
             let path = client.fetch_photo(&id, &photo).map_err(|e| e.to_string())?;
+            if let Some(to) = to {
+                let bytes = fw
+                    .photo_bytes(&id, &photo)
+                    .map_err(e)?
+                    .ok_or("the photo is not on this device")?;
+                std::fs::write(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+                return Ok(out(
+                    format!("{} bytes written to {}", bytes.len(), to.display()),
+                    json!({ "path": to.display().to_string(), "bytes": bytes.len() }),
+                ));
+            }
             out(
                 path.display().to_string(),
                 json!({ "path": path.display().to_string() }),
