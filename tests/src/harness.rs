@@ -197,6 +197,16 @@ impl Desk {
         self.bytes(&format!("/api/orders/{order}/photos/{photo}"))
     }
 
+    /// A one-time code `engineer`'s phone enrols with.
+    pub fn enrolment_code(&self, engineer: &str) -> Res<String> {
+        let v = self.ok(
+            "POST",
+            &format!("/api/engineers/{engineer}/enrolment-codes"),
+            None,
+        )?;
+        Ok(v["code"].as_str().ok_or("no code")?.to_string())
+    }
+
     /// GET `path` with the desk's token: status and the body's bytes.
     pub fn bytes(&self, path: &str) -> Res<(u16, Vec<u8>)> {
         let r = self
@@ -263,12 +273,7 @@ impl Device {
         dir: &Path,
         now_ms: i64,
     ) -> Res<Device> {
-        let code = desk.ok(
-            "POST",
-            &format!("/api/engineers/{engineer}/enrolment-codes"),
-            None,
-        )?;
-        let code = code["code"].as_str().ok_or("no code")?.to_string();
+        let code = desk.enrolment_code(engineer)?;
         Device::enrol_with_code(url, engineer, &code, dir, now_ms)
     }
 
@@ -282,15 +287,10 @@ impl Device {
         now_ms: i64,
         signer: Arc<dyn fieldwork_core::attest::DeviceSigner>,
     ) -> Res<Device> {
-        let code = desk.ok(
-            "POST",
-            &format!("/api/engineers/{engineer}/enrolment-codes"),
-            None,
-        )?;
-        let code = code["code"].as_str().ok_or("no code")?;
+        let code = desk.enrolment_code(engineer)?;
         let (fw, clock) = Device::store(engineer, dir, now_ms)?;
         fw.use_device_signer(signer);
-        let token = fieldwork_core::sync::client::enrol(&fw, &server.url, code)?.token;
+        let token = fieldwork_core::sync::client::enrol(&fw, &server.url, &code)?.token;
         Device::online(fw, clock, &server.url, token)
     }
 

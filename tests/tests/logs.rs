@@ -53,12 +53,7 @@ fn a_whole_visit_logs_each_request_and_nothing_private(b: &Backend) {
     // The phone: enrolled with a one-time code, the visit, a photo, synced.
     let home = dir.path().join("phone");
     std::fs::create_dir_all(&home).unwrap();
-    let code = desk
-        .ok("POST", "/api/engineers/eng-a/enrolment-codes", None)
-        .unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = desk.enrolment_code("eng-a").unwrap();
     let phone = Device::enrol_with_code(&server.url, "eng-a", &code, &home, T0).unwrap();
     phone.sync.sync_now().unwrap();
     phone.fw.receive_stock("RLY", 1).unwrap();

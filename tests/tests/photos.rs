@@ -400,13 +400,7 @@ fn push_oversized_photo(w: &World, id: &str) -> String {
         )
         .unwrap(),
     );
-    let code = w
-        .desk
-        .ok("POST", "/api/engineers/eng-b/enrolment-codes", None)
-        .unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = w.desk.enrolment_code("eng-b").unwrap();
     let enrolment = fieldwork_core::sync::client::enrol(&fw, &w.server.url, &code).unwrap();
     // Pull the order without the settings: import it from the server's copy.
     let bytes = fieldwork_core::sync::client::http_client()

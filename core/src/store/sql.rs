@@ -306,11 +306,15 @@ impl SqliteBackend {
             conn.execute_batch(&format!("PRAGMA key = {};", key.sql_literal()))
                 .map_err(sqlite_error)?;
         }
-        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::NotADatabase) => SqlError::not_a_database(),
-                _ => sqlite_error(e),
-            })?;
+        // A wrong key is an answer (`Locked`), not something for SQLCipher
+        // to log on stderr or logcat: quiet while the key is tried.
+        let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+        let probed = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()));
+        let _ = conn.execute_batch("PRAGMA cipher_log_level = WARN;");
+        probed.map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => SqlError::not_a_database(),
+            _ => sqlite_error(e),
+        })?;
         let setup = || -> rusqlite::Result<()> {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
