@@ -2,13 +2,33 @@
 //! and `apply_push`) on any bytes for any document, against one server store
 //! that lives for the run. Never a panic; and "acknowledged means stored":
 //! when a push is accepted, every change in it is in the stored document.
+//! Half the pushes come from a device with a pinned key, so the attestation
+//! check runs on whatever records they carry.
 #![no_main]
 
 use fieldwork_core::ServerStore;
+use fieldwork_core::attest::{DeviceSigner, PinnedKey, SoftwareSigner};
+use fieldwork_core::model::KeyBacking;
 use fieldwork_core::store::chunks::{self, Limits};
 use fieldwork_fuzz::Held;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
+
+/// A device key pinned for the pushing device: half of the inputs are
+/// pushed as from a device with one (every signature, consent and QC
+/// record they add is then checked against it), half as from one without.
+fn pinned() -> &'static PinnedKey {
+    static K: OnceLock<PinnedKey> = OnceLock::new();
+    K.get_or_init(|| {
+        let signer =
+            SoftwareSigner::from_secret(&[7u8; 32]).unwrap_or_else(SoftwareSigner::generate);
+        PinnedKey {
+            public_key: signer.public_key().unwrap_or_default(),
+            backing: KeyBacking::Software,
+            revoked: false,
+        }
+    })
+}
 
 fn server() -> &'static Held<ServerStore> {
     static S: OnceLock<Held<ServerStore>> = OnceLock::new();
@@ -50,7 +70,11 @@ fuzz_target!(|data: &[u8]| {
     let s = server();
     let device = device_of(bytes);
     let _ = s.fw.check_push(&device, "eng-a", doc_id, bytes);
-    if s.fw.apply_push(&device, "eng-a", doc_id, bytes).is_ok() {
+    let key = (doc_id.len() % 2 == 1).then(pinned);
+    if s.fw
+        .apply_push(&device, "eng-a", doc_id, bytes, key)
+        .is_ok()
+    {
         let pushed = chunks::read_changes(bytes, &Limits::DEFAULT)
             .unwrap_or_else(|e| panic!("accepted bytes that do not read: {e}"));
         // An empty push acknowledges nothing (found by this target: it is

@@ -365,3 +365,108 @@ fn the_board_and_the_pdf_say_which_device_attested_and_what_was_not(b: &Backend)
         .unwrap();
     assert!(pdf_text(&pdf).contains("Not attested by a device key"));
 }
+
+/// `fieldwork device` on the way to a signed visit.
+fn cli_visit(exe: &std::path::Path, store: &std::path::Path, id: &str) {
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["receive", "RLY", "1"],
+        vec!["accept", id],
+        vec!["en-route", id],
+        vec!["arrive", id],
+        vec!["diagnose", id, "E21", "hardware", "relay burnt", "RLY"],
+        vec!["warranty", id, "--proof"],
+        vec!["start", id],
+        vec!["use-part", id, "RLY", "1"],
+        vec!["repaired", id],
+        vec!["qc", id, "pass"],
+        vec!["sign", id, "Wang Fang"],
+        vec!["sync"],
+    ];
+    for step in steps {
+        let out = std::process::Command::new(exe)
+            .args(["device", "--store"])
+            .arg(store)
+            .args(&step)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{step:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The device command signs with its software key once enrolled with it;
+/// a device an older `fieldwork device` enrolled (no key pinned) goes on
+/// unattested, and attests from its next enrolment.
+#[test]
+fn the_device_command_attests_and_an_older_device_goes_on_until_it_enrols_again() {
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_fieldwork-e2e"));
+    let dir = tempfile::tempdir().unwrap();
+    let (server, desk) = Server::start(&dir.path().join("data")).unwrap();
+    desk.ok(
+        "POST",
+        "/api/catalog",
+        Some(serde_json::to_value(relay()).unwrap()),
+    )
+    .unwrap();
+    let device = |store: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new(exe)
+            .args(["device", "--store"])
+            .arg(store)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let signed_by = |id: &str| {
+        signature_of(&desk_order(&desk, id))
+            .map(|s| s.attestation.as_ref().map(|a| a.device.clone()))
+    };
+
+    let new = dir.path().join("new");
+    device(&new, &["init", "eng-a"]);
+    device(
+        &new,
+        &["enrol", &server.url, &desk.enrolment_code("eng-a").unwrap()],
+    );
+    let id = desk.dispatch(1, "eng-a").unwrap();
+    device(&new, &["sync"]);
+    cli_visit(exe, &new, &id);
+    let status: serde_json::Value =
+        serde_json::from_str(&device(&new, &["--json", "status"])).unwrap();
+    let new_id = status["device_id"].as_str().unwrap().to_string();
+    assert_eq!(signed_by(&id), Some(Some(new_id)));
+
+    // As an older command left it: a token, no key pinned, no flag.
+    let old = dir.path().join("old");
+    device(&old, &["init", "eng-a"]);
+    let (fw, _) = Device::store("eng-a", &old, T0).unwrap();
+    let code = desk.enrolment_code("eng-a").unwrap();
+    let token = fieldwork_core::sync::client::enrol(&fw, &server.url, &code)
+        .unwrap()
+        .token;
+    drop(fw);
+    let file = serde_json::json!({ "engineer": "eng-a", "server": server.url, "token": token });
+    std::fs::write(old.join("device.json"), file.to_string()).unwrap();
+    let id = desk.dispatch(2, "eng-a").unwrap();
+    device(&old, &["sync"]);
+    cli_visit(exe, &old, &id);
+    assert_eq!(signed_by(&id), Some(None), "accepted, not attested");
+
+    // Enrolled again: its key is pinned, and it attests.
+    device(
+        &old,
+        &["enrol", &server.url, &desk.enrolment_code("eng-a").unwrap()],
+    );
+    let id = desk.dispatch(3, "eng-a").unwrap();
+    device(&old, &["sync"]);
+    cli_visit(exe, &old, &id);
+    assert!(matches!(signed_by(&id), Some(Some(_))));
+}

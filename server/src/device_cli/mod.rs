@@ -181,6 +181,19 @@ struct DeviceFile {
     engineer: String,
     server: Option<String>,
     token: Option<String>,
+    /// The server pinned this device's key at enrolment. A device enrolled
+    /// by an older `fieldwork device` has none pinned: it keeps signing
+    /// nothing until it enrols again, or the server would refuse its
+    /// attested records.
+    #[serde(default)]
+    key_registered: bool,
+}
+
+impl DeviceFile {
+    /// Whether what this device records is attested with its key.
+    fn attests(&self) -> bool {
+        self.token.is_none() || self.key_registered
+    }
 }
 
 fn file(store: &Path) -> PathBuf {
@@ -198,14 +211,16 @@ fn write_file(store: &Path, f: &DeviceFile) -> Result<(), String> {
     std::fs::write(file(store), bytes).map_err(|e| e.to_string())
 }
 
-fn open(store: &Path, engineer: &str) -> Result<Arc<Fieldwork>, String> {
+fn open(store: &Path, engineer: &str, attest: bool) -> Result<Arc<Fieldwork>, String> {
     let config = match keys::current(store)? {
         Some(key) => Config::new(engineer).with_key(key),
         None => Config::new(engineer),
     };
     let fw = Fieldwork::open(keys::db(store), config).map_err(|e| e.to_string())?;
     // The device command's device key: software, kept in the store.
-    fw.use_software_device_key().map_err(|e| e.to_string())?;
+    if attest {
+        fw.use_software_device_key().map_err(|e| e.to_string())?;
+    }
     Ok(Arc::new(fw))
 }
 
@@ -242,13 +257,14 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
         if *encrypted {
             keys::encrypt(&store)?;
         }
-        let fw = open(&store, engineer)?;
+        let fw = open(&store, engineer, true)?;
         write_file(
             &store,
             &DeviceFile {
                 engineer: engineer.clone(),
                 server: None,
                 token: None,
+                key_registered: false,
             },
         )?;
         let id = fw.device_id();
@@ -263,7 +279,9 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
         keys::encrypt(&store)?;
         return Ok(out("encrypted".into(), json!({ "ok": true })));
     }
-    let fw = open(&store, &dev.engineer)?;
+    // Enrolling (again) registers the device key, so it signs from then on.
+    let attest = dev.attests() || matches!(command, DeviceCommand::Enrol { .. });
+    let fw = open(&store, &dev.engineer, attest)?;
     let e = |e: fieldwork_core::Error| e.to_string();
     let done = |what: &str| out(format!("{what}: done"), json!({ "ok": true }));
     Ok(match command {
@@ -286,6 +304,8 @@ pub fn run(args: DeviceArgs) -> Result<String, String> {
             let token = enrol(&fw, &url, &code).map_err(|e| e.to_string())?.token;
             dev.server = Some(url.trim_end_matches('/').to_string());
             dev.token = Some(token);
+            // Enrolling sent the device key (`open` gave it one): pinned now.
+            dev.key_registered = true;
             write_file(&store, &dev)?;
             out(
                 format!("enrolled with {url}"),
