@@ -65,11 +65,6 @@ impl BlobDir {
         BlobDir { key, ..self }
     }
 
-    /// Whether blobs here are sealed: their files hold no photo bytes.
-    pub fn is_sealed(&self) -> bool {
-        self.key.is_some()
-    }
-
     /// A blob folder at `root` (the server's embedded storage).
     pub fn at(root: PathBuf) -> BlobDir {
         BlobDir { root, key: None }

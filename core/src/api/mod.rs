@@ -211,20 +211,20 @@ impl Fieldwork {
     pub fn use_software_device_key(&self) -> Result<()> {
         let signer = {
             let mut g = self.lock()?;
-            let secret = g.store.meta(META_DEVICE_KEY)?;
-            secret
+            let kept = g.store.meta(META_DEVICE_KEY)?;
+            match kept
                 .as_deref()
                 .and_then(crate::at_rest::unhex)
                 .and_then(|k| crate::attest::SoftwareSigner::from_secret(&k))
-                .map_or_else(
-                    || -> Result<crate::attest::SoftwareSigner> {
-                        let s = crate::attest::SoftwareSigner::generate();
-                        g.store
-                            .set_meta(META_DEVICE_KEY, &crate::blobs::hex(&s.secret()))?;
-                        Ok(s)
-                    },
-                    Ok,
-                )?
+            {
+                Some(signer) => signer,
+                None => {
+                    let signer = crate::attest::SoftwareSigner::generate();
+                    g.store
+                        .set_meta(META_DEVICE_KEY, &crate::blobs::hex(&signer.secret()))?;
+                    signer
+                }
+            }
         };
         self.use_device_signer(Arc::new(signer));
         Ok(())

@@ -49,7 +49,7 @@ fn old_blobs(path: &Path) -> PathBuf {
 }
 
 fn io_err(what: &str) -> impl Fn(io::Error) -> StoreError + '_ {
-    move |e| StoreError::Blobs(format!("{what}: {}", e.kind()))
+    move |e| StoreError::Files(format!("{what}: {}", e.kind()))
 }
 
 fn remove_file_if_there(path: &Path) -> io::Result<()> {
@@ -122,7 +122,7 @@ pub fn encrypt_store(path: &Path, key: &StoreKey) -> Result<(), StoreError> {
     // Nothing of the plaintext database may outlive the rename: its WAL
     // was checkpointed into the file and removed when the export closed.
     if fs::metadata(with_suffix(path, "-wal")).is_ok_and(|m| m.len() > 0) {
-        return Err(StoreError::Blobs(
+        return Err(StoreError::Files(
             "the store is still open elsewhere (its WAL is not empty); close it first".into(),
         ));
     }
@@ -144,7 +144,7 @@ fn export(path: &Path, copy: &Path, key: &StoreKey, blob_key: &BlobKey) -> Resul
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
             .map_err(sqlite)?;
         if busy != 0 {
-            return Err(StoreError::Blobs(
+            return Err(StoreError::Files(
                 "the store is open elsewhere; close it before encrypting".into(),
             ));
         }
@@ -153,7 +153,7 @@ fn export(path: &Path, copy: &Path, key: &StoreKey, blob_key: &BlobKey) -> Resul
             .map_err(sqlite)?;
         let target = copy
             .to_str()
-            .ok_or_else(|| StoreError::Blobs("the store's path is not valid UTF-8".into()))?;
+            .ok_or_else(|| StoreError::Files("the store's path is not valid UTF-8".into()))?;
         let raw = key.sql_literal();
         conn.execute(
             "ATTACH DATABASE ?1 AS sealed KEY ?2",
@@ -184,7 +184,7 @@ fn export(path: &Path, copy: &Path, key: &StoreKey, blob_key: &BlobKey) -> Resul
         });
     }
     if fs::metadata(with_suffix(copy, "-wal")).is_ok_and(|m| m.len() > 0) {
-        return Err(StoreError::Blobs(
+        return Err(StoreError::Files(
             "the encrypted copy's WAL was not checkpointed".into(),
         ));
     }

@@ -21,7 +21,8 @@ impl Store {
         key: Option<&StoreKey>,
     ) -> Result<Store, StoreError> {
         super::convert::recover(path)?;
-        let file = StoreFile::at(path).map_err(|e| StoreError::Blobs(format!("store: {e}")))?;
+        let file = StoreFile::at(path)
+            .map_err(|e| StoreError::Files(format!("the store: {}", e.kind())))?;
         match (file, key) {
             (StoreFile::Plain, Some(_)) => return Err(Locked::NotEncrypted.into()),
             (StoreFile::Encrypted, None) => return Err(Locked::KeyNeeded.into()),
@@ -67,10 +68,5 @@ impl Store {
         self.db
             .execute_batch(&format!("PRAGMA rekey = {};", key.sql_literal()))?;
         Ok(())
-    }
-
-    /// Whether the store is encrypted.
-    pub fn is_encrypted(&self) -> bool {
-        self.encrypted
     }
 }

@@ -126,6 +126,10 @@ pub enum StoreError {
     NotFound(String),
     #[error("document {doc_id} is unreadable: {reason}")]
     Corrupt { doc_id: String, reason: String },
+    /// The store's files on disk (its database file, the copy an
+    /// encryption writes, their folder) could not be read or written.
+    #[error("store files: {0}")]
+    Files(String),
     /// The blob folder beside the database (photos) failed.
     #[error("blob folder: {0}")]
     Blobs(String),

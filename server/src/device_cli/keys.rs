@@ -37,7 +37,7 @@ fn read(path: &Path) -> Result<Option<StoreKey>, String> {
 }
 
 /// Write `key` to `path` durably, readable by its owner only.
-fn write(path: &Path, key_hex: &str) -> Result<(), String> {
+fn write(path: &Path, key: &StoreKey) -> Result<(), String> {
     let err = |e: std::io::Error| format!("{}: {e}", path.display());
     let tmp = path.with_extension("tmp");
     let mut opts = fs::OpenOptions::new();
@@ -45,14 +45,11 @@ fn write(path: &Path, key_hex: &str) -> Result<(), String> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(&tmp).map_err(err)?;
-    f.write_all(key_hex.as_bytes()).map_err(err)?;
+    f.write_all(fieldwork_core::blobs::hex(key.expose()).as_bytes())
+        .map_err(err)?;
     f.sync_all().map_err(err)?;
     fs::rename(&tmp, path).map_err(err)?;
     fieldwork_core::blobs::sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(err)
-}
-
-fn hex(key: &[u8; 32]) -> String {
-    fieldwork_core::blobs::hex(key)
 }
 
 /// The key that opens the device's store now, if it is encrypted;
@@ -87,7 +84,7 @@ pub(super) fn current(store: &Path) -> Result<Option<StoreKey>, String> {
 pub(super) fn encrypt(store: &Path) -> Result<(), String> {
     if read(&key_file(store))?.is_none() {
         let key = StoreKey::generate();
-        write(&key_file(store), &hex(key.expose()))?;
+        write(&key_file(store), &key)?;
     }
     current(store).map(|_| ())
 }
@@ -95,7 +92,7 @@ pub(super) fn encrypt(store: &Path) -> Result<(), String> {
 /// A new key for an encrypted store.
 pub(super) fn rekey(store: &Path, fw: &Fieldwork) -> Result<(), String> {
     let key = StoreKey::generate();
-    write(&new_key_file(store), &hex(key.expose()))?;
+    write(&new_key_file(store), &key)?;
     fw.rekey(&key).map_err(|e| e.to_string())?;
     fs::rename(new_key_file(store), key_file(store)).map_err(|e| format!("store.key: {e}"))?;
     fieldwork_core::blobs::sync_dir(store).map_err(|e| format!("{}: {e}", store.display()))
