@@ -1,7 +1,7 @@
 //! `GET /metrics` in the Prometheus (OpenMetrics) text format, through
 //! prometheus-client: requests and their latency by route, bytes in and out,
 //! changes accepted and refused by reason, live board connections, the time
-//! spent in storage work, and photos' bytes received. No label names a
+//! spent in storage work, the size of sync's group commits, and photos' bytes received. No label names a
 //! tenant, a person or an order. Served on the main address, or only on
 //! `--metrics-listen` when that is given.
 
@@ -57,6 +57,7 @@ pub(crate) struct Metrics {
     pub(crate) board_connections: Gauge,
     storage: Histogram,
     blob_bytes: Counter,
+    group_size: Histogram,
 }
 
 fn seconds() -> Histogram {
@@ -121,7 +122,15 @@ pub(crate) fn metrics() -> &'static Metrics {
             Unit::Bytes,
             blob_bytes.clone(),
         );
+        // 1 to 1,024 requests.
+        let group_size = Histogram::new(exponential_buckets(1.0, 2.0, 11));
+        registry.register(
+            "sync_group_size",
+            "Sync requests committed in one group commit (one transaction, one fsync), observed once per request",
+            group_size.clone(),
+        );
         Metrics {
+            group_size,
             registry,
             requests,
             latency,
@@ -151,6 +160,11 @@ impl Metrics {
 
     pub(crate) fn storage_took(&self, started: Instant) {
         self.storage.observe(started.elapsed().as_secs_f64());
+    }
+
+    /// A sync request was committed in a group of `requests`.
+    pub(crate) fn grouped(&self, requests: usize) {
+        self.group_size.observe(requests as f64);
     }
 
     pub(crate) fn blob_received(&self, bytes: u64) {

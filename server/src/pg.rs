@@ -378,6 +378,10 @@ impl Backend for PgBackend {
         self.batch("ROLLBACK")
     }
 
+    fn transaction_open(&self) -> bool {
+        self.in_transaction
+    }
+
     fn schema_version(&mut self) -> Result<i64, SqlError> {
         let rows = self.query("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?;
         rows.first().map_or(Ok(0), |r| r.int(0))

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use fieldwork_core::ServerStore;
 use fieldwork_core::model::KeyBacking;
 use fieldwork_core::store::log::PullPlan;
+use fieldwork_core::sync::group::{Pull, PushRequest};
 use fieldwork_core::sync::server::{PushRefusal, check_change_bytes};
 use fieldwork_core::sync::wire::{DocResult, PulledDoc, PushResult, SyncRequest, SyncResponse};
 use serde::Deserialize;
@@ -136,34 +137,59 @@ async fn sync(
                 return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
             }
         }
-        // Authorisation next, for the whole request: a forbidden document
-        // means nothing of the request is stored.
-        let mut forbidden = Vec::new();
-        for (d, n) in request.push.iter().zip(&counts) {
-            if let Err(PushRefusal::Forbidden(reason)) =
-                fw.check_push(&device, engineer, &d.doc_id, &d.changes)
-            {
-                m.pushed(Pushed::Forbidden, *n);
-                fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
-                forbidden.push(PushResult {
-                    doc_id: d.doc_id.clone(),
+        let key = st.directory.device_key(&p.tenant, &device)?;
+        let pushed: Vec<(String, usize)> = request
+            .push
+            .iter()
+            .map(|d| (d.doc_id.clone(), d.changes.len()))
+            .collect();
+        let cursor = request.cursor;
+        // The round in one hold of the store, committed together with the
+        // pushes of other requests that arrive meanwhile: authorisation for
+        // the whole request (a forbidden document means nothing of it is
+        // stored), each document applied, the commit, then the pull.
+        let applied = fw.apply_together(PushRequest {
+            device_id: device.clone(),
+            engineer: engineer.to_string(),
+            key,
+            docs: request
+                .push
+                .into_iter()
+                .map(|d| (d.doc_id, d.changes))
+                .collect(),
+            pull: Some(Pull {
+                cursor: cursor.max(0),
+                limit: PULL_LIMIT,
+            }),
+        });
+        if !pushed.is_empty() {
+            m.grouped(applied.group);
+        }
+        if !applied.forbidden.is_empty() {
+            let mut results = Vec::with_capacity(applied.forbidden.len());
+            for (doc_id, reason) in applied.forbidden {
+                let (n, size) = pushed
+                    .iter()
+                    .zip(&counts)
+                    .find(|((d, _), _)| *d == doc_id)
+                    .map_or((0, 0), |((_, size), n)| (*n, *size));
+                m.pushed(Pushed::Forbidden, n);
+                fw.log_refusal(&device, engineer, &doc_id, &reason, size)?;
+                results.push(PushResult {
+                    doc_id,
                     result: DocResult::Refused(reason),
                 });
             }
-        }
-        if !forbidden.is_empty() {
             let resp = SyncResponse {
-                cursor: request.cursor,
-                results: forbidden,
+                cursor,
+                results,
                 ..SyncResponse::default()
             };
             return Ok(binary(StatusCode::FORBIDDEN, resp.encode()));
         }
-        let key = st.directory.device_key(&p.tenant, &device)?;
-        let mut results = Vec::with_capacity(request.push.len());
-        for (d, n) in request.push.iter().zip(&counts) {
-            let result = match fw.apply_push(&device, engineer, &d.doc_id, &d.changes, key.as_ref())
-            {
+        let mut results = Vec::with_capacity(applied.answers.len());
+        for (((doc_id, size), n), answer) in pushed.into_iter().zip(&counts).zip(applied.answers) {
+            let result = match answer {
                 Ok(()) => {
                     m.pushed(Pushed::Accepted, *n);
                     DocResult::Accepted
@@ -178,14 +204,11 @@ async fn sync(
                 Err(e) => {
                     m.pushed(Pushed::Refused, *n);
                     let reason = e.to_string();
-                    fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
+                    fw.log_refusal(&device, engineer, &doc_id, &reason, size)?;
                     DocResult::Refused(reason)
                 }
             };
-            results.push(PushResult {
-                doc_id: d.doc_id.clone(),
-                result,
-            });
+            results.push(PushResult { doc_id, result });
         }
         st.publish(
             &p.tenant,
@@ -195,7 +218,10 @@ async fn sync(
                 .map(|r| r.doc_id.clone())
                 .collect(),
         );
-        let plan = fw.pull_plan(engineer, &device, request.cursor.max(0), PULL_LIMIT)?;
+        let plan = applied
+            .pulled
+            .ok_or_else(|| ApiError::internal("no pull was planned"))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let pulled = pulled_docs(&fw, &plan)?;
         let resp = SyncResponse {
             cursor: plan.cursor,

@@ -6,6 +6,7 @@ pub use fieldwork_core::scenario::{full_visit, intake, play_visit, relay, signat
 
 pub mod backend;
 pub mod board;
+pub mod fleet;
 pub mod harness;
 pub mod process;
 pub mod proxy;

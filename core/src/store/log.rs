@@ -2,10 +2,11 @@
 //! server's grants (which engineer may see which order since when).
 
 use super::StoreError;
-use super::sql::{Backend, Row, SqlError, params, query_opt};
+use super::sql::{Backend, Param, Row, SqlError, params, query_opt};
 use automerge::{AutoCommit, ChangeHash};
 
-/// Record the changes a write made (those not already behind `heads_before`).
+/// Record the changes a write made (those not already behind `heads_before`),
+/// in one INSERT (per 256 changes): one round trip on PostgreSQL.
 /// A change already logged (a retried push) is not logged twice.
 pub(super) fn append(
     db: &mut dyn Backend,
@@ -14,17 +15,23 @@ pub(super) fn append(
     heads_before: &[ChangeHash],
     origin: &str,
 ) -> Result<(), StoreError> {
-    for change in doc.get_changes(heads_before) {
-        db.execute(
-            "INSERT INTO changes (doc_id, hash, bytes, origin) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (doc_id, hash) DO NOTHING",
-            params![
-                doc_id,
-                change.hash().0.as_slice(),
-                change.raw_bytes(),
-                origin
-            ],
-        )?;
+    const ROWS: usize = 256;
+    let changes = doc.get_changes(heads_before);
+    for part in changes.chunks(ROWS) {
+        let hashes: Vec<[u8; 32]> = part.iter().map(|c| c.hash().0).collect();
+        let mut sql = String::from("INSERT INTO changes (doc_id, hash, bytes, origin) VALUES ");
+        let mut params = vec![Param::Text(doc_id), Param::Text(origin)];
+        for (i, (c, h)) in part.iter().zip(&hashes).enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let n = params.len();
+            sql.push_str(&format!("(?1, ?{}, ?{}, ?2)", n + 1, n + 2));
+            params.push(Param::Blob(h.as_slice()));
+            params.push(Param::Blob(c.raw_bytes()));
+        }
+        sql.push_str(" ON CONFLICT (doc_id, hash) DO NOTHING");
+        db.execute(&sql, &params)?;
     }
     Ok(())
 }

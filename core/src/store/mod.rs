@@ -181,6 +181,8 @@ pub struct Store {
     seen_generation: i64,
     /// Opened with a key (SQLCipher).
     encrypted: bool,
+    /// Inside [`Store::begin_group`]: the documents written so far.
+    group: Option<Vec<String>>,
 }
 
 /// What [`Store::enter`] found other processes changed since this one last
@@ -225,6 +227,7 @@ impl Store {
             keeps_grants: false,
             seen_generation: -1,
             encrypted: false,
+            group: None,
         };
         // Processes sharing a database migrate one at a time.
         store.db.lock_exclusive()?;
@@ -448,11 +451,47 @@ impl Store {
         result
     }
 
+    /// Begin a group of writes committed together: every [`Store::persist`]
+    /// until [`Store::end_group`] runs inside one transaction, each undone
+    /// on its own if it fails (a savepoint), and all made durable by one
+    /// commit (the server's group commit, one fsync for many pushes).
+    pub(crate) fn begin_group(&mut self) -> Result<(), StoreError> {
+        self.db.begin()?;
+        self.group = Some(Vec::new());
+        Ok(())
+    }
+
+    /// Commit the group. If the commit fails nothing of the group is kept,
+    /// and the decoded copies of what it wrote are dropped (memory never
+    /// runs ahead of the database); the error carries those documents, for
+    /// the caller's own copies.
+    pub(crate) fn end_group(&mut self) -> Result<(), (SqlError, Vec<String>)> {
+        let touched = self.group.take().unwrap_or_default();
+        let Err(e) = self.db.commit() else {
+            return Ok(());
+        };
+        let _ = self.db.rollback();
+        for d in &touched {
+            self.cache.remove(d);
+        }
+        if touched.iter().any(|d| d == SETTINGS_ID) {
+            // The settings it wrote are gone with it.
+            match load_settings(self.db.as_mut(), &self.fallback) {
+                Ok(s) => self.settings = s,
+                Err(_) => self.cache.clear(),
+            }
+        }
+        Err((e, touched))
+    }
+
     fn persist_inner(
         &mut self,
         writes: &[Write<'_>],
         meta: &[(&str, &str)],
     ) -> Result<(), StoreError> {
+        if let Some(group) = &mut self.group {
+            group.extend(writes.iter().map(|w| w.doc_id.to_string()));
+        }
         let Store {
             db,
             cache,
@@ -461,6 +500,7 @@ impl Store {
             keeps_grants,
             seen_generation,
             encrypted: _,
+            group: _,
         } = self;
         let shared = db.is_shared();
         let mut new_settings = None;

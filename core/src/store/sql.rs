@@ -209,6 +209,11 @@ pub trait Backend: Send + fmt::Debug {
     fn commit(&mut self) -> Result<(), SqlError>;
     fn rollback(&mut self) -> Result<(), SqlError>;
 
+    /// Whether a transaction is open on this connection: [`in_transaction`]
+    /// then nests with a savepoint (the server's group commit applies each
+    /// push inside the group's one transaction).
+    fn transaction_open(&self) -> bool;
+
     /// The number of the last migration applied (0 for a new database).
     fn schema_version(&mut self) -> Result<i64, SqlError>;
     /// Record the last migration applied; called inside its transaction.
@@ -241,11 +246,27 @@ pub trait Backend: Send + fmt::Debug {
     }
 }
 
-/// Run `f` in a transaction on a boxed backend.
+/// Run `f` in a transaction on a boxed backend: its own, or, inside one
+/// already open, a savepoint, so that `f`'s writes are kept or undone
+/// together either way (and, nested, committed with the outer transaction).
 pub fn in_transaction<T, E: From<SqlError>>(
     db: &mut dyn Backend,
     f: impl FnOnce(&mut dyn Backend) -> Result<T, E>,
 ) -> Result<T, E> {
+    if db.transaction_open() {
+        db.execute_batch("SAVEPOINT fw_nested")?;
+        return match f(db) {
+            Ok(v) => {
+                db.execute_batch("RELEASE SAVEPOINT fw_nested")?;
+                Ok(v)
+            }
+            Err(e) => {
+                // Undo `f` only; the outer transaction goes on.
+                db.execute_batch("ROLLBACK TO SAVEPOINT fw_nested; RELEASE SAVEPOINT fw_nested")?;
+                Err(e)
+            }
+        };
+    }
     db.begin()?;
     match f(db) {
         Ok(v) => {
@@ -396,6 +417,10 @@ impl Backend for SqliteBackend {
 
     fn rollback(&mut self) -> Result<(), SqlError> {
         self.conn.execute_batch("ROLLBACK").map_err(sqlite_error)
+    }
+
+    fn transaction_open(&self) -> bool {
+        !self.conn.is_autocommit()
     }
 
     fn schema_version(&mut self) -> Result<i64, SqlError> {

@@ -3,10 +3,11 @@
 //! [`quarantine`]) and the client that drives them ([`client`]), with its
 //! upload queue and lazy downloads of photos ([`blobs`]); on the
 //! server the store that checks and applies pushes and plans pulls
-//! ([`server`]).
+//! ([`server`]), committing pushes that arrive together at once ([`group`]).
 
 pub mod blobs;
 pub mod client;
+pub mod group;
 pub mod outbox;
 pub mod quarantine;
 pub mod server;

@@ -4,7 +4,7 @@
 //! all or nothing, plans what a phone pulls, creates van stock at
 //! enrolment, and logs what it refused. A phone never holds one.
 
-use crate::api::{Config, Error, Fieldwork, Result, check_config, device_actor};
+use crate::api::{Config, Fieldwork, Inner, Result, check_config, device_actor};
 use crate::attest::PinnedKey;
 use crate::doc_ids::{DocKind, stock_doc_id};
 use crate::model::{VanStock, WorkOrder};
@@ -50,7 +50,9 @@ pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<usize, String> {
 /// intents, reads) is reached through it; what only the server may do is here.
 #[derive(Debug)]
 pub struct ServerStore {
-    fw: Fieldwork,
+    pub(super) fw: Fieldwork,
+    /// Pushes waiting for the next group commit ([`ServerStore::apply_together`]).
+    pub(super) queue: super::group::Queue,
 }
 
 impl std::ops::Deref for ServerStore {
@@ -69,6 +71,7 @@ impl ServerStore {
         store.keep_grants();
         Ok(ServerStore {
             fw: Fieldwork::with_store(store, config)?,
+            queue: super::group::Queue::default(),
         })
     }
 
@@ -80,6 +83,7 @@ impl ServerStore {
         store.keep_grants();
         Ok(ServerStore {
             fw: Fieldwork::with_store(store, config)?,
+            queue: super::group::Queue::default(),
         })
     }
 
@@ -96,16 +100,21 @@ impl ServerStore {
         bytes: &[u8],
         key: Option<&PinnedKey>,
     ) -> Result<(), PushRefusal> {
-        let kind = self.check_push(device_id, engineer, doc_id, bytes)?;
-        let mut g = self.fw.lock()?;
-        match g.import(doc_id, kind, bytes, Some(device_id), key) {
-            Ok(outcome) if outcome.missing.is_empty() => Ok(()),
-            Ok(outcome) => Err(PushRefusal::MissingDependencies(
-                outcome.missing.iter().map(ToString::to_string).collect(),
-            )),
-            Err(Error::Store(e)) => Err(PushRefusal::Store(e)),
-            Err(e) => Err(PushRefusal::Refused(e.to_string())),
+        let request = super::group::PushRequest {
+            device_id: device_id.to_string(),
+            engineer: engineer.to_string(),
+            key: key.cloned(),
+            docs: vec![(doc_id.to_string(), bytes.to_vec())],
+            pull: None,
+        };
+        let mut applied = self.apply_together(request);
+        if let Some((_, why)) = applied.forbidden.pop() {
+            return Err(PushRefusal::Forbidden(why));
         }
+        applied
+            .answers
+            .pop()
+            .unwrap_or_else(|| Err(PushRefusal::Refused("nothing was applied".into())))
     }
 
     /// Every check of [`ServerStore::apply_push`] short of applying: the
@@ -117,41 +126,8 @@ impl ServerStore {
         doc_id: &str,
         bytes: &[u8],
     ) -> Result<DocKind, PushRefusal> {
-        let kind = DocKind::of_id(doc_id)
-            .ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
-        let read = chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
-            .map_err(|e| PushRefusal::Refused(e.to_string()))?;
-        let actor =
-            device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
-        if read.changes.iter().any(|c| *c.change.actor_id() != actor) {
-            return Err(PushRefusal::Refused(
-                "a change was not made by this device".into(),
-            ));
-        }
         let mut g = self.fw.lock()?;
-        let exists = g.store.contains(doc_id)?;
-        let ever_granted = kind == DocKind::WorkOrder
-            && exists
-            && log::ever_granted(g.store.db(), doc_id, engineer)?;
-        let target = PushTarget {
-            kind,
-            doc_id,
-            exists,
-            ever_granted,
-        };
-        authority::may_push(engineer, target).map_err(|why| PushRefusal::Forbidden(why.into()))?;
-        if !exists && kind == DocKind::WorkOrder {
-            // A new order made on the device must be assigned to its engineer.
-            let mut probe = AutoCommit::new();
-            probe
-                .load_incremental(&read.plain)
-                .map_err(|e| PushRefusal::Refused(e.to_string()))?;
-            let order: WorkOrder = hydrate(&probe)
-                .map_err(|e| PushRefusal::Refused(format!("not a work order: {e}")))?;
-            authority::may_create(engineer, &order)
-                .map_err(|why| PushRefusal::Forbidden(why.into()))?;
-        }
-        Ok(kind)
+        check_push_in(&mut g, device_id, engineer, doc_id, bytes)
     }
 
     /// What `engineer`'s device `device_id` pulls after `cursor`.
@@ -297,4 +273,49 @@ impl ServerStore {
             500,
         )?)
     }
+}
+
+/// [`ServerStore::check_push`] with the store already held (the group
+/// commit's leader holds it for the whole group).
+pub(super) fn check_push_in(
+    g: &mut Inner,
+    device_id: &str,
+    engineer: &str,
+    doc_id: &str,
+    bytes: &[u8],
+) -> Result<DocKind, PushRefusal> {
+    let kind =
+        DocKind::of_id(doc_id).ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
+
+    let read = chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
+        .map_err(|e| PushRefusal::Refused(e.to_string()))?;
+    let actor =
+        device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
+    if read.changes.iter().any(|c| *c.change.actor_id() != actor) {
+        return Err(PushRefusal::Refused(
+            "a change was not made by this device".into(),
+        ));
+    }
+    let exists = g.store.contains(doc_id)?;
+    let ever_granted =
+        kind == DocKind::WorkOrder && exists && log::ever_granted(g.store.db(), doc_id, engineer)?;
+    let target = PushTarget {
+        kind,
+        doc_id,
+        exists,
+        ever_granted,
+    };
+    authority::may_push(engineer, target).map_err(|why| PushRefusal::Forbidden(why.into()))?;
+    if !exists && kind == DocKind::WorkOrder {
+        // A new order made on the device must be assigned to its engineer.
+        let mut probe = AutoCommit::new();
+        probe
+            .load_incremental(&read.plain)
+            .map_err(|e| PushRefusal::Refused(e.to_string()))?;
+        let order: WorkOrder =
+            hydrate(&probe).map_err(|e| PushRefusal::Refused(format!("not a work order: {e}")))?;
+        authority::may_create(engineer, &order)
+            .map_err(|why| PushRefusal::Forbidden(why.into()))?;
+    }
+    Ok(kind)
 }

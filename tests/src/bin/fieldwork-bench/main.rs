@@ -6,6 +6,7 @@
 mod at_rest;
 mod blobs;
 mod ffi;
+mod fleet;
 mod hostile;
 mod report;
 mod sync;
@@ -31,6 +32,12 @@ pub(crate) struct Row {
 }
 
 const ORDERS: u32 = 5_000;
+
+/// A name or description made at run time, for a [`Row`] (the benchmark
+/// runs once and exits).
+pub(crate) fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
 const T0: i64 = 1_795_000_000_000;
 
 fn main() {
@@ -56,14 +63,26 @@ fn run() -> Res<()> {
     let only_at_rest = args.iter().any(|a| a == "--only-at-rest");
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
-    let server_exe = std::env::current_exe()?
-        .parent()
-        .ok_or("no folder for the benchmark binary")?
-        .join("fieldwork-e2e");
+    // The server beside this binary, unless told (a build with symbols, to profile).
+    let server_exe = match std::env::var_os("FIELDWORK_BENCH_SERVER") {
+        Some(exe) => exe.into(),
+        None => std::env::current_exe()?
+            .parent()
+            .ok_or("no folder for the benchmark binary")?
+            .join("fieldwork-e2e"),
+    };
     if only_hostile {
         for r in hostile::rows(dir.path(), &server_exe)? {
             println!("{}", json(&r));
         }
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--only-fleet") {
+        let rows = fleet::rows(dir.path(), &server_exe)?;
+        for r in &rows {
+            println!("{}", json(r));
+        }
+        eprint!("{}", fleet::section(&rows));
         return Ok(());
     }
     if only_blobs {
@@ -131,8 +150,8 @@ fn run() -> Res<()> {
     eprintln!("sync: catch-up, idle reconnect, priming…");
     rows.extend(sync::catchup(dir.path())?);
     rows.extend(sync::reconnect_and_prime(dir.path())?);
-    eprintln!("sync: a fleet of 200 phones…");
-    rows.extend(sync::fleet(dir.path(), &server_exe)?);
+    eprintln!("sync: fleets of 50, 200 and 1,000 phones, and the reference server…");
+    rows.extend(fleet::rows(dir.path(), &server_exe)?);
     eprintln!("server: hostile pushes…");
     rows.extend(hostile::rows(dir.path(), &server_exe)?);
     eprintln!("photos: a 20 MB upload, a resumed one, the device's memory…");
@@ -141,7 +160,7 @@ fn run() -> Res<()> {
         println!("{}", json(r));
     }
     if let Some(path) = markdown {
-        std::fs::write(&path, markdown_table(&rows))?;
+        std::fs::write(&path, markdown_table(&rows) + &fleet::section(&rows))?;
         eprintln!("wrote {path}");
     }
     Ok(())
