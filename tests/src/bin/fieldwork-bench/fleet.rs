@@ -184,6 +184,8 @@ struct Peer {
     p99_ms: f64,
     changes_per_s: f64,
     rss_mb: f64,
+    /// It hit its own deadline: its figures cover the clients that finished.
+    timed_out: bool,
 }
 
 /// Run the reference automerge-repo server's fleet (its `run.sh N`) from
@@ -217,13 +219,11 @@ fn peer(n: usize) -> Res<Option<Peer>> {
             .copied()
             .ok_or_else(|| format!("the peer reported no {m}"))
     };
-    if get("timed_out")? != 0.0 {
-        return Err("the peer's fleet timed out".into());
-    }
     Ok(Some(Peer {
         p99_ms: get("p99_ms")?,
         changes_per_s: get("changes_per_s")?,
         rss_mb: get("server_peak_rss_mb")?,
+        timed_out: get("timed_out")? != 0.0,
     }))
 }
 
@@ -324,7 +324,12 @@ pub fn rows(dir: &Path, exe: &Path) -> Res<Vec<Row>> {
 }
 
 fn peer_rows(ours: &Run, peer: &Peer) -> Vec<Row> {
-    vec![
+    let partial = if peer.timed_out {
+        " (the peer hit its own 300 s deadline in this run: its figures cover the clients that finished)"
+    } else {
+        ""
+    };
+    let mut rows = vec![
         Row {
             name: "peer.fleet200_p99_vs_automerge_repo",
             value: ours.p99_ms,
@@ -346,7 +351,11 @@ fn peer_rows(ours: &Run, peer: &Peer) -> Vec<Row> {
             baseline: Some(peer.rss_mb),
             what: "the server's peak resident memory (VmHWM) through the run, ours vs the reference server's, same run (aim: ratio <= 1)",
         },
-    ]
+    ];
+    for r in &mut rows {
+        r.what = leak(format!("{}{partial}", r.what));
+    }
+    rows
 }
 
 /// The small table of cost against N, for docs/benchmarks.md.
