@@ -42,4 +42,5 @@ pub mod auth;
 pub mod blobs;
 pub mod bus;
 pub mod pg;
+pub mod pg_tls;
 pub mod storage;

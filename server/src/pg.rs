@@ -211,7 +211,7 @@ impl PgBackend {
     /// Connect to `url` and work in `schema` (created if missing).
     /// `shared`: calls take the schema's lock (a tenant's store).
     pub fn connect(url: &str, schema: &str, shared: bool) -> Result<PgBackend, SqlError> {
-        let client = off_runtime(|| Self::client(url)).map_err(pg_error)?;
+        let client = off_runtime(|| Self::client(url))?;
         let mut db = PgBackend {
             url: url.to_string(),
             schema: schema.to_string(),
@@ -236,14 +236,21 @@ impl PgBackend {
         Ok(db)
     }
 
-    fn client(url: &str) -> Result<Client, postgres::Error> {
-        let mut config: postgres::Config = url.parse()?;
+    fn client(url: &str) -> Result<Client, SqlError> {
+        let mut config: postgres::Config = url.parse().map_err(pg_error)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("fieldwork");
-        let mut client = config.connect(NoTls)?;
-        client.batch_execute(&format!("SET lock_timeout = '{LOCK_TIMEOUT}'"))?;
+        let mut client =
+            match crate::pg_tls::connector(config.get_ssl_mode()).map_err(SqlError::new)? {
+                Some(tls) => config.connect(tls),
+                None => config.connect(NoTls),
+            }
+            .map_err(pg_error)?;
+        client
+            .batch_execute(&format!("SET lock_timeout = '{LOCK_TIMEOUT}'"))
+            .map_err(pg_error)?;
         Ok(client)
     }
 
@@ -255,7 +262,7 @@ impl PgBackend {
             return Ok(());
         }
         let url = self.url.clone();
-        let fresh = off_runtime(|| Self::client(&url)).map_err(pg_error)?;
+        let fresh = off_runtime(|| Self::client(&url))?;
         let old = self.client.replace(fresh);
         self.statements.clear();
         off_runtime(move || drop(old));
@@ -491,7 +498,7 @@ pub async fn relay(
         let why = match relay_once(&url, &process, &mut outgoing, &local).await {
             Ok(true) => return,
             Ok(false) => "the connection ended".to_string(),
-            Err(e) => e.to_string(),
+            Err(e) => e,
         };
         eprintln!("fieldwork: board updates between processes paused ({why}); reconnecting");
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -505,8 +512,27 @@ async fn relay_once(
     process: &str,
     outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<Changed>,
     local: &tokio::sync::broadcast::Sender<Changed>,
-) -> Result<bool, tokio_postgres::Error> {
-    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+) -> Result<bool, String> {
+    let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    match crate::pg_tls::connector(config.get_ssl_mode())? {
+        Some(tls) => relay_over(&config, tls, process, outgoing, local).await,
+        None => relay_over(&config, tokio_postgres::NoTls, process, outgoing, local).await,
+    }
+    .map_err(|e| e.to_string())
+}
+
+async fn relay_over<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    process: &str,
+    outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<Changed>,
+    local: &tokio::sync::broadcast::Sender<Changed>,
+) -> Result<bool, tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, mut connection) = config.connect(tls).await?;
     let (lost_tx, mut lost) = tokio::sync::oneshot::channel::<()>();
     let deliver = local.clone();
     let me = process.to_string();

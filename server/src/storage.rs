@@ -159,10 +159,14 @@ impl fmt::Debug for Postgres {
 
 impl Postgres {
     /// `url`: `postgres://user@host:port/db` or `host=… user=… dbname=…`.
-    /// Checked here, so a typo fails at startup rather than on first use.
+    /// `sslmode=require` connects over TLS (`pg_tls`). Checked here, so a
+    /// typo fails at startup rather than on first use.
     pub fn new(url: &str) -> Result<Postgres, SqlError> {
-        url.parse::<postgres::Config>()
+        let config = url
+            .parse::<postgres::Config>()
             .map_err(|e| SqlError::new(format!("not a PostgreSQL connection string: {e}")))?;
+        // With sslmode=require, the trusted certificates are read now.
+        crate::pg_tls::connector(config.get_ssl_mode()).map_err(SqlError::new)?;
         Ok(Postgres { url: url.into() })
     }
 }

@@ -46,7 +46,16 @@ impl ServerProcess {
 
     /// The same on any storage (`--data DIR` or `--database URL`).
     pub fn start_on(exe: &Path, storage: &[OsString]) -> Res<ServerProcess> {
-        Self::spawn(exe, storage, &[], Stdio::inherit())
+        Self::spawn(exe, storage, &[], &[], Stdio::inherit())
+    }
+
+    /// The same with these environment variables set for it.
+    pub fn start_with_env(
+        exe: &Path,
+        storage: &[OsString],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Res<ServerProcess> {
+        Self::spawn(exe, storage, &[], env, Stdio::inherit())
     }
 
     /// The same with `extra` arguments, its log (stderr) written to `log`.
@@ -56,19 +65,21 @@ impl ServerProcess {
         extra: &[&str],
         log: &Path,
     ) -> Res<ServerProcess> {
-        Self::spawn(exe, storage, extra, std::fs::File::create(log)?.into())
+        Self::spawn(exe, storage, extra, &[], std::fs::File::create(log)?.into())
     }
 
     fn spawn(
         exe: &Path,
         storage: &[OsString],
         extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
         stderr: Stdio,
     ) -> Res<ServerProcess> {
         let mut child = Command::new(exe)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(storage)
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()?;
