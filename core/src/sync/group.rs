@@ -13,8 +13,8 @@
 //! store free and is applied at once, alone; under load, groups grow by
 //! themselves to what arrives during one commit.
 
-use super::server::{PushRefusal, ServerStore, check_push_in};
-use crate::api::{Error, Inner};
+use super::push::{PushRefusal, check_push_in};
+use crate::api::{Error, Fieldwork, Inner};
 use crate::attest::PinnedKey;
 use crate::doc_ids::DocKind;
 use crate::store::StoreError;
@@ -123,41 +123,38 @@ fn failed(n: usize, e: &SqlError) -> Applied {
     }
 }
 
-impl ServerStore {
-    /// Apply a device's pushes, each document all or nothing, committed
-    /// together with whatever other pushes are waiting (group commit).
-    /// Returns only once the group is durable: an `Ok` answer is stored.
-    pub fn apply_together(&self, request: PushRequest) -> Applied {
-        let n = request.docs.len();
-        let (reply, answer) = mpsc::channel();
-        let ticket = self.queue.push(request, reply);
-        let mut g = match self.fw.lock() {
-            Ok(g) => g,
-            Err(e) => {
-                if self.queue.withdraw(ticket) {
-                    let e = match e {
-                        StoreError::Database(e) => e,
-                        other => SqlError::new(other.to_string()),
-                    };
-                    return failed(n, &e);
-                }
-                // A group took it meanwhile and answers it.
-                return answer
-                    .recv()
-                    .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")));
+/// Queue `request` and take the store; whoever holds it next applies
+/// everything queued ([`crate::ServerStore::apply_together`]).
+pub(super) fn apply_together(fw: &Fieldwork, queue: &Queue, request: PushRequest) -> Applied {
+    let n = request.docs.len();
+    let (reply, answer) = mpsc::channel();
+    let ticket = queue.push(request, reply);
+    let mut g = match fw.lock() {
+        Ok(g) => g,
+        Err(e) => {
+            if queue.withdraw(ticket) {
+                let e = match e {
+                    StoreError::Database(e) => e,
+                    other => SqlError::new(other.to_string()),
+                };
+                return failed(n, &e);
             }
-        };
-        let group = self.queue.take();
-        if !group.is_empty() {
-            commit_group(&mut g, group);
+            // A group took it meanwhile and answers it.
+            return answer
+                .recv()
+                .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")));
         }
-        drop(g);
-        // Answered by this group, or by an earlier one that took ours while
-        // this request waited for the store.
-        answer
-            .recv()
-            .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")))
+    };
+    let group = queue.take();
+    if !group.is_empty() {
+        commit_group(&mut g, group);
     }
+    drop(g);
+    // Answered by this group, or by an earlier one that took ours while
+    // this request waited for the store.
+    answer
+        .recv()
+        .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")))
 }
 
 /// What one request came to inside the group.

@@ -4,47 +4,19 @@
 //! all or nothing, plans what a phone pulls, creates van stock at
 //! enrolment, and logs what it refused. A phone never holds one.
 
-use crate::api::{Config, Fieldwork, Inner, Result, check_config, device_actor};
+use super::push::check_push_in;
+pub use super::push::{PushRefusal, check_change_bytes};
+use crate::api::{Config, Fieldwork, Result, check_config};
 use crate::attest::PinnedKey;
 use crate::doc_ids::{DocKind, stock_doc_id};
-use crate::model::{VanStock, WorkOrder};
-use crate::rules::authority::{self, PushTarget};
+use crate::model::VanStock;
 use crate::store::log::{self, PullPlan};
 use crate::store::photos::{self, Declared};
 use crate::store::quarantine::{self, Refusal};
 use crate::store::sql::Backend;
-use crate::store::{Rows, Store, StoreError, chunks};
+use crate::store::{Rows, Store};
 use crate::validate::{self, MAX_CODE_CHARS};
-use automerge::AutoCommit;
-use autosurgeon::hydrate;
 use std::collections::BTreeMap;
-
-/// Why the server did not take a pushed document.
-#[derive(Debug, thiserror::Error)]
-pub enum PushRefusal {
-    /// The device's engineer may not write it (HTTP 403).
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// The bytes or the resulting document broke a rule; nothing was stored.
-    #[error("refused: {0}")]
-    Refused(String),
-    /// Changes that depend on changes the server does not hold (hashes in
-    /// hex); nothing was stored and nothing waits: the device resends them
-    /// with what they depend on.
-    #[error("missing {} change(s) these depend on", .0.len())]
-    MissingDependencies(Vec<String>),
-    #[error("storage: {0}")]
-    Store(#[from] StoreError),
-}
-
-/// Check that `bytes` are well-formed Automerge changes within the bounds
-/// (what a push carries), with the reason if not; how many changes they hold
-/// if so.
-pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<usize, String> {
-    chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
-        .map(|c| c.changes.len())
-        .map_err(|e| e.to_string())
-}
 
 /// A tenant's store on the server. Everything a [`Fieldwork`] does (the desk's
 /// intents, reads) is reached through it; what only the server may do is here.
@@ -85,6 +57,14 @@ impl ServerStore {
             fw: Fieldwork::with_store(store, config)?,
             queue: super::group::Queue::default(),
         })
+    }
+
+    /// Apply a device's pushes, each document all or nothing, committed
+    /// together with whatever other pushes are waiting (group commit), and
+    /// plan its pull after the commit. Returns only once the group is
+    /// durable: an `Ok` answer is stored.
+    pub fn apply_together(&self, request: super::group::PushRequest) -> super::group::Applied {
+        super::group::apply_together(&self.fw, &self.queue, request)
     }
 
     /// Apply a device's push of one document, all or nothing. The device
@@ -273,49 +253,4 @@ impl ServerStore {
             500,
         )?)
     }
-}
-
-/// [`ServerStore::check_push`] with the store already held (the group
-/// commit's leader holds it for the whole group).
-pub(super) fn check_push_in(
-    g: &mut Inner,
-    device_id: &str,
-    engineer: &str,
-    doc_id: &str,
-    bytes: &[u8],
-) -> Result<DocKind, PushRefusal> {
-    let kind =
-        DocKind::of_id(doc_id).ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
-
-    let read = chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
-        .map_err(|e| PushRefusal::Refused(e.to_string()))?;
-    let actor =
-        device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
-    if read.changes.iter().any(|c| *c.change.actor_id() != actor) {
-        return Err(PushRefusal::Refused(
-            "a change was not made by this device".into(),
-        ));
-    }
-    let exists = g.store.contains(doc_id)?;
-    let ever_granted =
-        kind == DocKind::WorkOrder && exists && log::ever_granted(g.store.db(), doc_id, engineer)?;
-    let target = PushTarget {
-        kind,
-        doc_id,
-        exists,
-        ever_granted,
-    };
-    authority::may_push(engineer, target).map_err(|why| PushRefusal::Forbidden(why.into()))?;
-    if !exists && kind == DocKind::WorkOrder {
-        // A new order made on the device must be assigned to its engineer.
-        let mut probe = AutoCommit::new();
-        probe
-            .load_incremental(&read.plain)
-            .map_err(|e| PushRefusal::Refused(e.to_string()))?;
-        let order: WorkOrder =
-            hydrate(&probe).map_err(|e| PushRefusal::Refused(format!("not a work order: {e}")))?;
-        authority::may_create(engineer, &order)
-            .map_err(|why| PushRefusal::Forbidden(why.into()))?;
-    }
-    Ok(kind)
 }
