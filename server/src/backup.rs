@@ -22,7 +22,9 @@
 
 use crate::storage::Embedded;
 use fieldwork_core::blobs::{BlobDir, sha256_file};
-use fieldwork_core::store::sql::{Backend, Dialect, Param, SqlError, SqliteBackend};
+use fieldwork_core::store::StoreError;
+use fieldwork_core::store::log;
+use fieldwork_core::store::sql::{Backend, SqlError, SqliteBackend};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
@@ -476,37 +478,9 @@ fn check_database(db: &Path) -> Res<()> {
 /// Continue `db`'s change log [`RESTORE_SEQ_GAP`] past its last change,
 /// on either storage. Returns the last change's number and the next one's.
 pub fn continue_past_gap(db: &mut dyn Backend) -> Result<(i64, i64), SqlError> {
-    let last = db
-        .query("SELECT COALESCE(MAX(seq), 0) FROM changes", &[])?
-        .first()
-        .map(|r| r.int(0))
-        .transpose()?
-        .unwrap_or(0);
+    let last = log::max_seq(db).map_err(StoreError::into_sql)?;
     let next = last.saturating_add(RESTORE_SEQ_GAP);
-    match db.dialect() {
-        Dialect::Sqlite => {
-            // `changes.seq` is AUTOINCREMENT: SQLite goes on from the last
-            // number sqlite_sequence holds.
-            let after = Param::Int(next - 1);
-            let n = db.execute(
-                "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'changes'",
-                &[after],
-            )?;
-            if n == 0 {
-                db.execute(
-                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?1)",
-                    &[after],
-                )?;
-            }
-        }
-        Dialect::Postgres => {
-            // An identity column: its sequence gives `next` next.
-            db.query(
-                "SELECT setval(pg_get_serial_sequence('changes', 'seq'), ?1, false)",
-                &[Param::Int(next)],
-            )?;
-        }
-    }
+    log::positions_after(db, next - 1).map_err(StoreError::into_sql)?;
     Ok((last, next))
 }
 

@@ -82,6 +82,15 @@ struct ServeArgs {
     /// Proxies whose X-Forwarded-Proto is believed, comma-separated
     #[arg(long, env = "FIELDWORK_TRUSTED_PROXY", value_name = "IP,…")]
     trusted_proxy: Option<String>,
+    /// On PostgreSQL: the connections this process's tenants share at most
+    #[arg(
+        long,
+        env = "FIELDWORK_DATABASE_CONNECTIONS",
+        value_name = "N",
+        default_value_t = crate::storage::DEFAULT_DATABASE_CONNECTIONS,
+        value_parser = clap::value_parser!(u32).range(1..=10_000)
+    )]
+    database_connections: u32,
 }
 
 #[derive(Debug, Args)]
@@ -246,12 +255,18 @@ pub fn main_with(args: &[String]) -> ExitCode {
 
 /// The server's state on `--data DIR` (embedded SQLite) or `--database URL`
 /// (PostgreSQL); exactly one of them.
-fn open_state(data: Option<PathBuf>, database: Option<String>) -> Result<AppState, String> {
+fn open_state(
+    data: Option<PathBuf>,
+    database: Option<String>,
+    connections: u32,
+) -> Result<AppState, String> {
     let storage: Arc<dyn Storage> = match (data, database) {
         (Some(dir), None) => Arc::new(
             Embedded::new(dir.clone()).map_err(|e| format!("--data {}: {e}", dir.display()))?,
         ),
-        (None, Some(url)) => Arc::new(Postgres::new(&url).map_err(|e| format!("--database: {e}"))?),
+        (None, Some(url)) => {
+            Arc::new(Postgres::new(&url, connections).map_err(|e| format!("--database: {e}"))?)
+        }
         (Some(_), Some(_)) => return Err("give --data or --database, not both".into()),
         (None, None) => {
             return Err(
@@ -333,7 +348,7 @@ fn run_serve(a: ServeArgs) -> Result<(), String> {
         )?),
         None => None,
     };
-    let mut state = open_state(a.storage.data, a.storage.database)?;
+    let mut state = open_state(a.storage.data, a.storage.database, a.database_connections)?;
     state.reached = Arc::new(reached);
     state.metrics_here = a.metrics_listen.is_none();
     let state = Arc::new(state);
@@ -400,7 +415,11 @@ fn run_admin(a: AdminArgs) -> Result<(), String> {
         }
         _ => {}
     }
-    let state = open_state(a.data, a.database)?;
+    let state = open_state(
+        a.data,
+        a.database,
+        crate::storage::DEFAULT_DATABASE_CONNECTIONS,
+    )?;
     let d = &state.directory;
     let err = |e: crate::auth::AuthError| e.to_string();
     match a.command {

@@ -19,6 +19,7 @@
 use crate::state::AppState;
 use crate::storage::{Embedded, Postgres, Storage};
 use fieldwork_core::model::MediaType;
+use fieldwork_core::store::log;
 use fieldwork_core::store::sql::{Backend, Param, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -321,8 +322,10 @@ pub fn migrate(data: &Path, url: &str) -> Res<Moved> {
         Embedded::new(data.to_path_buf())
             .map_err(|err| format!("--from-data {}: {err}", data.display()))?,
     );
-    let target: Arc<dyn Storage> =
-        Arc::new(Postgres::new(url).map_err(|err| format!("--to-database: {err}"))?);
+    let target: Arc<dyn Storage> = Arc::new(
+        Postgres::new(url, crate::storage::DEFAULT_DATABASE_CONNECTIONS)
+            .map_err(|err| format!("--to-database: {err}"))?,
+    );
     // Opened as the server opens them: both schemas current.
     let from_state = AppState::open_storage(source.clone()).map_err(|err| err.to_string())?;
     let to_state =
@@ -353,7 +356,12 @@ pub fn migrate(data: &Path, url: &str) -> Res<Moved> {
     for t in &tenants {
         let mut from = source.tenant(t).map_err(e(t))?;
         let mut to = target.tenant(t).map_err(e(t))?;
-        let rows = all_or_none(to.as_mut(), |to| copy_tables(from.as_mut(), to))?;
+        let rows = all_or_none(to.as_mut(), |to| {
+            let rows = copy_tables(from.as_mut(), to)?;
+            // The devices' cursors are the copied numbers.
+            log::positions_from_copied_numbers(to).map_err(|err| format!("{t}: {err}"))?;
+            Ok(rows)
+        })?;
         let seq = last_seq(from.as_mut())?;
         if last_seq(to.as_mut())? != seq {
             return Err(format!("{t}: the change log did not arrive whole"));

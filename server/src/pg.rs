@@ -3,17 +3,22 @@
 //! directory), and the relay that carries board updates between server
 //! processes sharing the database (LISTEN/NOTIFY).
 //!
-//! Several `fieldwork serve` processes may share one database. Each tenant's
-//! store takes a session-level advisory lock around every call (see
-//! `Store::enter` in the core), so sequence numbers are taken and committed
-//! in order, and a retried push is stored once whichever process receives it.
+//! Several `fieldwork serve` processes may share one database, and write
+//! one tenant's different orders at the same time: a call claims each
+//! document it touches (a session-level advisory lock per document, released
+//! when the call ends), so one order's writes are serialised and a retried
+//! push is stored once whichever process receives it. The whole schema's
+//! lock is taken only to create and migrate it. Positions in the change log
+//! come from transaction ids, read below the oldest transaction still
+//! running, so a pull never skips a change that commits late (the store's
+//! PostgreSQL migration 5).
 
 use crate::bus::Changed;
 use fieldwork_core::store::sql::{Backend, Dialect, Param, Row, SqlError, Value};
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, NoTls, Statement};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::Duration;
 
@@ -27,22 +32,114 @@ const STATEMENT_CACHE: usize = 128;
 /// before it fails (it is then retried by the device or the dispatcher).
 const LOCK_TIMEOUT: &str = "30s";
 
-/// One connection to one schema.
-pub struct PgBackend {
-    url: String,
-    schema: String,
-    /// The advisory lock key of this schema.
-    lock_key: i64,
-    /// Whether calls take the lock (a tenant's store) or not (the directory,
-    /// whose statements are each safe on their own).
-    shared: bool,
+/// One PostgreSQL connection of a [`Pool`], and the statements prepared
+/// on it.
+pub struct Session {
     /// Always set; an `Option` only so that dropping it can step off the
     /// server's runtime first (its drop blocks).
     client: Option<Client>,
     statements: HashMap<String, Statement>,
+    /// The schema its `search_path` points at now.
+    schema: Option<String>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Closing the connection blocks on the client's own runtime.
+        let client = self.client.take();
+        self.statements.clear();
+        off_runtime(move || drop(client));
+    }
+}
+
+/// Opens the pool's connections.
+#[derive(Debug)]
+pub struct Connector {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Connector {
+    type Connection = Session;
+    type Error = SqlError;
+
+    fn connect(&self) -> Result<Session, SqlError> {
+        Ok(Session {
+            client: Some(off_runtime(|| PgBackend::client(&self.url))?),
+            statements: HashMap::new(),
+            schema: None,
+        })
+    }
+
+    fn is_valid(&self, session: &mut Session) -> Result<(), SqlError> {
+        let client = session
+            .client
+            .as_mut()
+            .ok_or_else(|| SqlError::new("postgres: no connection"))?;
+        off_runtime(|| client.batch_execute("")).map_err(pg_error)
+    }
+
+    fn has_broken(&self, session: &mut Session) -> bool {
+        session.client.as_ref().is_none_or(Client::is_closed)
+    }
+}
+
+/// The connections a server process shares among its tenants' stores: a
+/// store holds one only while a transaction, a lock or its documents'
+/// claims need it, and otherwise for one statement at a time.
+pub type Pool = r2d2::Pool<Connector>;
+
+/// How long a statement waits for a free connection before it fails.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
+/// A pool of at most `size` connections to `url`. No connection is made
+/// until one is needed; one unused for ten minutes is closed.
+pub fn pool(url: &str, size: u32) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(0))
+        // A closed connection is noticed by the statement that meets it,
+        // which then takes another (`PgBackend::run`): no round trip per
+        // checkout to test it.
+        .test_on_check_out(false)
+        .connection_timeout(POOL_WAIT)
+        .idle_timeout(Some(Duration::from_secs(600)))
+        .build_unchecked(Connector {
+            url: url.to_string(),
+        })
+}
+
+/// Connect to `url` once and close again: whether the database is there
+/// and lets this server in, with the reason if not.
+pub fn probe(url: &str) -> Result<(), SqlError> {
+    let client = off_runtime(|| PgBackend::client(url))?;
+    off_runtime(move || drop(client));
+    Ok(())
+}
+
+/// One schema, on connections from a [`Pool`].
+pub struct PgBackend {
+    pool: Pool,
+    schema: String,
+    /// The advisory lock key of this schema.
+    lock_key: i64,
+    /// Whether calls claim documents (a tenant's store) or not (the
+    /// directory, blobs: their statements are each safe on their own).
+    shared: bool,
+    /// The connection held while something depends on it.
+    session: Option<r2d2::PooledConnection<Connector>>,
     in_transaction: bool,
     /// This session holds the schema's advisory lock.
     locked: bool,
+    /// The documents' advisory locks this session holds ([`Backend::claim`]).
+    claimed: BTreeSet<i64>,
 }
 
 impl fmt::Debug for PgBackend {
@@ -208,26 +305,30 @@ fn read_row(row: &postgres::Row) -> Result<Row, SqlError> {
 }
 
 impl PgBackend {
-    /// Connect to `url` and work in `schema` (created if missing).
-    /// `shared`: calls take the schema's lock (a tenant's store).
+    /// Connect to `url` on a connection of its own and work in `schema`
+    /// (created if missing). `shared`: calls claim documents (a tenant's
+    /// store).
     pub fn connect(url: &str, schema: &str, shared: bool) -> Result<PgBackend, SqlError> {
-        let client = off_runtime(|| Self::client(url))?;
+        Self::on(&pool(url, 1), schema, shared)
+    }
+
+    /// Work in `schema` (created if missing) on connections from `pool`.
+    pub fn on(pool: &Pool, schema: &str, shared: bool) -> Result<PgBackend, SqlError> {
         let mut db = PgBackend {
-            url: url.to_string(),
+            pool: pool.clone(),
             schema: schema.to_string(),
             lock_key: lock_key(schema),
             shared,
-            client: Some(client),
-            statements: HashMap::new(),
+            session: None,
             in_transaction: false,
             locked: false,
+            claimed: BTreeSet::new(),
         };
         // Processes starting together create the schema one at a time.
         db.lock_exclusive()?;
         let made = db.batch(&format!(
             "CREATE SCHEMA IF NOT EXISTS {s};
-             SET search_path TO {s};
-             CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS {s}.schema_version (version BIGINT NOT NULL);",
             s = quoted(schema)
         ));
         let unlocked = db.unlock_exclusive();
@@ -254,88 +355,149 @@ impl PgBackend {
         Ok(client)
     }
 
-    /// After the server dropped the connection (a restart, a network cut),
-    /// connect again before the next statement; never inside a transaction,
-    /// whose work is gone with the connection.
-    fn ensure_connected(&mut self) -> Result<(), SqlError> {
-        if !self.closed() || self.in_transaction {
-            return Ok(());
+    /// Something on this connection outlives one statement: a transaction,
+    /// the schema's lock, documents' claims.
+    fn pinned(&self) -> bool {
+        self.in_transaction || self.locked || !self.claimed.is_empty()
+    }
+
+    /// The connection, taken from the pool if none is held, pointed at
+    /// this schema.
+    fn session(&mut self) -> Result<&mut Session, SqlError> {
+        if self.session.is_none() {
+            let pool = &self.pool;
+            let mut s = off_runtime(|| pool.get()).map_err(|e| {
+                SqlError::new(format!("postgres: no connection to the database: {e}"))
+            })?;
+            if s.schema.as_deref() != Some(self.schema.as_str()) {
+                let path = format!("SET search_path TO {}", quoted(&self.schema));
+                let client = s
+                    .client
+                    .as_mut()
+                    .ok_or_else(|| SqlError::new("postgres: no connection"))?;
+                off_runtime(|| client.batch_execute(&path)).map_err(pg_error)?;
+                s.schema = Some(self.schema.clone());
+            }
+            self.session = Some(s);
         }
-        let url = self.url.clone();
-        let fresh = off_runtime(|| Self::client(&url))?;
-        let old = self.client.replace(fresh);
-        self.statements.clear();
-        off_runtime(move || drop(old));
-        let path = format!("SET search_path TO {}", quoted(&self.schema));
-        let c = self.conn()?;
-        off_runtime(|| c.batch_execute(&path)).map_err(pg_error)
-    }
-
-    fn closed(&self) -> bool {
-        self.client.as_ref().is_none_or(Client::is_closed)
-    }
-
-    fn conn(&mut self) -> Result<&mut Client, SqlError> {
-        self.client
-            .as_mut()
+        self.session
+            .as_deref_mut()
             .ok_or_else(|| SqlError::new("postgres: no connection"))
     }
 
-    fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
-        self.ensure_connected()?;
-        let c = self.conn()?;
+    /// Give the connection back to the pool unless something still needs it.
+    fn done(&mut self) {
+        if !self.pinned() {
+            self.session = None;
+        }
+    }
+
+    fn closed(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_none_or(|s| s.client.as_ref().is_none_or(Client::is_closed))
+    }
+
+    /// Statements without parameters, on the held connection (kept).
+    fn batch_pinned(&mut self, sql: &str) -> Result<(), SqlError> {
+        let s = self.session()?;
+        let c = s
+            .client
+            .as_mut()
+            .ok_or_else(|| SqlError::new("postgres: no connection"))?;
         off_runtime(|| c.batch_execute(sql)).map_err(pg_error)
     }
 
-    fn statement(&mut self, sql: &str) -> Result<Statement, SqlError> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
+    /// [`PgBackend::batch_pinned`], once more on another connection if
+    /// this one turns out closed and `fresh`: nothing held on it before.
+    fn batch_fresh(&mut self, sql: &str, fresh: bool) -> Result<(), SqlError> {
+        match self.batch_pinned(sql) {
+            Err(_) if fresh && self.closed() => {
+                // The pool drops a broken connection when it comes back.
+                self.session = None;
+                self.batch_pinned(sql)
+            }
+            other => other,
         }
-        let translated = translate(sql);
-        let c = self.conn()?;
-        let stmt = off_runtime(|| c.prepare(&translated)).map_err(pg_error)?;
-        if self.statements.len() >= STATEMENT_CACHE {
-            self.statements.clear();
-        }
-        self.statements.insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
     }
 
-    /// Prepare (cached) and run one statement. When the server turns out
-    /// to have dropped the connection and nothing depends on this session
-    /// (no transaction open, no lock held), connect again and retry once:
-    /// a PostgreSQL restart costs no request.
+    fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
+        let fresh = !self.pinned();
+        let r = self.batch_fresh(sql, fresh);
+        self.done();
+        r
+    }
+
+    /// Prepare (cached per connection) and run one statement on the held
+    /// connection.
+    fn run_once<T>(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        f: &impl Fn(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+    ) -> Result<T, SqlError> {
+        let s = self.session()?;
+        let Session {
+            client, statements, ..
+        } = s;
+        let c = client
+            .as_mut()
+            .ok_or_else(|| SqlError::new("postgres: no connection"))?;
+        let stmt = match statements.get(sql) {
+            Some(stmt) => stmt.clone(),
+            None => {
+                let translated = translate(sql);
+                let stmt = off_runtime(|| c.prepare(&translated)).map_err(pg_error)?;
+                if statements.len() >= STATEMENT_CACHE {
+                    statements.clear();
+                }
+                statements.insert(sql.to_string(), stmt.clone());
+                stmt
+            }
+        };
+        off_runtime(|| f(c, &stmt, params)).map_err(pg_error)
+    }
+
+    /// Run one statement. When the server turns out to have dropped the
+    /// connection and nothing depends on it (no transaction open, no lock
+    /// or claim held), take another and retry once: a PostgreSQL restart
+    /// costs no request.
     fn run<T>(
         &mut self,
         sql: &str,
         params: &[Param<'_>],
         f: impl Fn(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
     ) -> Result<T, SqlError> {
-        self.ensure_connected()?;
         let b = binds(params);
         let r = refs(&b);
-        let first = self.statement(sql).and_then(|stmt| {
-            let c = self.conn()?;
-            off_runtime(|| f(c, &stmt, &r)).map_err(pg_error)
-        });
-        match first {
-            Err(_) if self.closed() && !self.in_transaction && !self.locked => {
-                self.ensure_connected()?;
-                let stmt = self.statement(sql)?;
-                let c = self.conn()?;
-                off_runtime(|| f(c, &stmt, &r)).map_err(pg_error)
+        let first = self.run_once(sql, &r, &f);
+        let result = match first {
+            Err(_) if self.closed() && !self.pinned() => {
+                // The pool drops a broken connection when it comes back.
+                self.session = None;
+                self.run_once(sql, &r, &f)
             }
             other => other,
-        }
+        };
+        self.done();
+        result
     }
 }
 
 impl Drop for PgBackend {
     fn drop(&mut self) {
-        // Closing the connection blocks on the client's own runtime.
-        let client = self.client.take();
-        self.statements.clear();
-        off_runtime(move || drop(client));
+        if self.in_transaction && !self.closed() {
+            // Never hand the pool a connection inside a transaction.
+            let _ = self.batch_pinned("ROLLBACK");
+        }
+        if !self.claimed.is_empty() {
+            let _ = self.release_claims();
+        }
+        if std::mem::take(&mut self.locked) {
+            let key = self.lock_key;
+            let _ = self.batch_pinned(&format!("SELECT pg_advisory_unlock({key})"));
+        }
+        self.session = None;
     }
 }
 
@@ -366,23 +528,48 @@ impl Backend for PgBackend {
     }
 
     fn begin(&mut self) -> Result<(), SqlError> {
-        self.batch("BEGIN")?;
+        let fresh = !self.pinned();
+        // Marked first: the connection stays with this store from BEGIN on.
         self.in_transaction = true;
-        Ok(())
+        let r = if self.shared {
+            // Known as one that may write the tenant's log before it has a
+            // transaction id: pulls read only below it (the store's
+            // PostgreSQL migration 5, `log_settled`). Shared: writers do not
+            // wait for one another.
+            let schema = self.schema.replace('\'', "''");
+            self.batch_fresh(
+                &format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtextextended('fieldwork log writers ' || '{schema}', 0));"
+                ),
+                fresh,
+            )
+        } else {
+            self.batch_fresh("BEGIN", fresh)
+        };
+        if r.is_err() {
+            self.in_transaction = false;
+            self.done();
+        }
+        r
     }
 
     fn commit(&mut self) -> Result<(), SqlError> {
+        let r = self.batch_pinned("COMMIT");
         self.in_transaction = false;
-        self.batch("COMMIT")
+        self.done();
+        r
     }
 
     fn rollback(&mut self) -> Result<(), SqlError> {
-        self.in_transaction = false;
-        if self.closed() {
+        let r = if self.closed() {
             // The server already rolled it back with the connection.
-            return Ok(());
-        }
-        self.batch("ROLLBACK")
+            Ok(())
+        } else {
+            self.batch_pinned("ROLLBACK")
+        };
+        self.in_transaction = false;
+        self.done();
+        r
     }
 
     fn transaction_open(&self) -> bool {
@@ -407,11 +594,65 @@ impl Backend for PgBackend {
         self.shared
     }
 
+    fn claim(&mut self, names: &[&str]) -> Result<(), SqlError> {
+        if !self.shared {
+            return Ok(());
+        }
+        // Sorted by key: every session takes a set of locks in one order.
+        let keys: BTreeSet<i64> = names
+            .iter()
+            .map(|n| lock_key(&format!("{}\0{n}", self.schema)))
+            .filter(|k| !self.claimed.contains(k))
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // One round trip: the keys are numbers this process computed.
+        let sql: String = keys
+            .iter()
+            .map(|k| format!("SELECT pg_advisory_lock({k});"))
+            .collect();
+        let fresh = !self.pinned();
+        // Counted as held before they are taken, so the connection stays.
+        self.claimed.extend(keys);
+        let r = self.batch_fresh(&sql, fresh);
+        if r.is_err() {
+            // Some may have been taken before the failure: let them all go.
+            let _ = self.release_claims();
+        }
+        r
+    }
+
+    fn release_claims(&mut self) -> Result<(), SqlError> {
+        let held = std::mem::take(&mut self.claimed);
+        if held.is_empty() || self.closed() {
+            // Nothing held, or the locks went with the connection.
+            self.done();
+            return Ok(());
+        }
+        let sql: String = held
+            .iter()
+            .map(|k| format!("SELECT pg_advisory_unlock({k});"))
+            .collect();
+        let r = self.batch_pinned(&sql);
+        if r.is_err() {
+            // Never hand the pool a connection that may still hold them.
+            self.session = None;
+        }
+        self.done();
+        r
+    }
+
     fn lock_exclusive(&mut self) -> Result<(), SqlError> {
         let key = self.lock_key;
-        self.execute("SELECT pg_advisory_lock(?1)", &[Param::Int(key)])?;
+        let fresh = !self.pinned();
         self.locked = true;
-        Ok(())
+        let r = self.batch_fresh(&format!("SELECT pg_advisory_lock({key})"), fresh);
+        if r.is_err() {
+            self.locked = false;
+            self.done();
+        }
+        r
     }
 
     fn unlock_exclusive(&mut self) -> Result<(), SqlError> {
@@ -421,8 +662,12 @@ impl Backend for PgBackend {
             return Ok(());
         }
         let key = self.lock_key;
-        self.execute("SELECT pg_advisory_unlock(?1)", &[Param::Int(key)])?;
-        Ok(())
+        let r = self.batch_pinned(&format!("SELECT pg_advisory_unlock({key})"));
+        if r.is_err() {
+            self.session = None;
+        }
+        self.done();
+        r
     }
 
     fn integrity_check(&mut self) -> Result<String, SqlError> {

@@ -145,9 +145,20 @@ impl Storage for Embedded {
     }
 }
 
+/// The directory's connections per process.
+const DIRECTORY_CONNECTIONS: u32 = 4;
+
+/// The tenants' connections per process unless configured.
+pub const DEFAULT_DATABASE_CONNECTIONS: u32 = 16;
+
 /// One PostgreSQL database, shared by any number of server processes.
 pub struct Postgres {
     url: String,
+    /// The connections this process's tenants' stores and photos share.
+    tenants: crate::pg::Pool,
+    /// The directory's own few: signing a request in never waits behind
+    /// the tenants' work.
+    directory: crate::pg::Pool,
 }
 
 impl fmt::Debug for Postgres {
@@ -160,14 +171,23 @@ impl fmt::Debug for Postgres {
 impl Postgres {
     /// `url`: `postgres://user@host:port/db` or `host=… user=… dbname=…`.
     /// `sslmode=require` connects over TLS (`pg_tls`). Checked here, so a
-    /// typo fails at startup rather than on first use.
-    pub fn new(url: &str) -> Result<Postgres, SqlError> {
+    /// typo fails at startup rather than on first use. The tenants share at
+    /// most `connections` connections (`--database-connections`).
+    pub fn new(url: &str, connections: u32) -> Result<Postgres, SqlError> {
         let config = url
             .parse::<postgres::Config>()
             .map_err(|e| SqlError::new(format!("not a PostgreSQL connection string: {e}")))?;
         // With sslmode=require, the trusted certificates are read now.
         crate::pg_tls::connector(config.get_ssl_mode()).map_err(SqlError::new)?;
-        Ok(Postgres { url: url.into() })
+        // One connection now, so an unreachable database or a refused
+        // password stops startup at once with the reason (the pool would
+        // keep retrying until its wait ran out).
+        crate::pg::probe(url)?;
+        Ok(Postgres {
+            url: url.into(),
+            tenants: crate::pg::pool(url, connections),
+            directory: crate::pg::pool(url, DIRECTORY_CONNECTIONS),
+        })
     }
 }
 
@@ -177,27 +197,29 @@ impl Storage for Postgres {
     }
 
     fn directory(&self) -> Result<Box<dyn Backend>, SqlError> {
-        Ok(Box::new(crate::pg::PgBackend::connect(
-            &self.url,
+        Ok(Box::new(crate::pg::PgBackend::on(
+            &self.directory,
             crate::pg::DIRECTORY_SCHEMA,
             false,
         )?))
     }
 
     fn tenant(&self, tenant: &str) -> Result<Box<dyn Backend>, SqlError> {
-        Ok(Box::new(crate::pg::PgBackend::connect(
-            &self.url,
+        Ok(Box::new(crate::pg::PgBackend::on(
+            &self.tenants,
             &crate::pg::tenant_schema(tenant),
             true,
         )?))
     }
 
     fn blobs(&self, tenant: &str) -> Result<Arc<dyn BlobStore>, SqlError> {
-        // A connection of its own, outside the tenant's store lock: a photo
-        // arriving does not hold up sync.
-        Ok(Arc::new(SqlBlobs::new(Box::new(
-            crate::pg::PgBackend::connect(&self.url, &crate::pg::tenant_schema(tenant), false)?,
-        ))))
+        // Beside the tenant's store, not behind it: a photo arriving does
+        // not wait for sync.
+        Ok(Arc::new(SqlBlobs::new(Box::new(crate::pg::PgBackend::on(
+            &self.tenants,
+            &crate::pg::tenant_schema(tenant),
+            false,
+        )?))))
     }
 
     fn relay(

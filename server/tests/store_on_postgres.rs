@@ -49,17 +49,183 @@ impl Drop for Schema {
     }
 }
 
+macro_rules! or_return {
+    () => {
+        match Schema::new() {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
+
 mod on_postgres {
     use super::*;
 
-    macro_rules! or_return {
-        () => {
-            match Schema::new() {
-                Some(s) => s,
-                None => return,
-            }
-        };
+    fieldwork_core::store_conformance_tests!(or_return!());
+}
+
+/// Two server processes on one tenant, as PostgreSQL sees them: two stores,
+/// each on its own connection (session) to the tenant's schema. A write is
+/// held inside its transaction (after its changes went into the log, before
+/// the commit) while the other store writes and a phone pulls.
+mod writers_in_parallel {
+    use super::*;
+    use fieldwork_core::store::BeforeCommit;
+    use fieldwork_core::{Config, ServerStore};
+    use std::sync::mpsc::{self, Receiver, Sender};
+    use std::sync::{Arc, Mutex};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    const ENGINEER: &str = "eng-parallel";
+    /// The engineer's phone, which pulls.
+    const PHONE: &str = "0000000000000000000000000000a001";
+
+    fn process(schema: &Schema) -> Arc<ServerStore> {
+        let db = PgBackend::connect(&schema.url, &schema.name, true).unwrap();
+        Arc::new(ServerStore::open_on(Box::new(db), Config::new("server")).unwrap())
     }
 
-    fieldwork_core::store_conformance_tests!(or_return!());
+    /// Two orders assigned to the engineer.
+    fn two_orders(s: &ServerStore) -> (String, String) {
+        let mut ids = Vec::new();
+        for n in 0..2 {
+            let id = s
+                .desk()
+                .create_order(fieldwork_core::samples::intake(n))
+                .unwrap();
+            s.desk().assign(&id, ENGINEER).unwrap();
+            ids.push(id);
+        }
+        (ids[0].clone(), ids[1].clone())
+    }
+
+    /// Hold `s`'s writes inside their transactions: the first receiver
+    /// hears each write arrive there; each waits until the sender sends or
+    /// is dropped.
+    fn hold(s: &ServerStore) -> (Receiver<()>, Sender<()>) {
+        let (arrived, arrivals) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let (arrived, released) = (Mutex::new(arrived), Mutex::new(released));
+        s.before_commit(Some(BeforeCommit(Arc::new(move || {
+            let _ = arrived.lock().unwrap().send(());
+            let _ = released
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(60));
+        }))));
+        (arrivals, release)
+    }
+
+    /// A note added on another thread; its result arrives on the receiver.
+    fn note_later(s: &Arc<ServerStore>, order: &str, text: &str) -> Receiver<String> {
+        let (s, order, text) = (s.clone(), order.to_string(), text.to_string());
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let r = s.add_note(&order, &text);
+            let _ = tx.send(r.map_or_else(|e| e.to_string(), |()| "ok".into()));
+        });
+        rx
+    }
+
+    fn notes(s: &ServerStore, order: &str) -> Vec<String> {
+        let view = s.order(order).unwrap();
+        view.order
+            .repair_notes
+            .into_iter()
+            .map(|n| n.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_change_that_commits_late_is_never_skipped_by_a_phones_pull() {
+        let schema = or_return!();
+        let (a, b) = (process(&schema), process(&schema));
+        let (x, y) = two_orders(&a);
+        // The phone is up to date: both orders arrived whole.
+        let mut cursor = 0;
+        loop {
+            let plan = b.pull_plan(ENGINEER, PHONE, cursor, 100).unwrap();
+            cursor = plan.cursor;
+            if !plan.more {
+                break;
+            }
+        }
+        // A writes order X and takes its place in the log, then is held
+        // before its commit; B writes order Y after it and commits first.
+        let (arrivals, release) = hold(&a);
+        let late = note_later(&a, &x, "written first, committed last");
+        arrivals
+            .recv_timeout(Duration::from_secs(30))
+            .expect("A's write reached its commit");
+        b.add_note(&y, "written second, committed first").unwrap();
+        let mut pulled: Vec<String> = Vec::new();
+        let first = b.pull_plan(ENGINEER, PHONE, cursor, 100).unwrap();
+        pulled.extend(first.changes.iter().map(|c| c.doc_id.clone()));
+        cursor = first.cursor;
+        assert!(
+            !pulled.contains(&x),
+            "A has not committed: its change cannot have been pulled"
+        );
+        drop(release);
+        assert_eq!(late.recv_timeout(Duration::from_secs(30)).unwrap(), "ok");
+        // The phone syncs again until it holds both (another session's open
+        // transaction elsewhere on the server may hold the log back a moment).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !(pulled.contains(&x) && pulled.contains(&y)) && Instant::now() < deadline {
+            let plan = b.pull_plan(ENGINEER, PHONE, cursor, 100).unwrap();
+            assert!(plan.cursor >= cursor, "a cursor never moves back");
+            pulled.extend(plan.changes.iter().map(|c| c.doc_id.clone()));
+            cursor = plan.cursor;
+            thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            pulled.contains(&x),
+            "the change committed late reached the phone; pulled {pulled:?}"
+        );
+        assert!(pulled.contains(&y), "pulled {pulled:?}");
+    }
+
+    #[test]
+    fn two_processes_write_different_orders_at_once_and_one_order_in_turn() {
+        let schema = or_return!();
+        let (a, b) = (process(&schema), process(&schema));
+        let (x, y) = two_orders(&a);
+        let (arrivals, release) = hold(&a);
+        let from_a = note_later(&a, &x, "from A");
+        arrivals
+            .recv_timeout(Duration::from_secs(30))
+            .expect("A's write reached its commit");
+        // A is inside its transaction, holding order X. B writes order Y
+        // meanwhile, through its own transaction, and commits: no lock of
+        // the whole tenant stands between them.
+        let other_order = note_later(&b, &y, "from B");
+        assert_eq!(
+            other_order
+                .recv_timeout(Duration::from_secs(20))
+                .ok()
+                .as_deref(),
+            Some("ok"),
+            "B wrote another order while A's transaction was open"
+        );
+        // The same order waits for A.
+        let same_order = note_later(&b, &x, "from B, after A");
+        assert!(
+            same_order.recv_timeout(Duration::from_secs(1)).is_err(),
+            "B's write to order X went ahead while A held it"
+        );
+        drop(release);
+        assert_eq!(from_a.recv_timeout(Duration::from_secs(30)).unwrap(), "ok");
+        assert_eq!(
+            same_order.recv_timeout(Duration::from_secs(30)).unwrap(),
+            "ok"
+        );
+        a.before_commit(None);
+        // Both notes on X, in the order they were written, whichever
+        // process reads it (A's copy in memory is refreshed).
+        for s in [&a, &b] {
+            assert_eq!(notes(s, &x), ["from A", "from B, after A"]);
+            assert_eq!(notes(s, &y), ["from B"]);
+        }
+    }
 }

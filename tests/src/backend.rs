@@ -42,7 +42,10 @@ impl Backend {
     pub fn storage(&self) -> Res<Arc<dyn Storage>> {
         Ok(match self {
             Backend::Sqlite(dir) => Arc::new(Embedded::new(dir.path().join("server"))?),
-            Backend::Postgres(db) => Arc::new(Postgres::new(&db.url)?),
+            Backend::Postgres(db) => Arc::new(Postgres::new(
+                &db.url,
+                fieldwork_server::storage::DEFAULT_DATABASE_CONNECTIONS,
+            )?),
         })
     }
 

@@ -3,7 +3,8 @@
 //! store's bounded reader first; the result must still be a valid document
 //! of its kind, and a phone's push may not touch what only the desk decides.
 
-use super::{Error, Inner, META_HLC, Result};
+use super::work::meta_of;
+use super::{Error, Inner, Result};
 use crate::attest::{self, PinnedKey};
 use crate::doc_ids::DocKind;
 use crate::hlc::Hlc;
@@ -53,7 +54,10 @@ impl Inner {
             None => chunks::read_any(bytes, &chunks::Limits::DEFAULT),
         }
         .map_err(|e| malformed(e.to_string()))?;
-        let cached = self.orders.remove(doc_id);
+        // Claimed first (a shared database): the order kept in memory is
+        // compared with only if no other process wrote it since.
+        let stale = self.store.revalidate(doc_id)?;
+        let cached = self.orders.remove(doc_id).filter(|_| !stale);
         let exists = self.store.contains(doc_id)?;
         // A device's push may not touch what only the desk decides: the
         // order as it was is kept to compare with (decision 0008).
@@ -143,7 +147,7 @@ impl Inner {
                 }
             }
         }
-        let hlc = self.meta_hlc();
+        let clock = self.clock_meta();
         let write_rows = match &rows {
             Rows2::Order(o) => Rows::Order(o),
             Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
@@ -158,7 +162,7 @@ impl Inner {
                 compact: false,
                 origin,
             }],
-            &[(META_HLC, &hlc)],
+            &meta_of(&clock),
         )?;
         // Acknowledged means stored: every pushed change is in the
         // document just committed.

@@ -116,8 +116,8 @@ pub(crate) struct Inner {
     pub(crate) signer: Option<Arc<dyn crate::attest::DeviceSigner>>,
 }
 
-/// [`Inner`] for one call; leaves the store (releasing a shared
-/// database's lock) when dropped.
+/// [`Inner`] for one call; leaves the store (releasing what it claimed on
+/// a shared database) when dropped.
 pub(crate) struct Locked<'a> {
     g: MutexGuard<'a, Inner>,
     entered: bool,
@@ -287,24 +287,15 @@ impl Fieldwork {
     }
 
     /// The state for a call that reads or writes the store. On a database
-    /// several server processes share, this also takes the database's lock
-    /// (released when the guard drops) and forgets what others changed.
+    /// several server processes share, the documents the call touches are
+    /// claimed as it reaches them and released when the guard drops.
     pub(crate) fn lock(&self) -> std::result::Result<Locked<'_>, StoreError> {
         let mut locked = Locked {
             g: self.local(),
             entered: false,
         };
-        let changed = locked.g.store.enter()?;
+        locked.g.store.enter()?;
         locked.entered = true;
-        if changed.any {
-            for d in &changed.docs {
-                locked.g.orders.remove(d);
-            }
-            // Stay ahead of the clock other processes recorded.
-            if let Some(seen) = locked.g.store.meta(META_HLC)?.and_then(|h| Hlc::decode(&h)) {
-                locked.g.hlc.observe(seen);
-            }
-        }
         Ok(locked)
     }
 

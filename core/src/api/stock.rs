@@ -2,7 +2,8 @@
 //! receiving, returning, stocktakes, levels with reorder hints, the ledger.
 //! Every movement is one change to the van's document (decision 0004).
 
-use super::{Error, Fieldwork, META_HLC, Result, corrupt};
+use super::work::meta_of;
+use super::{Error, Fieldwork, Result, corrupt};
 use crate::doc_ids::{DocKind, stock_doc_id};
 use crate::model::*;
 use crate::store::{Rows, Write};
@@ -78,7 +79,7 @@ impl Fieldwork {
             engineer: &engineer,
             levels: &levels,
         };
-        let hlc = g.meta_hlc();
+        let clock = g.clock_meta();
         let device = g.device_id.clone();
         g.store.persist(
             &[Write {
@@ -89,7 +90,7 @@ impl Fieldwork {
                 compact: false,
                 origin: Some(&device),
             }],
-            &[(META_HLC, &hlc)],
+            &meta_of(&clock),
         )?;
         Ok(())
     }

@@ -167,11 +167,22 @@ impl Inner {
                 id: id.to_string(),
             });
         }
+        if self.store.revalidate(id)? {
+            // Another server process wrote it since.
+            self.orders.remove(id);
+        }
         if let Some(o) = self.orders.get(id) {
             return Ok(o.clone());
         }
         let doc = self.doc(id)?;
         let order: WorkOrder = hydrate(doc).map_err(|e| corrupt(id, e))?;
+        // What this process adds to the order comes after what it holds,
+        // whichever process (or device) recorded that.
+        for ev in &order.events {
+            if let Some(h) = Hlc::decode(&ev.hlc) {
+                self.hlc.observe(h);
+            }
+        }
         self.remember(&order);
         Ok(order)
     }
@@ -317,8 +328,13 @@ impl Inner {
         .map(|(before, ())| before)
     }
 
-    pub(crate) fn meta_hlc(&self) -> String {
-        self.hlc.encode(&self.device_id)
+    /// The clock to keep in `meta` with a write, so it never runs back
+    /// after a restart. None on a database server processes share: every
+    /// write there would update that one row, and each process's writes
+    /// would wait for the others' commits; there the clock moves past what
+    /// the orders it loads hold instead ([`Inner::load_order`]).
+    pub(crate) fn clock_meta(&self) -> Option<(&'static str, String)> {
+        (!self.store.is_shared()).then(|| (META_HLC, self.hlc.encode(&self.device_id)))
     }
 
     /// Commit one change holding the fields of `o` that differ from the
@@ -344,7 +360,7 @@ impl Inner {
                 .get(&o.id)
                 .is_some_and(|b| !settled(current_status(b)));
         let heads_before = self.stage_order(o, intent)?;
-        let hlc = self.meta_hlc();
+        let clock = self.clock_meta();
         let write = Write {
             doc_id: &o.id,
             kind: DocKind::WorkOrder,
@@ -353,7 +369,7 @@ impl Inner {
             compact: ended_now,
             origin: Some(&self.device_id),
         };
-        self.store.persist(&[write], &[(META_HLC, &hlc)])?;
+        self.store.persist(&[write], &meta_of(&clock))?;
         self.remember(o);
         Ok(())
     }
@@ -377,7 +393,7 @@ impl Inner {
                     return Err(e);
                 }
             };
-        let hlc = self.meta_hlc();
+        let clock = self.clock_meta();
         let engineer = self.user.clone();
         let writes = [
             Write {
@@ -400,7 +416,7 @@ impl Inner {
                 origin: Some(&self.device_id),
             },
         ];
-        self.store.persist(&writes, &[(META_HLC, &hlc)])?;
+        self.store.persist(&writes, &meta_of(&clock))?;
         self.remember(o);
         Ok(())
     }
@@ -473,4 +489,11 @@ fn reconcile_changed_fields(
         photos,
     );
     Ok(())
+}
+
+/// The `meta` entries of a write: the clock, where it is kept.
+pub(crate) fn meta_of<'a>(
+    clock: &'a Option<(&'static str, String)>,
+) -> Vec<(&'static str, &'a str)> {
+    clock.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -2,7 +2,7 @@
 //! server's grants (which engineer may see which order since when).
 
 use super::StoreError;
-use super::sql::{Backend, Param, Row, SqlError, params, query_opt};
+use super::sql::{Backend, Dialect, Param, Row, SqlError, params, query_opt};
 use automerge::{AutoCommit, ChangeHash};
 
 /// Record the changes a write made (those not already behind `heads_before`),
@@ -48,12 +48,12 @@ pub fn requeue(
 ) -> Result<(), StoreError> {
     let sql = match db.dialect() {
         // A device's store: SQLite takes a sequence number below the oldest.
-        super::sql::Dialect::Sqlite => {
+        Dialect::Sqlite => {
             "INSERT INTO changes (seq, doc_id, hash, bytes, origin)
              SELECT COALESCE(MIN(seq), 1) - 1, ?1, ?2, ?3, ?4 FROM changes WHERE true
              ON CONFLICT (doc_id, hash) DO NOTHING"
         }
-        super::sql::Dialect::Postgres => {
+        Dialect::Postgres => {
             "INSERT INTO changes (doc_id, hash, bytes, origin) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (doc_id, hash) DO NOTHING"
         }
@@ -79,7 +79,7 @@ pub(super) fn regrant(
     if previous.as_deref() == assignee {
         return Ok(());
     }
-    let seq = max_seq(db)?;
+    let seq = position_now(db)?;
     if let Some(prev) = previous {
         db.execute(
             "UPDATE grants SET revoked_seq = ?3 WHERE doc_id = ?1 AND engineer = ?2 AND revoked_seq IS NULL",
@@ -107,8 +107,85 @@ fn count(
         .unwrap_or(0))
 }
 
+/// The column a change's position in the log is read from: on SQLite its
+/// sequence number (one writer: numbers are committed in order); on
+/// PostgreSQL its transaction's position (migration 5: writers commit in
+/// any order there).
+fn position(db: &dyn Backend) -> &'static str {
+    match db.dialect() {
+        Dialect::Sqlite => "seq",
+        Dialect::Postgres => "pos",
+    }
+}
+
+/// The last position written.
 pub fn max_seq(db: &mut dyn Backend) -> Result<i64, StoreError> {
-    count(db, "SELECT COALESCE(MAX(seq), 0) FROM changes", &[])
+    let sql = format!("SELECT COALESCE(MAX({}), 0) FROM changes", position(db));
+    count(db, &sql, &[])
+}
+
+/// The position of what the current write adds to the log (a grant
+/// recorded with the changes of the same transaction).
+fn position_now(db: &mut dyn Backend) -> Result<i64, StoreError> {
+    match db.dialect() {
+        Dialect::Sqlite => max_seq(db),
+        Dialect::Postgres => count(db, "SELECT log_position()", &[]),
+    }
+}
+
+/// The position up to which the log is settled: every change at or below
+/// it is committed (or was never written), so a cursor moved there never
+/// passes a change that commits later. On SQLite the last position (its one
+/// writer commits in order); on PostgreSQL just below the oldest
+/// transaction still running anywhere on the database server.
+pub fn settled(db: &mut dyn Backend) -> Result<i64, StoreError> {
+    match db.dialect() {
+        Dialect::Sqlite => max_seq(db),
+        Dialect::Postgres => count(db, "SELECT log_settled()", &[]),
+    }
+}
+
+/// On PostgreSQL, after changes were copied in with their numbers (moving
+/// an embedded server's data): those numbers are their positions, and the
+/// positions of new changes go on above them. Nothing to do on SQLite.
+pub fn positions_from_copied_numbers(db: &mut dyn Backend) -> Result<(), StoreError> {
+    if db.dialect() == Dialect::Postgres {
+        db.execute("UPDATE changes SET pos = seq", &[])?;
+        db.execute(
+            "UPDATE log_base SET base = (SELECT COALESCE(MAX(seq), 0) FROM changes)",
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
+/// Make every position from now on greater than `after` (a restored log
+/// continues past a gap): on SQLite the next sequence number; on
+/// PostgreSQL the base positions are counted from.
+pub fn positions_after(db: &mut dyn Backend, after: i64) -> Result<(), StoreError> {
+    match db.dialect() {
+        Dialect::Sqlite => {
+            // `changes.seq` is AUTOINCREMENT: SQLite goes on from the last
+            // number sqlite_sequence holds.
+            let n = db.execute(
+                "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'changes'",
+                params![after],
+            )?;
+            if n == 0 {
+                db.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?1)",
+                    params![after],
+                )?;
+            }
+        }
+        Dialect::Postgres => {
+            db.execute(
+                "UPDATE log_base SET base = GREATEST(base, ?1)",
+                params![after],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// One logged change.
@@ -203,7 +280,7 @@ pub fn plan_pull(
     cursor: i64,
     limit: usize,
 ) -> Result<PullPlan, StoreError> {
-    let mut top = max_seq(db)?;
+    let mut top = settled(db)?;
     // Newly granted orders go whole, about `limit / 10` per pull at most. If
     // more wait, this pull ends at the last grant it sends (grants at the same
     // position stay together) and the device comes back for the rest.
@@ -238,32 +315,22 @@ pub fn plan_pull(
         .iter()
         .map(|r| r.text(0))
         .collect::<Result<_, _>>()?;
-    let stock = super::stock_doc_id(engineer);
-    // Driven by the engineer's documents (grants by engineer, then changes
-    // by document and sequence), so a pull costs what this engineer has, not
-    // what the whole tenant has logged since the cursor.
-    let changes: Vec<LoggedChange> = db
-        .query(
-            "SELECT c.seq, c.doc_id, c.bytes FROM grants g
-               JOIN changes c ON c.doc_id = g.doc_id
-              WHERE g.engineer = ?5 AND g.granted_seq <= ?1 AND (g.revoked_seq IS NULL OR g.revoked_seq > ?1)
-                AND c.seq > ?1 AND c.seq <= ?2 AND c.origin <> ?3
-             UNION ALL
-             SELECT seq, doc_id, bytes FROM changes
-              WHERE doc_id IN (?4, 'catalog', 'settings') AND seq > ?1 AND seq <= ?2 AND origin <> ?3
-             ORDER BY 1 LIMIT ?6",
-            params![cursor, top, device, &stock, engineer, limit as i64],
-        )?
-        .into_iter()
-        .map(LoggedChange::of)
-        .collect::<Result<_, _>>()?;
-    let cut = changes.len() >= limit;
-    let new_cursor = if cut {
-        changes.last().map_or(top, |c| c.seq)
-    } else {
-        top
-    };
-    let more = more || cut;
+    let mut changes = changes_for(db, engineer, device, cursor, top, Some(limit + 1))?;
+    let mut new_cursor = top;
+    if changes.len() > limit {
+        // A cursor says "everything up to here", so a pull ends where a
+        // position ends: the changes one transaction wrote go together.
+        let first_left = changes[limit].seq;
+        if changes[0].seq == first_left {
+            // One position holds more than the limit: all of it, at once.
+            changes = changes_for(db, engineer, device, cursor, first_left, None)?;
+            new_cursor = first_left;
+        } else {
+            changes.retain(|c| c.seq < first_left);
+            new_cursor = changes.last().map_or(cursor, |c| c.seq);
+        }
+        more = true;
+    }
     Ok(PullPlan {
         whole,
         changes,
@@ -271,6 +338,40 @@ pub fn plan_pull(
         cursor: new_cursor,
         more,
     })
+}
+
+/// The changes after `cursor` up to `top` to the documents `engineer` sees,
+/// not made by `device`, in log order, at most `limit` of them. Each one's
+/// `seq` is its position.
+fn changes_for(
+    db: &mut dyn Backend,
+    engineer: &str,
+    device: &str,
+    cursor: i64,
+    top: i64,
+    limit: Option<usize>,
+) -> Result<Vec<LoggedChange>, StoreError> {
+    let stock = super::stock_doc_id(engineer);
+    let pos = position(db);
+    let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    // Driven by the engineer's documents (grants by engineer, then changes
+    // by document and position), so a pull costs what this engineer has, not
+    // what the whole tenant has logged since the cursor.
+    let sql = format!(
+        "SELECT c.{pos}, c.doc_id, c.bytes, c.seq FROM grants g
+           JOIN changes c ON c.doc_id = g.doc_id
+          WHERE g.engineer = ?5 AND g.granted_seq <= ?1 AND (g.revoked_seq IS NULL OR g.revoked_seq > ?1)
+            AND c.{pos} > ?1 AND c.{pos} <= ?2 AND c.origin <> ?3
+         UNION ALL
+         SELECT {pos}, doc_id, bytes, seq FROM changes
+          WHERE doc_id IN (?4, 'catalog', 'settings') AND {pos} > ?1 AND {pos} <= ?2 AND origin <> ?3
+         ORDER BY 1, 4 LIMIT ?6"
+    );
+    Ok(db
+        .query(&sql, params![cursor, top, device, &stock, engineer, limit])?
+        .into_iter()
+        .map(LoggedChange::of)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Whether `engineer` was ever granted `doc_id` (pushes of what they did

@@ -5,8 +5,11 @@
 //!
 //! One writer connection; documents recently used stay decoded in memory.
 //! The SQL runs on a [`Backend`]: the embedded SQLite here, PostgreSQL in
-//! the server. Where several processes share one database, each call takes
-//! the database's lock and first drops what other processes have changed.
+//! the server. Where several processes share one database, a call claims
+//! each document before it reads or writes it ([`Backend::claim`], held
+//! until the call ends) and drops its decoded copy if another process wrote
+//! the document since (each document's write count, `generation`): writes
+//! to different documents go ahead in parallel, one document's in turn.
 
 pub mod chunks;
 #[cfg(any(test, feature = "testing"))]
@@ -96,6 +99,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         rebuild: false,
         rebuilds_tables: false,
     },
+    Migration {
+        sql: include_str!("migrations/postgres/005_positions_from_transactions.sql"),
+        rebuild: false,
+        rebuilds_tables: false,
+    },
 ];
 
 fn migrations(dialect: Dialect) -> &'static [Migration] {
@@ -139,6 +147,16 @@ pub enum StoreError {
     Locked(#[from] crate::at_rest::Locked),
 }
 
+impl StoreError {
+    /// As the database layer's error: the database's own, or this one's text.
+    pub fn into_sql(self) -> SqlError {
+        match self {
+            StoreError::Database(e) => e,
+            other => SqlError::new(other.to_string()),
+        }
+    }
+}
+
 pub use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
 
 /// One document written by [`Store::persist`].
@@ -177,22 +195,33 @@ pub struct Store {
     fallback: Policy,
     /// The server's store: it keeps who may see which order (grants).
     keeps_grants: bool,
-    /// Shared databases: the write generation the cache matches.
-    seen_generation: i64,
+    /// Shared databases: the write count (`documents.generation`) this
+    /// process last saw of each document, `None` for one it is creating.
+    seen: HashMap<String, Option<i64>>,
+    /// Shared databases: the documents claimed and checked in this call.
+    checked: std::collections::HashSet<String>,
+    /// Shared databases: the settings document's write count last loaded.
+    settings_seen: Option<i64>,
     /// Opened with a key (SQLCipher).
     encrypted: bool,
     /// Inside [`Store::begin_group`]: the documents written so far.
     group: Option<Vec<String>>,
+    /// Run inside every write's transaction, after its rows went in and
+    /// before it commits: how tests hold a writer there.
+    #[cfg(feature = "testing")]
+    before_commit: Option<BeforeCommit>,
 }
 
-/// What [`Store::enter`] found other processes changed since this one last
-/// held the lock.
-#[derive(Debug, Default)]
-pub(crate) struct Changed {
-    /// Documents written elsewhere: their decoded copies were dropped.
-    pub docs: Vec<String>,
-    /// Something was written elsewhere (`meta` too: the clock).
-    pub any: bool,
+/// A test's hook run before a write commits ([`Store::before_commit`]).
+#[cfg(feature = "testing")]
+#[derive(Clone)]
+pub struct BeforeCommit(pub std::sync::Arc<dyn Fn() + Send + Sync>);
+
+#[cfg(feature = "testing")]
+impl std::fmt::Debug for BeforeCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeCommit")
+    }
 }
 
 impl Store {
@@ -225,9 +254,13 @@ impl Store {
             settings: Settings::unsaved(policy.clone()),
             fallback: policy,
             keeps_grants: false,
-            seen_generation: -1,
+            seen: HashMap::new(),
+            checked: std::collections::HashSet::new(),
+            settings_seen: None,
             encrypted: false,
             group: None,
+            #[cfg(feature = "testing")]
+            before_commit: None,
         };
         // Processes sharing a database migrate one at a time.
         store.db.lock_exclusive()?;
@@ -293,61 +326,80 @@ impl Store {
         Ok(self.db.unsynchronised()?)
     }
 
+    /// Run `hook` inside every write's transaction from now on, after the
+    /// write's rows went in and before it commits (`None`: stop).
+    #[cfg(feature = "testing")]
+    pub fn before_commit(&mut self, hook: Option<BeforeCommit>) {
+        self.before_commit = hook;
+    }
+
     /// Make this the server's store: it records grants as orders are assigned.
     pub fn keep_grants(&mut self) {
         self.keeps_grants = true;
+    }
+
+    /// Whether other processes share this store's database.
+    pub(crate) fn is_shared(&self) -> bool {
+        self.db.is_shared()
     }
 
     pub(crate) fn db(&mut self) -> &mut dyn Backend {
         self.db.as_mut()
     }
 
-    /// Begin a call. On a database other processes share, take its lock and
-    /// drop the decoded copies of documents they wrote since this process
-    /// last held it. Every successful `enter` is followed by [`Store::leave`].
-    pub(crate) fn enter(&mut self) -> Result<Changed, StoreError> {
+    /// Begin a call. On a database other processes share, take the settings
+    /// again if another process saved them since. Every successful `enter`
+    /// is followed by [`Store::leave`].
+    pub(crate) fn enter(&mut self) -> Result<(), StoreError> {
         if !self.db.is_shared() {
-            return Ok(Changed::default());
+            return Ok(());
         }
-        self.db.lock_exclusive()?;
-        let result = self.refresh();
-        if result.is_err() {
-            let _ = self.db.unlock_exclusive();
-        }
-        result
-    }
-
-    fn refresh(&mut self) -> Result<Changed, StoreError> {
-        let generation = generation(self.db.as_mut())?;
-        if generation == self.seen_generation {
-            return Ok(Changed::default());
-        }
-        let docs: Vec<String> = self
-            .db
-            .query(
-                "SELECT doc_id FROM documents WHERE generation > ?1",
-                params![self.seen_generation],
-            )?
-            .iter()
-            .map(|r| r.text(0))
-            .collect::<Result<_, _>>()?;
-        for d in &docs {
-            self.cache.remove(d);
-        }
-        if docs.iter().any(|d| d == SETTINGS_ID) {
-            // The writer rebuilt the rows; this process takes the settings.
+        let now = generation_of(self.db.as_mut(), SETTINGS_ID)?;
+        if now != self.settings_seen {
             self.settings = load_settings(self.db.as_mut(), &self.fallback)?;
+            self.settings_seen = now;
         }
-        self.seen_generation = generation;
-        Ok(Changed { docs, any: true })
+        Ok(())
     }
 
-    /// End a call: release the shared database's lock.
+    /// End a call: release the documents it claimed on a shared database.
     pub(crate) fn leave(&mut self) {
         if self.db.is_shared() {
-            // A broken connection has lost the lock with it.
-            let _ = self.db.unlock_exclusive();
+            self.checked.clear();
+            // A broken connection has lost its locks with it.
+            let _ = self.db.release_claims();
         }
+    }
+
+    /// On a shared database, claim `doc_id` for the rest of the call and
+    /// make sure the decoded copy, if any, is what the database holds:
+    /// `true` when it was not (another process wrote the document since
+    /// this one last saw it) and was dropped, so whatever the caller keeps
+    /// derived from it must go too. Always `false` on a database of its own.
+    pub(crate) fn revalidate(&mut self, doc_id: &str) -> Result<bool, StoreError> {
+        if !self.db.is_shared() || self.checked.contains(doc_id) {
+            return Ok(false);
+        }
+        self.db.claim(&[doc_id])?;
+        let now = generation_of(self.db.as_mut(), doc_id)?;
+        self.checked.insert(doc_id.to_string());
+        let stale = self.seen.get(doc_id) != Some(&now);
+        if stale {
+            self.cache.remove(doc_id);
+            if self.seen.len() >= CACHE_DOCS * 16 {
+                self.seen.clear();
+            }
+            // Loaded next from the database as it is now.
+            self.seen.insert(doc_id.to_string(), now);
+        }
+        Ok(stale)
+    }
+
+    /// Claim every one of `doc_ids` at once, in the backend's one order (the
+    /// group commit, before it touches any): claimed one by one as reached,
+    /// two processes' groups could each hold what the other waits for.
+    pub(crate) fn claim_all(&mut self, doc_ids: &[&str]) -> Result<(), StoreError> {
+        Ok(self.db.claim(doc_ids)?)
     }
 
     /// Drop a document and everything derived from it (an order reassigned
@@ -393,6 +445,7 @@ impl Store {
     }
 
     pub fn contains(&mut self, doc_id: &str) -> Result<bool, StoreError> {
+        self.revalidate(doc_id)?;
         if self.cache.contains_key(doc_id) {
             return Ok(true);
         }
@@ -406,6 +459,7 @@ impl Store {
 
     /// The document, decoded (from the cache or the database).
     pub(crate) fn doc(&mut self, doc_id: &str) -> Result<&mut AutoCommit, StoreError> {
+        self.revalidate(doc_id)?;
         if !self.cache.contains_key(doc_id) {
             let doc = load_doc(self.db.as_mut(), doc_id)?
                 .ok_or_else(|| StoreError::NotFound(doc_id.into()))?;
@@ -426,12 +480,17 @@ impl Store {
             self.cache.clear();
         }
         self.cache.insert(doc_id.to_string(), doc);
+        if self.db.is_shared() {
+            self.seen.insert(doc_id.to_string(), None);
+        }
     }
 
     /// Forget the in-memory copy: after a failed write it may hold changes
     /// the database does not.
     pub(crate) fn evict(&mut self, doc_id: &str) {
         self.cache.remove(doc_id);
+        self.seen.remove(doc_id);
+        self.checked.remove(doc_id);
     }
 
     /// Write what changed in each cached document since its `heads_before`,
@@ -472,7 +531,7 @@ impl Store {
         };
         let _ = self.db.rollback();
         for d in &touched {
-            self.cache.remove(d);
+            self.evict(d);
         }
         if touched.iter().any(|d| d == SETTINGS_ID) {
             // The settings it wrote are gone with it.
@@ -498,28 +557,31 @@ impl Store {
             settings,
             fallback,
             keeps_grants,
-            seen_generation,
+            seen,
+            checked: _,
+            settings_seen,
             encrypted: _,
             group: _,
+            #[cfg(feature = "testing")]
+            before_commit,
         } = self;
         let shared = db.is_shared();
         let mut new_settings = None;
+        let mut written = Vec::new();
         sql::in_transaction(db.as_mut(), |db| -> Result<(), StoreError> {
-            let generation = if shared {
-                Some(next_generation(db)?)
-            } else {
-                None
-            };
             for w in writes {
                 let doc = cache
                     .get_mut(w.doc_id)
                     .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
                 write_doc(db, w.doc_id, w.kind, doc, &w.heads_before, w.compact)?;
-                if let Some(g) = generation {
+                if shared {
+                    // This document's own count, not a row every write
+                    // shares: other processes see it moved and reload.
                     db.execute(
-                        "UPDATE documents SET generation = ?2 WHERE doc_id = ?1",
-                        params![w.doc_id, g],
+                        "UPDATE documents SET generation = generation + 1 WHERE doc_id = ?1",
+                        params![w.doc_id],
                     )?;
+                    written.push((w.doc_id, generation_of(db, w.doc_id)?));
                 }
                 if let Some(origin) = w.origin {
                     log::append(db, w.doc_id, doc, &w.heads_before, origin)?;
@@ -555,12 +617,19 @@ impl Store {
             for (k, v) in meta {
                 set_meta(db, k, v)?;
             }
-            if let Some(g) = generation {
-                // This process holds the lock: nobody else wrote in between.
-                *seen_generation = g;
+            #[cfg(feature = "testing")]
+            if let Some(hook) = before_commit {
+                (hook.0)();
             }
             Ok(())
         })?;
+        for (doc_id, now) in written {
+            // Claimed for this call: nobody else wrote it in between.
+            seen.insert(doc_id.to_string(), now);
+            if doc_id == SETTINGS_ID {
+                *settings_seen = now;
+            }
+        }
         if let Some(s) = new_settings {
             *settings = s;
         }
@@ -615,22 +684,16 @@ fn set_meta(db: &mut dyn Backend, key: &str, value: &str) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The write generation of a shared database: bumped by every write.
-fn generation(db: &mut dyn Backend) -> Result<i64, StoreError> {
-    Ok(
-        query_opt(db, "SELECT generation FROM store_generation", &[])?
-            .map(|r| r.int(0))
-            .transpose()?
-            .unwrap_or(0),
-    )
-}
-
-fn next_generation(db: &mut dyn Backend) -> Result<i64, StoreError> {
-    db.execute(
-        "UPDATE store_generation SET generation = generation + 1",
-        &[],
-    )?;
-    generation(db)
+/// How many times `doc_id` was written (shared databases), `None` if it
+/// is not stored.
+fn generation_of(db: &mut dyn Backend, doc_id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(query_opt(
+        db,
+        "SELECT generation FROM documents WHERE doc_id = ?1",
+        params![doc_id],
+    )?
+    .map(|r| r.int(0))
+    .transpose()?)
 }
 
 /// Append the change since `heads_before` as a chunk, or compact, or insert a new document.

@@ -219,14 +219,29 @@ pub trait Backend: Send + fmt::Debug {
     /// Record the last migration applied; called inside its transaction.
     fn set_schema_version(&mut self, version: i64) -> Result<(), SqlError>;
 
-    /// Whether other processes write the same data: the store then takes
-    /// [`Backend::lock_exclusive`] around each call and re-reads what other
-    /// processes changed.
+    /// Whether other processes write the same data: the store then claims
+    /// each document before it reads or writes it ([`Backend::claim`]) and
+    /// re-reads what other processes changed.
     fn is_shared(&self) -> bool {
         false
     }
 
-    /// Take the store's lock across processes (a no-op when not shared).
+    /// Serialise with the other processes on each of `names` (documents)
+    /// until [`Backend::release_claims`]: a second claim of a name waits for
+    /// the first to be released. Names are claimed in one fixed order
+    /// whatever order they are given in, so two callers claiming the same
+    /// set never wait for each other in a circle. A no-op when not shared.
+    fn claim(&mut self, _names: &[&str]) -> Result<(), SqlError> {
+        Ok(())
+    }
+
+    /// Release every claim this connection holds.
+    fn release_claims(&mut self) -> Result<(), SqlError> {
+        Ok(())
+    }
+
+    /// Take the whole store's lock across processes (a no-op when not
+    /// shared): only while migrating, never around calls.
     fn lock_exclusive(&mut self) -> Result<(), SqlError> {
         Ok(())
     }

@@ -49,7 +49,7 @@ pub struct Pull {
 /// One answer per document of a [`PushRequest`], in its order.
 pub type PushAnswers = Vec<Result<(), PushRefusal>>;
 
-/// What [`ServerStore::apply_together`] did with a request.
+/// What [`crate::ServerStore::apply_together`] did with a request.
 #[derive(Debug)]
 pub struct Applied {
     /// Documents the engineer may not write, with why: then nothing of the
@@ -133,11 +133,7 @@ pub(super) fn apply_together(fw: &Fieldwork, queue: &Queue, request: PushRequest
         Ok(g) => g,
         Err(e) => {
             if queue.withdraw(ticket) {
-                let e = match e {
-                    StoreError::Database(e) => e,
-                    other => SqlError::new(other.to_string()),
-                };
-                return failed(n, &e);
+                return failed(n, &e.into_sql());
             }
             // A group took it meanwhile and answers it.
             return answer
@@ -166,11 +162,14 @@ enum Outcome {
 /// Apply `group` in one transaction and answer each request after the
 /// commit, with what its phone pulls.
 fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
-    if let Err(e) = g.store.begin_group() {
-        let e = match e {
-            StoreError::Database(e) => e,
-            other => SqlError::new(other.to_string()),
-        };
+    // Every document of the group claimed at once, in one order (a shared
+    // database: another process's group waits only for what both touch).
+    let ids: Vec<&str> = group
+        .iter()
+        .flat_map(|w| w.request.docs.iter().map(|(d, _)| d.as_str()))
+        .collect();
+    if let Err(e) = g.store.claim_all(&ids).and_then(|()| g.store.begin_group()) {
+        let e = e.into_sql();
         for w in group {
             let _ = w.reply.send(failed(w.request.docs.len(), &e));
         }

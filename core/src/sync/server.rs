@@ -173,6 +173,14 @@ impl ServerStore {
         })
     }
 
+    /// Run `hook` inside each write's transaction, once its changes are in
+    /// the log and before it commits (`None`: stop): how a test holds a
+    /// writer there while another writes.
+    #[cfg(feature = "testing")]
+    pub fn before_commit(&self, hook: Option<crate::store::BeforeCommit>) {
+        self.fw.local().store.before_commit(hook);
+    }
+
     /// The newest position of the change log.
     #[cfg(feature = "testing")]
     pub fn log_position(&self) -> Result<i64> {
