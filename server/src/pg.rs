@@ -366,23 +366,28 @@ impl PgBackend {
     fn session(&mut self) -> Result<&mut Session, SqlError> {
         if self.session.is_none() {
             let pool = &self.pool;
-            let mut s = off_runtime(|| pool.get()).map_err(|e| {
+            let s = off_runtime(|| pool.get()).map_err(|e| {
                 SqlError::new(format!("postgres: no connection to the database: {e}"))
             })?;
-            if s.schema.as_deref() != Some(self.schema.as_str()) {
-                let path = format!("SET search_path TO {}", quoted(&self.schema));
-                let client = s
-                    .client
-                    .as_mut()
-                    .ok_or_else(|| SqlError::new("postgres: no connection"))?;
-                off_runtime(|| client.batch_execute(&path)).map_err(pg_error)?;
-                s.schema = Some(self.schema.clone());
-            }
+            // Held before it is used, so a connection found closed is seen
+            // as such (`closed`) and replaced.
             self.session = Some(s);
         }
-        self.session
+        let schema = &self.schema;
+        let s = self
+            .session
             .as_deref_mut()
-            .ok_or_else(|| SqlError::new("postgres: no connection"))
+            .ok_or_else(|| SqlError::new("postgres: no connection"))?;
+        if s.schema.as_deref() != Some(schema.as_str()) {
+            let path = format!("SET search_path TO {}", quoted(schema));
+            let client = s
+                .client
+                .as_mut()
+                .ok_or_else(|| SqlError::new("postgres: no connection"))?;
+            off_runtime(|| client.batch_execute(&path)).map_err(pg_error)?;
+            s.schema = Some(schema.clone());
+        }
+        Ok(s)
     }
 
     /// Give the connection back to the pool unless something still needs it.
@@ -398,6 +403,11 @@ impl PgBackend {
             .is_none_or(|s| s.client.as_ref().is_none_or(Client::is_closed))
     }
 
+    /// A connection is held and turned out closed: worth another.
+    fn broken(&self) -> bool {
+        self.session.is_some() && self.closed()
+    }
+
     /// Statements without parameters, on the held connection (kept).
     fn batch_pinned(&mut self, sql: &str) -> Result<(), SqlError> {
         let s = self.session()?;
@@ -408,16 +418,25 @@ impl PgBackend {
         off_runtime(|| c.batch_execute(sql)).map_err(pg_error)
     }
 
-    /// [`PgBackend::batch_pinned`], once more on another connection if
-    /// this one turns out closed and `fresh`: nothing held on it before.
+    /// How many connections a statement may find closed in a row before
+    /// it fails: after a database restart every idle one in the pool is.
+    fn attempts(&self) -> u32 {
+        self.pool.max_size() + 1
+    }
+
+    /// [`PgBackend::batch_pinned`], again on another connection while this
+    /// one turns out closed and `fresh`: nothing held on it before.
     fn batch_fresh(&mut self, sql: &str, fresh: bool) -> Result<(), SqlError> {
-        match self.batch_pinned(sql) {
-            Err(_) if fresh && self.closed() => {
-                // The pool drops a broken connection when it comes back.
-                self.session = None;
-                self.batch_pinned(sql)
+        let mut left = self.attempts();
+        loop {
+            match self.batch_pinned(sql) {
+                Err(_) if fresh && self.broken() && left > 1 => {
+                    // The pool drops a broken connection when it comes back.
+                    self.session = None;
+                    left -= 1;
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 
@@ -460,8 +479,9 @@ impl PgBackend {
 
     /// Run one statement. When the server turns out to have dropped the
     /// connection and nothing depends on it (no transaction open, no lock
-    /// or claim held), take another and retry once: a PostgreSQL restart
-    /// costs no request.
+    /// or claim held), take another and retry (after a PostgreSQL restart
+    /// every idle connection in the pool is closed): a restart costs no
+    /// request.
     fn run<T>(
         &mut self,
         sql: &str,
@@ -470,14 +490,16 @@ impl PgBackend {
     ) -> Result<T, SqlError> {
         let b = binds(params);
         let r = refs(&b);
-        let first = self.run_once(sql, &r, &f);
-        let result = match first {
-            Err(_) if self.closed() && !self.pinned() => {
-                // The pool drops a broken connection when it comes back.
-                self.session = None;
-                self.run_once(sql, &r, &f)
+        let mut left = self.attempts();
+        let result = loop {
+            match self.run_once(sql, &r, &f) {
+                Err(_) if self.broken() && !self.pinned() && left > 1 => {
+                    // The pool drops a broken connection when it comes back.
+                    self.session = None;
+                    left -= 1;
+                }
+                other => break other,
             }
-            other => other,
         };
         self.done();
         result

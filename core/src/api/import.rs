@@ -56,7 +56,7 @@ impl Inner {
         .map_err(|e| malformed(e.to_string()))?;
         // Claimed first (a shared database): the order kept in memory is
         // compared with only if no other process wrote it since.
-        let stale = self.store.revalidate(doc_id)?;
+        let stale = self.store.reloaded(doc_id)?;
         let cached = self.orders.remove(doc_id).filter(|_| !stale);
         let exists = self.store.contains(doc_id)?;
         // A device's push may not touch what only the desk decides: the

@@ -167,7 +167,7 @@ impl Inner {
                 id: id.to_string(),
             });
         }
-        if self.store.revalidate(id)? {
+        if self.store.reloaded(id)? {
             // Another server process wrote it since.
             self.orders.remove(id);
         }

@@ -200,6 +200,9 @@ pub struct Store {
     seen: HashMap<String, Option<i64>>,
     /// Shared databases: the documents claimed and checked in this call.
     checked: std::collections::HashSet<String>,
+    /// Shared databases: documents found written by another process in
+    /// this call, until the caller asks ([`Store::reloaded`]).
+    reloaded: std::collections::HashSet<String>,
     /// Shared databases: the settings document's write count last loaded.
     settings_seen: Option<i64>,
     /// Opened with a key (SQLCipher).
@@ -256,6 +259,7 @@ impl Store {
             keeps_grants: false,
             seen: HashMap::new(),
             checked: std::collections::HashSet::new(),
+            reloaded: std::collections::HashSet::new(),
             settings_seen: None,
             encrypted: false,
             group: None,
@@ -366,33 +370,44 @@ impl Store {
     pub(crate) fn leave(&mut self) {
         if self.db.is_shared() {
             self.checked.clear();
+            self.reloaded.clear();
             // A broken connection has lost its locks with it.
             let _ = self.db.release_claims();
         }
     }
 
     /// On a shared database, claim `doc_id` for the rest of the call and
-    /// make sure the decoded copy, if any, is what the database holds:
-    /// `true` when it was not (another process wrote the document since
-    /// this one last saw it) and was dropped, so whatever the caller keeps
-    /// derived from it must go too. Always `false` on a database of its own.
-    pub(crate) fn revalidate(&mut self, doc_id: &str) -> Result<bool, StoreError> {
+    /// make sure the decoded copy, if any, is what the database holds: if
+    /// another process wrote the document since this one last saw it, the
+    /// copy is dropped (read again when next asked for). Once per document
+    /// per call; nothing to do on a database of its own.
+    fn revalidate(&mut self, doc_id: &str) -> Result<(), StoreError> {
         if !self.db.is_shared() || self.checked.contains(doc_id) {
-            return Ok(false);
+            return Ok(());
         }
         self.db.claim(&[doc_id])?;
         let now = generation_of(self.db.as_mut(), doc_id)?;
         self.checked.insert(doc_id.to_string());
-        let stale = self.seen.get(doc_id) != Some(&now);
-        if stale {
+        if self.seen.get(doc_id) != Some(&now) {
             self.cache.remove(doc_id);
+            self.reloaded.insert(doc_id.to_string());
             if self.seen.len() >= CACHE_DOCS * 16 {
                 self.seen.clear();
             }
             // Loaded next from the database as it is now.
             self.seen.insert(doc_id.to_string(), now);
         }
-        Ok(stale)
+        Ok(())
+    }
+
+    /// Claim `doc_id` (a shared database) and say whether another process
+    /// wrote it since this one last saw it, so that whatever the caller
+    /// keeps derived from it (a hydrated order) must go. Says so once, to
+    /// the first caller who asks after the store found out, however the
+    /// store came to check it; always `false` on a database of its own.
+    pub(crate) fn reloaded(&mut self, doc_id: &str) -> Result<bool, StoreError> {
+        self.revalidate(doc_id)?;
+        Ok(self.reloaded.remove(doc_id))
     }
 
     /// Claim every one of `doc_ids` at once, in the backend's one order (the
@@ -559,6 +574,7 @@ impl Store {
             keeps_grants,
             seen,
             checked: _,
+            reloaded: _,
             settings_seen,
             encrypted: _,
             group: _,
@@ -577,11 +593,15 @@ impl Store {
                 if shared {
                     // This document's own count, not a row every write
                     // shares: other processes see it moved and reload.
-                    db.execute(
-                        "UPDATE documents SET generation = generation + 1 WHERE doc_id = ?1",
-                        params![w.doc_id],
-                    )?;
-                    written.push((w.doc_id, generation_of(db, w.doc_id)?));
+                    let now = db
+                        .query(
+                            "UPDATE documents SET generation = generation + 1 WHERE doc_id = ?1 RETURNING generation",
+                            params![w.doc_id],
+                        )?
+                        .first()
+                        .map(|r| r.int(0))
+                        .transpose()?;
+                    written.push((w.doc_id, now));
                 }
                 if let Some(origin) = w.origin {
                     log::append(db, w.doc_id, doc, &w.heads_before, origin)?;
