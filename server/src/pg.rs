@@ -403,6 +403,16 @@ impl PgBackend {
             .is_none_or(|s| s.client.as_ref().is_none_or(Client::is_closed))
     }
 
+    /// Close the held connection rather than give it back: it may still
+    /// hold locks (closing it releases them).
+    fn discard(&mut self) {
+        if let Some(mut s) = self.session.take() {
+            // Without its client the pool counts it broken and drops it.
+            let client = s.client.take();
+            off_runtime(move || drop(client));
+        }
+    }
+
     /// A connection is held and turned out closed: worth another.
     fn broken(&self) -> bool {
         self.session.is_some() && self.closed()
@@ -508,18 +518,26 @@ impl PgBackend {
 
 impl Drop for PgBackend {
     fn drop(&mut self) {
+        // Never hand the pool a connection inside a transaction or holding
+        // locks: undo them, or close it.
+        let mut clean = true;
         if self.in_transaction && !self.closed() {
-            // Never hand the pool a connection inside a transaction.
-            let _ = self.batch_pinned("ROLLBACK");
+            clean &= self.batch_pinned("ROLLBACK").is_ok();
         }
         if !self.claimed.is_empty() {
-            let _ = self.release_claims();
+            clean &= self.release_claims().is_ok();
         }
         if std::mem::take(&mut self.locked) {
             let key = self.lock_key;
-            let _ = self.batch_pinned(&format!("SELECT pg_advisory_unlock({key})"));
+            clean &= self
+                .batch_pinned(&format!("SELECT pg_advisory_unlock({key})"))
+                .is_ok();
         }
-        self.session = None;
+        if clean {
+            self.session = None;
+        } else {
+            self.discard();
+        }
     }
 }
 
@@ -659,7 +677,7 @@ impl Backend for PgBackend {
         let r = self.batch_pinned(&sql);
         if r.is_err() {
             // Never hand the pool a connection that may still hold them.
-            self.session = None;
+            self.discard();
         }
         self.done();
         r
@@ -686,7 +704,7 @@ impl Backend for PgBackend {
         let key = self.lock_key;
         let r = self.batch_pinned(&format!("SELECT pg_advisory_unlock({key})"));
         if r.is_err() {
-            self.session = None;
+            self.discard();
         }
         self.done();
         r
