@@ -13,7 +13,7 @@
 //! | the desk service both the API and the board call | [`desk`] |
 //! | state: tenants, errors, authentication, live updates | [`state`], [`https`] |
 //! | what the server tells its operators: request logs, metrics | [`logs`], [`metrics`] |
-//! | people and devices; storage | [`auth`], [`storage`], [`blobs`], [`pg`], [`bus`] |
+//! | people and devices; storage | [`auth`], [`storage`], [`blobs`], [`pg`], [`pg_relay`], [`pg_tls`], [`bus`] |
 
 pub mod backup;
 pub mod cli;
@@ -42,5 +42,6 @@ pub mod auth;
 pub mod blobs;
 pub mod bus;
 pub mod pg;
+pub mod pg_relay;
 pub mod pg_tls;
 pub mod storage;

@@ -228,7 +228,7 @@ impl Storage for Postgres {
         outgoing: tokio::sync::mpsc::UnboundedReceiver<Changed>,
         local: tokio::sync::broadcast::Sender<Changed>,
     ) -> Option<Relay> {
-        Some(Box::pin(crate::pg::relay(
+        Some(Box::pin(crate::pg_relay::relay(
             self.url.clone(),
             process,
             outgoing,

@@ -1,0 +1,88 @@
+//! A store on a database other server processes share (PostgreSQL):
+//! what a call does instead of taking the whole store (decision 0019). It
+//! claims each document before it reads or writes it and drops its decoded
+//! copy when another process wrote the document since; it takes the
+//! settings again when another process saved them.
+
+use super::sql::{Backend, params, query_opt};
+use super::{CACHE_DOCS, SETTINGS_ID, Store, StoreError, load_settings};
+
+impl Store {
+    /// Begin a call. On a database other processes share, take the settings
+    /// again if another process saved them since. Every successful `enter`
+    /// is followed by [`Store::leave`].
+    pub(crate) fn enter(&mut self) -> Result<(), StoreError> {
+        if !self.db.is_shared() {
+            return Ok(());
+        }
+        let now = generation_of(self.db.as_mut(), SETTINGS_ID)?;
+        if now != self.settings_seen {
+            self.settings = load_settings(self.db.as_mut(), &self.fallback)?;
+            self.settings_seen = now;
+        }
+        Ok(())
+    }
+
+    /// End a call: release the documents it claimed on a shared database.
+    pub(crate) fn leave(&mut self) {
+        if self.db.is_shared() {
+            self.checked.clear();
+            self.reloaded.clear();
+            // A broken connection has lost its locks with it.
+            let _ = self.db.release_claims();
+        }
+    }
+
+    /// On a shared database, claim `doc_id` for the rest of the call and
+    /// make sure the decoded copy, if any, is what the database holds: if
+    /// another process wrote the document since this one last saw it, the
+    /// copy is dropped (read again when next asked for). Once per document
+    /// per call; nothing to do on a database of its own.
+    pub(super) fn revalidate(&mut self, doc_id: &str) -> Result<(), StoreError> {
+        if !self.db.is_shared() || self.checked.contains(doc_id) {
+            return Ok(());
+        }
+        self.db.claim(&[doc_id])?;
+        let now = generation_of(self.db.as_mut(), doc_id)?;
+        self.checked.insert(doc_id.to_string());
+        if self.seen.get(doc_id) != Some(&now) {
+            self.cache.remove(doc_id);
+            self.reloaded.insert(doc_id.to_string());
+            if self.seen.len() >= CACHE_DOCS * 16 {
+                self.seen.clear();
+            }
+            // Loaded next from the database as it is now.
+            self.seen.insert(doc_id.to_string(), now);
+        }
+        Ok(())
+    }
+
+    /// Claim `doc_id` (a shared database) and say whether another process
+    /// wrote it since this one last saw it, so that whatever the caller
+    /// keeps derived from it (a hydrated order) must go. Says so once, to
+    /// the first caller who asks after the store found out, however the
+    /// store came to check it; always `false` on a database of its own.
+    pub(crate) fn reloaded(&mut self, doc_id: &str) -> Result<bool, StoreError> {
+        self.revalidate(doc_id)?;
+        Ok(self.reloaded.remove(doc_id))
+    }
+
+    /// Claim every one of `doc_ids` at once, in the backend's one order (the
+    /// group commit, before it touches any): claimed one by one as reached,
+    /// two processes' groups could each hold what the other waits for.
+    pub(crate) fn claim_all(&mut self, doc_ids: &[&str]) -> Result<(), StoreError> {
+        Ok(self.db.claim(doc_ids)?)
+    }
+}
+
+/// How many times `doc_id` was written (shared databases), `None` if it
+/// is not stored.
+pub(super) fn generation_of(db: &mut dyn Backend, doc_id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(query_opt(
+        db,
+        "SELECT generation FROM documents WHERE doc_id = ?1",
+        params![doc_id],
+    )?
+    .map(|r| r.int(0))
+    .transpose()?)
+}
