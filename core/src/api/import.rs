@@ -2,6 +2,16 @@
 //! server, on the server what a phone pushed. Every chunk is read through the
 //! store's bounded reader first; the result must still be a valid document
 //! of its kind, and a phone's push may not touch what only the desk decides.
+//!
+//! An import runs in three steps, so the server's group commit can do the
+//! middle one for many documents on several cores at once
+//! ([`crate::sync::group`]):
+//! 1. [`Inner::stage_import`] (the store held): what the database says of
+//!    the document, and the document taken out of the store;
+//! 2. [`Staged::apply`] (no store, any thread): the changes applied in
+//!    memory, the result hydrated and checked;
+//! 3. [`Inner::finish_import`] (the store held): the document put back and
+//!    written, or dropped if anything was refused.
 
 use super::work::meta_of;
 use super::{Error, Inner, Result};
@@ -10,8 +20,9 @@ use crate::doc_ids::DocKind;
 use crate::hlc::Hlc;
 use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
 use crate::rules::{RuleError, authority, photos};
-use crate::store::chunks;
-use crate::store::{Rows, Write};
+use crate::settings::Settings;
+use crate::store::chunks::{self, Chunks};
+use crate::store::{Rows, Taken, Write};
 use crate::validate;
 use automerge::{AutoCommit, ChangeHash};
 use autosurgeon::{Hydrate, hydrate};
@@ -40,10 +51,6 @@ impl Inner {
         origin: Option<&str>,
         pinned: Option<&PinnedKey>,
     ) -> Result<ImportOutcome> {
-        let malformed = |reason: String| Error::MalformedDocument {
-            doc_id: doc_id.to_string(),
-            reason,
-        };
         // Automerge's incremental load skips what it cannot parse, and
         // inflates compressed changes without a limit: read every chunk first,
         // bounded, so truncated, foreign or hostile bytes are refused, and
@@ -53,7 +60,23 @@ impl Inner {
             Some(_) => chunks::read_changes(bytes, &chunks::Limits::DEFAULT),
             None => chunks::read_any(bytes, &chunks::Limits::DEFAULT),
         }
-        .map_err(|e| malformed(e.to_string()))?;
+        .map_err(|e| malformed(doc_id, e.to_string()))?;
+        let staged = self.stage_import(doc_id, kind, read, origin, pinned)?;
+        let prepared = staged.apply(self.store.settings());
+        self.finish_import(prepared)
+    }
+
+    /// Step 1: what the database says of `doc_id`, and its document taken
+    /// out of the store (a new one made if there is none). `read` is the
+    /// push as [`chunks`] read it.
+    pub(crate) fn stage_import<'a>(
+        &mut self,
+        doc_id: &'a str,
+        kind: DocKind,
+        read: Chunks,
+        origin: Option<&'a str>,
+        pinned: Option<&'a PinnedKey>,
+    ) -> Result<Staged<'a>> {
         // Claimed first (a shared database): the order kept in memory is
         // compared with only if no other process wrote it since.
         let stale = self.store.reloaded(doc_id)?;
@@ -63,46 +86,60 @@ impl Inner {
         // order as it was is kept to compare with (decision 0008).
         let desk_view = match (origin, kind, exists) {
             (Some(_), DocKind::WorkOrder, true) => match cached {
-                Some(o) => Some(o),
-                None => Some(
-                    hydrate::<_, WorkOrder>(self.store.doc(doc_id)?)
-                        .map_err(|e| malformed(e.to_string()))?,
-                ),
+                Some(o) => DeskView::Kept(Box::new(o)),
+                None => DeskView::FromDocument,
             },
-            _ => None,
+            _ => DeskView::None,
         };
-        if !exists {
-            self.store
-                .insert_new(doc_id, AutoCommit::new().with_actor(self.actor.clone()));
-        }
-        let doc = self.store.doc(doc_id)?;
-        let before = doc.get_heads();
-        let loaded = doc.load_incremental(&read.plain);
-        let missing = doc.get_missing_deps(&[]);
-        let waiting = !missing.is_empty();
-        if waiting && origin.is_some() {
-            // The server acknowledges only what it stores, and keeps nothing
-            // waiting in memory: drop the queued changes with the copy.
-            self.store.evict(doc_id);
-            return Ok(ImportOutcome {
-                changed: false,
-                waiting_for_deps: true,
-                missing,
-            });
-        }
-        let after = doc.get_heads();
-        let result: Result<Rows2> = match loaded {
-            Err(e) => Err(malformed(e.to_string())),
-            Ok(_) if after == before => Ok(Rows2::Unchanged),
-            Ok(_) => check_kind(doc, kind).map_err(malformed),
+        let doc = if exists {
+            self.store.take_doc(doc_id)?
+        } else {
+            Taken::Decoded(Box::new(AutoCommit::new().with_actor(self.actor.clone())))
         };
-        let rows = match result {
+        Ok(Staged {
+            doc_id,
+            kind,
+            origin,
+            pinned,
+            read,
+            exists,
+            doc,
+            desk_view,
+        })
+    }
+
+    /// Step 3: the document put back and written with its rows and log
+    /// entries, or dropped (never kept in memory ahead of the database).
+    pub(crate) fn finish_import(&mut self, p: Prepared<'_>) -> Result<ImportOutcome> {
+        let Prepared {
+            doc_id,
+            kind,
+            origin,
+            read,
+            exists,
+            doc,
+            step,
+        } = p;
+        let (before, rows, waiting) = match step {
             Err(e) => {
                 self.store.evict(doc_id);
                 return Err(e);
             }
-            Ok(Rows2::Unchanged) => {
-                if !exists {
+            Ok(Step::Missing(missing)) => {
+                // The server acknowledges only what it stores, and keeps
+                // nothing waiting in memory: the queued changes go with the
+                // copy.
+                self.store.evict(doc_id);
+                return Ok(ImportOutcome {
+                    changed: false,
+                    waiting_for_deps: true,
+                    missing,
+                });
+            }
+            Ok(Step::Unchanged { waiting }) => {
+                if exists {
+                    self.store.put_back(doc_id, doc);
+                } else {
                     self.store.evict(doc_id);
                 }
                 return Ok(ImportOutcome {
@@ -111,36 +148,18 @@ impl Inner {
                     missing: Vec::new(),
                 });
             }
-            Ok(r) => r,
+            Ok(Step::Changed {
+                before,
+                rows,
+                waiting,
+            }) => (before, rows, waiting),
         };
+        if exists {
+            self.store.put_back(doc_id, doc);
+        } else {
+            self.store.insert_new(doc_id, doc);
+        }
         if let Rows2::Order(o) = &rows {
-            if o.id != doc_id {
-                self.store.evict(doc_id);
-                return Err(malformed(
-                    "the order's id does not match the document id".into(),
-                ));
-            }
-            if let Some(before) = &desk_view
-                && let Err(why) = authority::device_may_change(before, o)
-            {
-                self.store.evict(doc_id);
-                return Err(
-                    RuleError::Precondition(format!("not allowed from a device: {why}")).into(),
-                );
-            }
-            if origin.is_some()
-                && let Err(why) =
-                    photos::check_pushed(desk_view.as_ref(), o, self.store.policy_for(o))
-            {
-                self.store.evict(doc_id);
-                return Err(RuleError::Precondition(why).into());
-            }
-            if let Some(device) = origin
-                && let Err(why) = attest::check_pushed(desk_view.as_ref(), o, device, pinned)
-            {
-                self.store.evict(doc_id);
-                return Err(Error::Attestation(why));
-            }
             for ev in &o.events {
                 if let Some(h) = Hlc::decode(&ev.hlc) {
                     self.hlc.observe(h);
@@ -151,7 +170,7 @@ impl Inner {
         let write_rows = match &rows {
             Rows2::Order(o) => Rows::Order(o),
             Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
-            Rows2::Catalog | Rows2::Unchanged => Rows::None,
+            Rows2::Catalog => Rows::None,
         };
         self.store.persist(
             &[Write {
@@ -173,6 +192,13 @@ impl Inner {
             .map(chunks::VerifiedChange::hash)
             .filter(|h| doc.get_change_by_hash(h).is_none())
             .collect();
+        if let Rows2::Order(o) = rows
+            && absent.is_empty()
+        {
+            // What was just written, so the next push to it (or a read)
+            // need not hydrate it again.
+            self.remember(&o);
+        }
         Ok(ImportOutcome {
             changed: true,
             waiting_for_deps: waiting,
@@ -181,8 +207,162 @@ impl Inner {
     }
 }
 
+fn malformed(doc_id: &str, reason: String) -> Error {
+    Error::MalformedDocument {
+        doc_id: doc_id.to_string(),
+        reason,
+    }
+}
+
+/// The order as it was before a device's push, to compare with.
+enum DeskView {
+    /// Not a device's push to an existing order: nothing to compare.
+    None,
+    /// The copy kept in memory, current.
+    Kept(Box<WorkOrder>),
+    /// To be hydrated from the document before the changes are applied.
+    FromDocument,
+}
+
+/// An import after step 1 ([`Inner::stage_import`]): it holds its
+/// document, and needs nothing of the store but its settings to go on.
+pub(crate) struct Staged<'a> {
+    doc_id: &'a str,
+    kind: DocKind,
+    origin: Option<&'a str>,
+    pinned: Option<&'a PinnedKey>,
+    read: Chunks,
+    exists: bool,
+    doc: Taken,
+    desk_view: DeskView,
+}
+
+/// What step 2 came to.
+enum Step {
+    /// A push that depends on changes the server does not hold.
+    Missing(Vec<ChangeHash>),
+    Unchanged {
+        waiting: bool,
+    },
+    Changed {
+        before: Vec<ChangeHash>,
+        rows: Rows2,
+        waiting: bool,
+    },
+}
+
+/// An import after step 2 ([`Staged::apply`]), for [`Inner::finish_import`].
+pub(crate) struct Prepared<'a> {
+    doc_id: &'a str,
+    kind: DocKind,
+    origin: Option<&'a str>,
+    read: Chunks,
+    exists: bool,
+    doc: AutoCommit,
+    step: Result<Step>,
+}
+
+impl<'a> Staged<'a> {
+    /// Step 2: apply the changes to the document in memory and check the
+    /// result against its kind's rules, the desk's fields and `settings`'
+    /// photo policy. Touches no store: runs on any thread.
+    pub(crate) fn apply(self, settings: &Settings) -> Prepared<'a> {
+        let Staged {
+            doc_id,
+            kind,
+            origin,
+            pinned,
+            read,
+            exists,
+            doc,
+            desk_view,
+        } = self;
+        let (doc, step) = match doc.decode(doc_id) {
+            Ok(mut doc) => {
+                let step = apply_to(
+                    &mut doc, doc_id, kind, &read, origin, pinned, desk_view, settings,
+                );
+                (doc, step)
+            }
+            Err(e) => (AutoCommit::new(), Err(e.into())),
+        };
+        Prepared {
+            doc_id,
+            kind,
+            origin,
+            read,
+            exists,
+            doc,
+            step,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_to(
+    doc: &mut AutoCommit,
+    doc_id: &str,
+    kind: DocKind,
+    read: &Chunks,
+    origin: Option<&str>,
+    pinned: Option<&PinnedKey>,
+    desk_view: DeskView,
+    settings: &Settings,
+) -> Result<Step> {
+    let desk_view = match desk_view {
+        DeskView::None => None,
+        DeskView::Kept(o) => Some(*o),
+        DeskView::FromDocument => {
+            Some(hydrate::<_, WorkOrder>(&*doc).map_err(|e| malformed(doc_id, e.to_string()))?)
+        }
+    };
+    let before = doc.get_heads();
+    let loaded = doc.load_incremental(&read.plain);
+    let missing = doc.get_missing_deps(&[]);
+    let waiting = !missing.is_empty();
+    if waiting && origin.is_some() {
+        return Ok(Step::Missing(missing));
+    }
+    let after = doc.get_heads();
+    let rows = match loaded {
+        Err(e) => return Err(malformed(doc_id, e.to_string())),
+        Ok(_) if after == before => return Ok(Step::Unchanged { waiting }),
+        Ok(_) => check_kind(doc, kind).map_err(|e| malformed(doc_id, e))?,
+    };
+    if let Rows2::Order(o) = &rows {
+        if o.id != doc_id {
+            return Err(malformed(
+                doc_id,
+                "the order's id does not match the document id".into(),
+            ));
+        }
+        if let Some(before) = &desk_view
+            && let Err(why) = authority::device_may_change(before, o)
+        {
+            return Err(
+                RuleError::Precondition(format!("not allowed from a device: {why}")).into(),
+            );
+        }
+        if origin.is_some()
+            && let Err(why) =
+                photos::check_pushed(desk_view.as_ref(), o, settings.policy_at(o.created_at_ms))
+        {
+            return Err(RuleError::Precondition(why).into());
+        }
+        if let Some(device) = origin
+            && let Err(why) = attest::check_pushed(desk_view.as_ref(), o, device, pinned)
+        {
+            return Err(Error::Attestation(why));
+        }
+    }
+    Ok(Step::Changed {
+        before,
+        rows,
+        waiting,
+    })
+}
+
 pub(crate) enum Rows2 {
-    Unchanged,
     Order(Box<WorkOrder>),
     Stock(String, BTreeMap<String, i64>),
     Catalog,

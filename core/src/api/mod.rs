@@ -47,7 +47,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::{Desk, FollowUpInput, MailInMilestone};
 pub use error::{Error, Result};
 pub use import::ImportOutcome;
-pub(crate) use import::check_kind;
+pub(crate) use import::{Staged, check_kind};
 pub use photos::BlobsWaiting;
 pub use reads::OrderView;
 pub use stock::StockLevel;

@@ -423,13 +423,29 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(doc_id.into()))
     }
 
-    /// Put a document that is not in the store yet into the cache, to be
-    /// written by [`Store::persist`].
-    pub(crate) fn insert_new(&mut self, doc_id: &str, doc: AutoCommit) {
+    /// The document taken out of the cache (as stored, if it was not
+    /// there), to be changed away from the store and handed back
+    /// with [`Store::put_back`], or dropped with [`Store::evict`].
+    pub(crate) fn take_doc(&mut self, doc_id: &str) -> Result<Taken, StoreError> {
+        self.revalidate(doc_id)?;
+        if let Some(doc) = self.cache.remove(doc_id) {
+            return Ok(Taken::Decoded(Box::new(doc)));
+        }
+        read_stored(self.db.as_mut(), doc_id)?.ok_or_else(|| StoreError::NotFound(doc_id.into()))
+    }
+
+    /// Hand back a document [`Store::take_doc`] took.
+    pub(crate) fn put_back(&mut self, doc_id: &str, doc: AutoCommit) {
         if self.cache.len() >= CACHE_DOCS {
             self.cache.clear();
         }
         self.cache.insert(doc_id.to_string(), doc);
+    }
+
+    /// Put a document that is not in the store yet into the cache, to be
+    /// written by [`Store::persist`].
+    pub(crate) fn insert_new(&mut self, doc_id: &str, doc: AutoCommit) {
+        self.put_back(doc_id, doc);
         if self.db.is_shared() {
             self.seen.insert(doc_id.to_string(), None);
         }
@@ -685,6 +701,13 @@ fn write_doc(
 }
 
 fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, StoreError> {
+    read_stored(db, doc_id)?
+        .map(|stored| stored.decode(doc_id))
+        .transpose()
+}
+
+/// A document's rows as stored: its snapshot and the chunks since.
+fn read_stored(db: &mut dyn Backend, doc_id: &str) -> Result<Option<Taken>, StoreError> {
     let Some(mut row) = query_opt(
         db,
         "SELECT snapshot FROM documents WHERE doc_id = ?1",
@@ -694,30 +717,56 @@ fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, St
         return Ok(None);
     };
     let snapshot = row.take_blob(0)?;
-    let corrupt = |e: automerge::AutomergeError| StoreError::Corrupt {
-        doc_id: doc_id.into(),
-        reason: e.to_string(),
-    };
-    // Read with the same bounds as anything from outside: a stored document
-    // that would unpack past them is refused as corrupt, not loaded.
-    let bounded = |bytes: &[u8]| {
-        crate::store::chunks::read_any(bytes, &crate::store::chunks::Limits::DEFAULT)
-            .map(|read| read.plain)
-            .map_err(|e| StoreError::Corrupt {
-                doc_id: doc_id.into(),
-                reason: e.to_string(),
-            })
-    };
-    let mut doc = AutoCommit::load(&bounded(&snapshot)?).map_err(corrupt)?;
-    let chunks = db.query(
-        "SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
-        params![doc_id],
-    )?;
-    for mut chunk in chunks {
-        doc.load_incremental(&bounded(&chunk.take_blob(0)?)?)
-            .map_err(corrupt)?;
+    let chunks = db
+        .query(
+            "SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
+            params![doc_id],
+        )?
+        .into_iter()
+        .map(|mut r| r.take_blob(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Taken::Stored { snapshot, chunks }))
+}
+
+/// A document taken out of the store ([`Store::take_doc`]).
+pub(crate) enum Taken {
+    /// It was decoded in memory.
+    Decoded(Box<AutoCommit>),
+    /// As stored, to be decoded by whoever changes it (on any thread).
+    Stored {
+        snapshot: Vec<u8>,
+        chunks: Vec<Vec<u8>>,
+    },
+}
+
+impl Taken {
+    /// The document, decoded.
+    pub(crate) fn decode(self, doc_id: &str) -> Result<AutoCommit, StoreError> {
+        let (snapshot, chunks) = match self {
+            Taken::Decoded(doc) => return Ok(*doc),
+            Taken::Stored { snapshot, chunks } => (snapshot, chunks),
+        };
+        let corrupt = |e: automerge::AutomergeError| StoreError::Corrupt {
+            doc_id: doc_id.into(),
+            reason: e.to_string(),
+        };
+        // Read with the same bounds as anything from outside: a stored
+        // document that would unpack past them is refused as corrupt, not
+        // loaded.
+        let bounded = |bytes: &[u8]| {
+            crate::store::chunks::read_any(bytes, &crate::store::chunks::Limits::DEFAULT)
+                .map(|read| read.plain)
+                .map_err(|e| StoreError::Corrupt {
+                    doc_id: doc_id.into(),
+                    reason: e.to_string(),
+                })
+        };
+        let mut doc = AutoCommit::load(&bounded(&snapshot)?).map_err(corrupt)?;
+        for chunk in &chunks {
+            doc.load_incremental(&bounded(chunk)?).map_err(corrupt)?;
+        }
+        Ok(doc)
     }
-    Ok(Some(doc))
 }
 
 /// Recompute every materialised row from the documents (used by migrations

@@ -13,15 +13,17 @@
 //! store free and is applied at once, alone; under load, groups grow by
 //! themselves to what arrives during one commit.
 
-use super::push::{PushRefusal, check_push_in};
-use crate::api::{Error, Fieldwork, Inner};
+use super::push::{PushRefusal, check_read_push_in, read_push};
+use crate::api::{Error, Fieldwork, ImportOutcome, Inner, Staged};
 use crate::attest::PinnedKey;
 use crate::doc_ids::DocKind;
 use crate::store::StoreError;
+use crate::store::chunks::{ChunkError, Chunks};
 use crate::store::log::{self, PullPlan};
 use crate::store::sql::SqlError;
-use std::sync::Mutex;
-use std::sync::mpsc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 
 /// One sync request's pushes: each document is taken or refused on its own.
 #[derive(Debug, Clone)]
@@ -153,6 +155,36 @@ pub(super) fn apply_together(fw: &Fieldwork, queue: &Queue, request: PushRequest
         .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")))
 }
 
+/// Apply `requests` as one group, as if they had all arrived while the
+/// store was busy: the answers, in their order (tests).
+#[cfg(feature = "testing")]
+pub(super) fn apply_as_one_group(fw: &Fieldwork, requests: Vec<PushRequest>) -> Vec<Applied> {
+    let queue = Queue::default();
+    let answers: Vec<(usize, mpsc::Receiver<Applied>)> = requests
+        .into_iter()
+        .map(|r| {
+            let n = r.docs.len();
+            let (reply, answer) = mpsc::channel();
+            queue.push(r, reply);
+            (n, answer)
+        })
+        .collect();
+    match fw.lock() {
+        Ok(mut g) => commit_group(&mut g, queue.take()),
+        Err(e) => {
+            let e = e.into_sql();
+            return answers.iter().map(|(n, _)| failed(*n, &e)).collect();
+        }
+    }
+    answers
+        .into_iter()
+        .map(|(n, a)| {
+            a.recv()
+                .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")))
+        })
+        .collect()
+}
+
 /// What one request came to inside the group.
 enum Outcome {
     Forbidden(Vec<(String, String)>),
@@ -175,7 +207,8 @@ fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
         }
         return;
     }
-    let mut outcomes: Vec<Outcome> = group.iter().map(|w| apply_request(g, &w.request)).collect();
+    let requests: Vec<&PushRequest> = group.iter().map(|w| &w.request).collect();
+    let mut outcomes = apply_requests(g, &requests);
     let committed = match g.store.end_group() {
         Ok(()) => true,
         Err((e, touched)) => {
@@ -220,13 +253,115 @@ fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
     }
 }
 
-/// One request: every document authorised first (a forbidden one means
-/// nothing of the request is applied), then each applied all or nothing.
-fn apply_request(g: &mut Inner, r: &PushRequest) -> Outcome {
-    let checked: Vec<Result<DocKind, PushRefusal>> = r
+/// The group's requests, in order: each is authorised whole first (a
+/// forbidden document means nothing of its request is applied), then each
+/// document applied all or nothing.
+///
+/// A request whose documents no earlier request of the group touches (the
+/// usual case: each phone pushes its own orders) is staged with the others,
+/// their changes applied and checked on every core at once, then written
+/// one after the other. A request that touches a document an earlier one
+/// does waits for those to be written and is applied after them, alone.
+fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(requests.len());
+    let mut answers: Vec<Vec<Option<Result<(), PushRefusal>>>> = Vec::new();
+    let mut touched: HashSet<&str> = HashSet::new();
+    let mut later: Vec<usize> = Vec::new();
+    let mut staged: Vec<(usize, usize, Staged<'_>)> = Vec::new();
+    // Every push read (bounded, each change's hash checked) on every core.
+    let bytes: Vec<&[u8]> = requests
+        .iter()
+        .flat_map(|r| r.docs.iter().map(|(_, b)| b.as_slice()))
+        .collect();
+    let mut reads = on_every_core(bytes, read_push).into_iter();
+    for (i, r) in requests.iter().enumerate() {
+        let mine: Vec<Result<Chunks, ChunkError>> = reads.by_ref().take(r.docs.len()).collect();
+        let fresh = r.docs.iter().all(|(d, _)| !touched.contains(d.as_str()));
+        touched.extend(r.docs.iter().map(|(d, _)| d.as_str()));
+        if !fresh {
+            later.push(i);
+            outcomes.push(Outcome::Answers(Vec::new()));
+            answers.push(Vec::new());
+            continue;
+        }
+        let checked = match check_request(g, r, mine) {
+            Ok(c) => c,
+            Err(forbidden) => {
+                outcomes.push(Outcome::Forbidden(forbidden));
+                answers.push(Vec::new());
+                continue;
+            }
+        };
+        let mut mine = Vec::with_capacity(r.docs.len());
+        for (j, ((doc_id, _), c)) in r.docs.iter().zip(checked).enumerate() {
+            let stage = c.and_then(|(kind, read)| {
+                g.stage_import(doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
+                    .map_err(refusal)
+            });
+            match stage {
+                Ok(s) => {
+                    staged.push((i, j, s));
+                    mine.push(None);
+                }
+                Err(e) => mine.push(Some(Err(e))),
+            }
+        }
+        outcomes.push(Outcome::Answers(Vec::new()));
+        answers.push(mine);
+        if staged.len() >= WAVE {
+            apply_wave(g, std::mem::take(&mut staged), &mut answers);
+        }
+    }
+    apply_wave(g, staged, &mut answers);
+    for (o, a) in outcomes.iter_mut().zip(answers) {
+        if let Outcome::Answers(slot) = o {
+            *slot = a
+                .into_iter()
+                .map(|r| r.unwrap_or_else(|| Err(PushRefusal::Refused("not applied".into()))))
+                .collect();
+        }
+    }
+    for i in later {
+        outcomes[i] = apply_request(g, requests[i]);
+    }
+    outcomes
+}
+
+/// Most documents decoded at once in a group: it is applied in waves of
+/// this many (each on every core, then written), so a large group does not
+/// hold all its documents in memory together.
+const WAVE: usize = 64;
+
+/// Apply the staged documents on every core, then write each in turn.
+fn apply_wave(
+    g: &mut Inner,
+    staged: Vec<(usize, usize, Staged<'_>)>,
+    answers: &mut [Vec<Option<Result<(), PushRefusal>>>],
+) {
+    let settings = g.store.settings();
+    let prepared = on_every_core(staged, |(i, j, s)| (i, j, s.apply(settings)));
+    for (i, j, p) in prepared {
+        let done = g.finish_import(p);
+        if let Some(slot) = answers.get_mut(i).and_then(|a| a.get_mut(j)) {
+            *slot = Some(answered(done));
+        }
+    }
+}
+
+/// Every document of `r` authorised (its pushes as [`read_push`] read
+/// them): the documents the engineer may not write, if any; else each
+/// one's check.
+#[allow(clippy::type_complexity)]
+fn check_request(
+    g: &mut Inner,
+    r: &PushRequest,
+    reads: Vec<Result<Chunks, ChunkError>>,
+) -> Result<Vec<Result<(DocKind, Chunks), PushRefusal>>, Vec<(String, String)>> {
+    let checked: Vec<Result<(DocKind, Chunks), PushRefusal>> = r
         .docs
         .iter()
-        .map(|(doc_id, bytes)| check_push_in(g, &r.device_id, &r.engineer, doc_id, bytes))
+        .zip(reads)
+        .map(|((doc_id, _), read)| check_read_push_in(g, &r.device_id, &r.engineer, doc_id, read))
         .collect();
     let forbidden: Vec<(String, String)> = r
         .docs
@@ -237,31 +372,94 @@ fn apply_request(g: &mut Inner, r: &PushRequest) -> Outcome {
             _ => None,
         })
         .collect();
-    if !forbidden.is_empty() {
-        return Outcome::Forbidden(forbidden);
+    if forbidden.is_empty() {
+        Ok(checked)
+    } else {
+        Err(forbidden)
     }
+}
+
+/// One request on its own: authorised, then each document staged, applied
+/// and written in turn.
+fn apply_request(g: &mut Inner, r: &PushRequest) -> Outcome {
+    let reads = r.docs.iter().map(|(_, b)| read_push(b)).collect();
+    let checked = match check_request(g, r, reads) {
+        Ok(c) => c,
+        Err(forbidden) => return Outcome::Forbidden(forbidden),
+    };
     Outcome::Answers(
         r.docs
             .iter()
             .zip(checked)
-            .map(|((doc_id, bytes), kind)| apply_one(g, r, doc_id, kind?, bytes))
+            .map(|((doc_id, _), c)| {
+                let (kind, read) = c?;
+                let staged = g
+                    .stage_import(doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
+                    .map_err(refusal)?;
+                let prepared = staged.apply(g.store.settings());
+                answered(g.finish_import(prepared))
+            })
             .collect(),
     )
 }
 
-fn apply_one(
-    g: &mut Inner,
-    r: &PushRequest,
-    doc_id: &str,
-    kind: DocKind,
-    bytes: &[u8],
-) -> Result<(), PushRefusal> {
-    match g.import(doc_id, kind, bytes, Some(&r.device_id), r.key.as_ref()) {
+fn answered(done: Result<ImportOutcome, Error>) -> Result<(), PushRefusal> {
+    match done {
         Ok(outcome) if outcome.missing.is_empty() => Ok(()),
         Ok(outcome) => Err(PushRefusal::MissingDependencies(
             outcome.missing.iter().map(ToString::to_string).collect(),
         )),
-        Err(Error::Store(e)) => Err(PushRefusal::Store(e)),
-        Err(e) => Err(PushRefusal::Refused(e.to_string())),
+        Err(e) => Err(refusal(e)),
     }
+}
+
+fn refusal(e: Error) -> PushRefusal {
+    match e {
+        Error::Store(e) => PushRefusal::Store(e),
+        e => PushRefusal::Refused(e.to_string()),
+    }
+}
+
+/// Fewest items worth a thread of their own: below this a group's
+/// documents are applied on the leader's thread alone.
+const PER_THREAD: usize = 4;
+
+/// `f` of every item, in their order, computed on up to every core.
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(items.len() / PER_THREAD).max(1);
+    if threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let n = items.len();
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = slots.get(i) else {
+                return done;
+            };
+            let item = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(item) = item {
+                done.push((i, f(item)));
+            }
+        }
+    };
+    let mut all: Vec<(usize, R)> = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            match h.join() {
+                Ok(done) => all.extend(done),
+                // The same as if it had run on this thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    debug_assert_eq!(all.len(), n);
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }

@@ -7,7 +7,8 @@ use crate::api::{Inner, device_actor};
 use crate::doc_ids::DocKind;
 use crate::model::WorkOrder;
 use crate::rules::authority::{self, PushTarget};
-use crate::store::{StoreError, chunks, log};
+use crate::store::chunks::{self, Chunks};
+use crate::store::{StoreError, log};
 use automerge::AutoCommit;
 use autosurgeon::hydrate;
 
@@ -39,19 +40,36 @@ pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<usize, String> {
 }
 
 /// [`ServerStore::check_push`] with the store already held (the group
-/// commit's leader holds it for the whole group).
+/// commit's leader holds it for the whole group); with the push's changes
+/// as read, for the import.
 pub(crate) fn check_push_in(
     g: &mut Inner,
     device_id: &str,
     engineer: &str,
     doc_id: &str,
     bytes: &[u8],
-) -> Result<DocKind, PushRefusal> {
+) -> Result<(DocKind, Chunks), PushRefusal> {
+    check_read_push_in(g, device_id, engineer, doc_id, read_push(bytes))
+}
+
+/// A push's bytes read within the bounds (no store needed: the group
+/// commit reads its pushes on every core at once).
+pub(crate) fn read_push(bytes: &[u8]) -> Result<Chunks, chunks::ChunkError> {
+    chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
+}
+
+/// [`check_push_in`] of a push already read by [`read_push`].
+pub(crate) fn check_read_push_in(
+    g: &mut Inner,
+    device_id: &str,
+    engineer: &str,
+    doc_id: &str,
+    read: Result<Chunks, chunks::ChunkError>,
+) -> Result<(DocKind, Chunks), PushRefusal> {
     let kind =
         DocKind::of_id(doc_id).ok_or_else(|| PushRefusal::Refused("not a document id".into()))?;
 
-    let read = chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
-        .map_err(|e| PushRefusal::Refused(e.to_string()))?;
+    let read = read.map_err(|e| PushRefusal::Refused(e.to_string()))?;
     let actor =
         device_actor(device_id).map_err(|_| PushRefusal::Refused("unknown device".into()))?;
     if read.changes.iter().any(|c| *c.change.actor_id() != actor) {
@@ -80,5 +98,5 @@ pub(crate) fn check_push_in(
         authority::may_create(engineer, &order)
             .map_err(|why| PushRefusal::Forbidden(why.into()))?;
     }
-    Ok(kind)
+    Ok((kind, read))
 }

@@ -67,6 +67,16 @@ impl ServerStore {
         super::group::apply_together(&self.fw, &self.queue, request)
     }
 
+    /// Apply `requests` committed as one group, as if they had all arrived
+    /// while the store was busy: each one's answer, in their order (tests).
+    #[cfg(feature = "testing")]
+    pub fn apply_as_one_group(
+        &self,
+        requests: Vec<super::group::PushRequest>,
+    ) -> Vec<super::group::Applied> {
+        super::group::apply_as_one_group(&self.fw, requests)
+    }
+
     /// Apply a device's push of one document, all or nothing. The device
     /// belongs to `engineer`; every change must be made by the device itself,
     /// and every signature, consent and QC record it adds must be attested
@@ -107,7 +117,7 @@ impl ServerStore {
         bytes: &[u8],
     ) -> Result<DocKind, PushRefusal> {
         let mut g = self.fw.lock()?;
-        check_push_in(&mut g, device_id, engineer, doc_id, bytes)
+        check_push_in(&mut g, device_id, engineer, doc_id, bytes).map(|(kind, _)| kind)
     }
 
     /// What `engineer`'s device `device_id` pulls after `cursor`.

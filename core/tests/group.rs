@@ -1,0 +1,181 @@
+//! The server's group commit with requests of every kind in one group:
+//! phones pushing their own orders (applied on every core at once), a
+//! request that touches an order an earlier one of the same group wrote
+//! (applied after it), a forbidden one (nothing of it kept) and unreadable
+//! bytes beside a good document (each document answered on its own).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+use fieldwork_core::sync::group::PushRequest;
+use fieldwork_core::sync::server::PushRefusal;
+use fieldwork_core::{Config, Fieldwork, ManualClock, ServerStore};
+
+/// A phone of `engineer` holding `ids` as the server has them.
+fn phone_with(server: &ServerStore, engineer: &str, ids: &[String]) -> Device {
+    let d = device(engineer);
+    for id in ids {
+        let bytes = server.export_changes(id, &[]).unwrap();
+        d.fw.import_changes(id, &bytes).unwrap();
+    }
+    d
+}
+
+/// What `phone` changed on `id` since the server's copy.
+fn changes(server: &ServerStore, phone: &Fieldwork, id: &str) -> (String, Vec<u8>) {
+    let since = server.heads(id).unwrap();
+    (id.to_string(), phone.export_changes(id, &since).unwrap())
+}
+
+fn request(phone: &Fieldwork, engineer: &str, docs: Vec<(String, Vec<u8>)>) -> PushRequest {
+    PushRequest {
+        device_id: phone.device_id(),
+        engineer: engineer.to_string(),
+        key: None,
+        docs,
+        pull: None,
+    }
+}
+
+fn notes(server: &ServerStore, id: &str) -> Vec<String> {
+    let o = server.order(id).unwrap().order;
+    o.repair_notes.into_iter().map(|n| n.text).collect()
+}
+
+#[test]
+fn one_group_answers_each_request_as_if_it_had_been_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerStore::open(
+        dir.path().join("server.db"),
+        Config {
+            clock: ManualClock::new(T0),
+            ..Config::new("server")
+        },
+    )
+    .unwrap();
+    let orders = |engineer: &str, n: usize| -> Vec<String> {
+        (0..n)
+            .map(|k| {
+                let id = server
+                    .desk()
+                    .create_order(intake(&format!("{engineer} {k}"), &format!("S{k}")))
+                    .unwrap();
+                server.desk().assign(&id, engineer).unwrap();
+                id
+            })
+            .collect()
+    };
+    let mine = orders("eng-a", 6);
+    let theirs = orders("eng-b", 5);
+
+    // Phone A edits five of its orders; phone B all of its own.
+    let a = phone_with(&server, "eng-a", &mine);
+    for id in &mine[..5] {
+        a.fw.accept(id).unwrap();
+        a.fw.add_note(id, &format!("A on {id}")).unwrap();
+    }
+    let b = phone_with(&server, "eng-b", &theirs);
+    for id in &theirs {
+        b.fw.add_note(id, &format!("B on {id}")).unwrap();
+    }
+    // A second phone of engineer A writes to an order phone A also pushes.
+    let a2 = phone_with(&server, "eng-a", &mine[..1]);
+    a2.fw.add_note(&mine[0], "A2 on the first").unwrap();
+    // Phone B's engineer writes to an order of A's (forbidden), with one of
+    // B's own beside it: nothing of that request may be kept.
+    let b2 = phone_with(&server, "eng-b", &[mine[5].clone(), theirs[0].clone()]);
+    b2.fw.add_note(&mine[5], "B2 where it may not").unwrap();
+    b2.fw.add_note(&theirs[0], "B2 on its own").unwrap();
+    // Phone A3: one push of bytes that are not changes, one good.
+    let a3 = phone_with(&server, "eng-a", &mine[5..6]);
+    a3.fw.add_note(&mine[5], "A3 on the last").unwrap();
+
+    let requests = vec![
+        request(
+            &a.fw,
+            "eng-a",
+            mine[..5]
+                .iter()
+                .map(|id| changes(&server, &a.fw, id))
+                .collect(),
+        ),
+        request(
+            &b.fw,
+            "eng-b",
+            theirs
+                .iter()
+                .map(|id| changes(&server, &b.fw, id))
+                .collect(),
+        ),
+        request(&a2.fw, "eng-a", vec![changes(&server, &a2.fw, &mine[0])]),
+        request(
+            &b2.fw,
+            "eng-b",
+            vec![
+                changes(&server, &b2.fw, &theirs[0]),
+                changes(&server, &b2.fw, &mine[5]),
+            ],
+        ),
+        request(
+            &a3.fw,
+            "eng-a",
+            vec![
+                (mine[1].clone(), b"not automerge at all".to_vec()),
+                changes(&server, &a3.fw, &mine[5]),
+            ],
+        ),
+    ];
+    let applied = server.apply_as_one_group(requests);
+
+    assert_eq!(applied.len(), 5);
+    for r in &applied {
+        assert_eq!(r.group, 5, "all five were committed as one group");
+    }
+    // Phones A and B: every document taken.
+    assert_eq!(applied[0].answers.len(), 5);
+    assert!(
+        applied[0].answers.iter().all(Result::is_ok),
+        "{:?}",
+        applied[0].answers
+    );
+    assert_eq!(applied[1].answers.len(), 5);
+    assert!(
+        applied[1].answers.iter().all(Result::is_ok),
+        "{:?}",
+        applied[1].answers
+    );
+    for id in &mine[1..5] {
+        assert_eq!(notes(&server, id), vec![format!("A on {id}")]);
+        assert_eq!(
+            server.order(id).unwrap().status,
+            fieldwork_core::model::Status::Accepted
+        );
+    }
+    // A2 after A on the same order: both notes kept.
+    assert!(
+        applied[2].answers.iter().all(Result::is_ok),
+        "{:?}",
+        applied[2].answers
+    );
+    let first = notes(&server, &mine[0]);
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(first.contains(&format!("A on {}", mine[0])));
+    assert!(first.contains(&"A2 on the first".to_string()));
+    // B2: forbidden on A's order, so its own order's note is not kept either.
+    assert_eq!(applied[3].forbidden.len(), 1);
+    assert_eq!(applied[3].forbidden[0].0, mine[5]);
+    assert!(applied[3].answers.is_empty());
+    assert_eq!(
+        notes(&server, &theirs[0]),
+        vec![format!("B on {}", theirs[0])]
+    );
+    // A3: the unreadable push refused, the good one beside it taken.
+    assert!(
+        matches!(applied[4].answers[0], Err(PushRefusal::Refused(_))),
+        "{:?}",
+        applied[4].answers[0]
+    );
+    assert!(applied[4].answers[1].is_ok(), "{:?}", applied[4].answers[1]);
+    assert_eq!(notes(&server, &mine[5]), vec!["A3 on the last".to_string()]);
+    assert_eq!(notes(&server, &mine[1]), vec![format!("A on {}", mine[1])]);
+}
