@@ -22,7 +22,7 @@ use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
 use crate::rules::{RuleError, authority, photos};
 use crate::settings::Settings;
 use crate::store::chunks::{self, Chunks};
-use crate::store::{Rows, Taken, Write};
+use crate::store::{Encoded, Rows, Taken, Write};
 use crate::validate;
 use automerge::{AutoCommit, ChangeHash};
 use autosurgeon::{Hydrate, hydrate};
@@ -115,12 +115,11 @@ impl Inner {
             doc_id,
             kind,
             origin,
-            read,
             exists,
             doc,
             step,
         } = p;
-        let (before, rows, waiting) = match step {
+        let (before, rows, waiting, encoded, absent) = match step {
             Err(e) => {
                 self.store.evict(doc_id);
                 return Err(e);
@@ -152,7 +151,9 @@ impl Inner {
                 before,
                 rows,
                 waiting,
-            }) => (before, rows, waiting),
+                encoded,
+                absent,
+            }) => (before, rows, waiting, encoded, absent),
         };
         if exists {
             self.store.put_back(doc_id, doc);
@@ -180,18 +181,10 @@ impl Inner {
                 rows: write_rows,
                 compact: false,
                 origin,
+                encoded: Some(&encoded),
             }],
             &meta_of(&clock),
         )?;
-        // Acknowledged means stored: every pushed change is in the
-        // document just committed.
-        let doc = self.store.doc(doc_id)?;
-        let absent: Vec<ChangeHash> = read
-            .changes
-            .iter()
-            .map(chunks::VerifiedChange::hash)
-            .filter(|h| doc.get_change_by_hash(h).is_none())
-            .collect();
         if let Rows2::Order(o) = rows
             && absent.is_empty()
         {
@@ -248,6 +241,9 @@ enum Step {
         before: Vec<ChangeHash>,
         rows: Rows2,
         waiting: bool,
+        encoded: Encoded,
+        /// Pushed changes the document does not hold after all.
+        absent: Vec<ChangeHash>,
     },
 }
 
@@ -256,7 +252,6 @@ pub(crate) struct Prepared<'a> {
     doc_id: &'a str,
     kind: DocKind,
     origin: Option<&'a str>,
-    read: Chunks,
     exists: bool,
     doc: AutoCommit,
     step: Result<Step>,
@@ -290,7 +285,6 @@ impl<'a> Staged<'a> {
             doc_id,
             kind,
             origin,
-            read,
             exists,
             doc,
             step,
@@ -355,10 +349,22 @@ fn apply_to(
             return Err(Error::Attestation(why));
         }
     }
+    // What the writer will store, encoded here (on whichever thread this
+    // runs), and whether every pushed change is in it: acknowledged means
+    // stored, and what is written is exactly this document.
+    let encoded = Encoded::of(doc, &before);
+    let absent: Vec<ChangeHash> = read
+        .changes
+        .iter()
+        .map(chunks::VerifiedChange::hash)
+        .filter(|h| doc.get_change_by_hash(h).is_none())
+        .collect();
     Ok(Step::Changed {
         before,
         rows,
         waiting,
+        encoded,
+        absent,
     })
 }
 

@@ -89,6 +89,7 @@ impl Fieldwork {
                 rows,
                 compact: false,
                 origin: Some(&device),
+                encoded: None,
             }],
             &meta_of(&clock),
         )?;

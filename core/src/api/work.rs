@@ -368,6 +368,7 @@ impl Inner {
             rows: Rows::Order(o),
             compact: ended_now,
             origin: Some(&self.device_id),
+            encoded: None,
         };
         self.store.persist(&[write], &meta_of(&clock))?;
         self.remember(o);
@@ -403,6 +404,7 @@ impl Inner {
                 rows: Rows::Order(o),
                 compact: false,
                 origin: Some(&self.device_id),
+                encoded: None,
             },
             Write {
                 doc_id: &stock_id,
@@ -414,6 +416,7 @@ impl Inner {
                 },
                 compact: false,
                 origin: Some(&self.device_id),
+                encoded: None,
             },
         ];
         self.store.persist(&writes, &meta_of(&clock))?;
@@ -438,6 +441,7 @@ impl Inner {
                 rows,
                 compact: false,
                 origin: Some(&self.device_id),
+                encoded: None,
             }],
             &[],
         )?;

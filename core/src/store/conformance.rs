@@ -120,6 +120,7 @@ fn write(s: &mut Store, o: &WorkOrder, origin: &str) -> Vec<ChangeHash> {
                 rows: Rows::Order(o),
                 compact: false,
                 origin: Some(origin),
+                encoded: None,
             }],
             &[],
         )
@@ -312,6 +313,7 @@ pub fn van_stock_levels_and_meta_are_kept(place: Open<'_>) {
                 },
                 compact: false,
                 origin: None,
+                encoded: None,
             }],
             &[("sync_cursor", "42")],
         )

@@ -14,21 +14,28 @@ pub(super) fn append(
     doc: &mut AutoCommit,
     heads_before: &[ChangeHash],
     origin: &str,
+    encoded: Option<&super::Encoded>,
 ) -> Result<(), StoreError> {
     const ROWS: usize = 256;
-    let changes = doc.get_changes(heads_before);
+    let own;
+    let changes: Vec<(ChangeHash, &[u8])> = match encoded {
+        Some(e) => e.changes.iter().map(|(h, b)| (*h, b.as_slice())).collect(),
+        None => {
+            own = doc.get_changes(heads_before);
+            own.iter().map(|c| (c.hash(), c.raw_bytes())).collect()
+        }
+    };
     for part in changes.chunks(ROWS) {
-        let hashes: Vec<[u8; 32]> = part.iter().map(|c| c.hash().0).collect();
         let mut sql = String::from("INSERT INTO changes (doc_id, hash, bytes, origin) VALUES ");
         let mut params = vec![Param::Text(doc_id), Param::Text(origin)];
-        for (i, (c, h)) in part.iter().zip(&hashes).enumerate() {
+        for (i, (h, bytes)) in part.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
             let n = params.len();
             sql.push_str(&format!("(?1, ?{}, ?{}, ?2)", n + 1, n + 2));
-            params.push(Param::Blob(h.as_slice()));
-            params.push(Param::Blob(c.raw_bytes()));
+            params.push(Param::Blob(h.0.as_slice()));
+            params.push(Param::Blob(bytes));
         }
         sql.push_str(" ON CONFLICT (doc_id, hash) DO NOTHING");
         db.execute(&sql, &params)?;

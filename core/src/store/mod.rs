@@ -173,6 +173,31 @@ pub(crate) struct Write<'a> {
     /// (a device id). A device logs only its own changes (its outbox); the
     /// server logs every change it applies.
     pub origin: Option<&'a str>,
+    /// What to write, encoded ahead ([`Encoded::of`]); encoded here if not.
+    pub encoded: Option<&'a Encoded>,
+}
+
+/// A document's changes since a write's `heads_before`, encoded ahead: on
+/// the thread that applied them, so the one writing the group only writes.
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    /// The changes as one incremental chunk.
+    pub chunk: Vec<u8>,
+    /// Each change's hash and bytes (for the change log).
+    pub changes: Vec<(ChangeHash, Vec<u8>)>,
+}
+
+impl Encoded {
+    pub(crate) fn of(doc: &mut AutoCommit, heads_before: &[ChangeHash]) -> Encoded {
+        Encoded {
+            chunk: doc.save_after(heads_before),
+            changes: doc
+                .get_changes(heads_before)
+                .iter()
+                .map(|c| (c.hash(), c.raw_bytes().to_vec()))
+                .collect(),
+        }
+    }
 }
 
 /// What a document write also updates.
@@ -540,7 +565,7 @@ impl Store {
                 let doc = cache
                     .get_mut(w.doc_id)
                     .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
-                write_doc(db, w.doc_id, w.kind, doc, &w.heads_before, w.compact)?;
+                write_doc(db, w, doc)?;
                 if shared {
                     // This document's own count, not a row every write
                     // shares: other processes see it moved and reload.
@@ -555,7 +580,7 @@ impl Store {
                     written.push((w.doc_id, now));
                 }
                 if let Some(origin) = w.origin {
-                    log::append(db, w.doc_id, doc, &w.heads_before, origin)?;
+                    log::append(db, w.doc_id, doc, &w.heads_before, origin, w.encoded)?;
                 }
                 if w.kind == DocKind::Settings {
                     let parsed: SettingsDoc =
@@ -656,14 +681,8 @@ fn set_meta(db: &mut dyn Backend, key: &str, value: &str) -> Result<(), StoreErr
 }
 
 /// Append the change since `heads_before` as a chunk, or compact, or insert a new document.
-fn write_doc(
-    db: &mut dyn Backend,
-    doc_id: &str,
-    kind: DocKind,
-    doc: &mut AutoCommit,
-    heads_before: &[ChangeHash],
-    compact: bool,
-) -> Result<(), StoreError> {
+fn write_doc(db: &mut dyn Backend, w: &Write<'_>, doc: &mut AutoCommit) -> Result<(), StoreError> {
+    let (doc_id, kind) = (w.doc_id, w.kind);
     let existing = query_opt(
         db,
         "SELECT chunk_count FROM documents WHERE doc_id = ?1",
@@ -677,11 +696,14 @@ fn write_doc(
         return Ok(());
     };
     let count = existing.int(0)?;
-    let chunk = doc.save_after(heads_before);
+    let chunk = match w.encoded {
+        Some(e) => std::borrow::Cow::Borrowed(e.chunk.as_slice()),
+        None => std::borrow::Cow::Owned(doc.save_after(&w.heads_before)),
+    };
     if chunk.is_empty() {
         return Ok(());
     }
-    if compact || count + 1 >= COMPACT_EVERY {
+    if w.compact || count + 1 >= COMPACT_EVERY {
         db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
         db.execute(
             "UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1",
@@ -690,7 +712,7 @@ fn write_doc(
     } else {
         db.execute(
             "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
-            params![doc_id, count + 1, &chunk],
+            params![doc_id, count + 1, chunk.as_ref()],
         )?;
         db.execute(
             "UPDATE documents SET chunk_count = ?2 WHERE doc_id = ?1",

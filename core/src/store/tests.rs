@@ -148,6 +148,7 @@ fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
             rows: Rows::Order(order),
             compact: false,
             origin: None,
+            encoded: None,
         };
         store.persist(&[w], &[]).unwrap();
     };

@@ -73,7 +73,8 @@ fn run(dir: &Path, exe: &Path, backend: &Backend, processes: usize, phones: usiz
     solo.sync.sync_now()?;
     let solo_ms = t.elapsed().as_secs_f64() * 1e3;
 
-    eprintln!("fleet {label}: the burst…");
+    let before_mb = pids.iter().map(|p| rss_kb(*p, "VmHWM:")).sum::<f64>() / 1024.0;
+    eprintln!("fleet {label}: the burst (server peak so far {before_mb:.0} MB)…");
     let start = Arc::new(Barrier::new(devices.len() + 1));
     let workers: Vec<_> = devices
         .iter()
