@@ -683,42 +683,47 @@ fn set_meta(db: &mut dyn Backend, key: &str, value: &str) -> Result<(), StoreErr
 /// Append the change since `heads_before` as a chunk, or compact, or insert a new document.
 fn write_doc(db: &mut dyn Backend, w: &Write<'_>, doc: &mut AutoCommit) -> Result<(), StoreError> {
     let (doc_id, kind) = (w.doc_id, w.kind);
+    let chunk = match w.encoded {
+        Some(e) => std::borrow::Cow::Borrowed(e.chunk.as_slice()),
+        None => std::borrow::Cow::Owned(doc.save_after(&w.heads_before)),
+    };
+    // The usual write in two statements (each a round trip on PostgreSQL):
+    // one more chunk on a stored document not yet due to be saved whole.
+    if !chunk.is_empty() && !w.compact {
+        let appended = db.query(
+            "UPDATE documents SET chunk_count = chunk_count + 1
+             WHERE doc_id = ?1 AND chunk_count + 1 < ?2 RETURNING chunk_count",
+            params![doc_id, COMPACT_EVERY],
+        )?;
+        if let Some(row) = appended.first() {
+            db.execute(
+                "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
+                params![doc_id, row.int(0)?, chunk.as_ref()],
+            )?;
+            return Ok(());
+        }
+    }
     let existing = query_opt(
         db,
         "SELECT chunk_count FROM documents WHERE doc_id = ?1",
         params![doc_id],
     )?;
-    let Some(existing) = existing else {
+    if existing.is_none() {
         db.execute(
             "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, ?2, ?3, 0)",
             params![doc_id, kind.as_str(), &doc.save()],
         )?;
         return Ok(());
-    };
-    let count = existing.int(0)?;
-    let chunk = match w.encoded {
-        Some(e) => std::borrow::Cow::Borrowed(e.chunk.as_slice()),
-        None => std::borrow::Cow::Owned(doc.save_after(&w.heads_before)),
-    };
+    }
     if chunk.is_empty() {
         return Ok(());
     }
-    if w.compact || count + 1 >= COMPACT_EVERY {
-        db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
-        db.execute(
-            "UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1",
-            params![doc_id, &doc.save()],
-        )?;
-    } else {
-        db.execute(
-            "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
-            params![doc_id, count + 1, chunk.as_ref()],
-        )?;
-        db.execute(
-            "UPDATE documents SET chunk_count = ?2 WHERE doc_id = ?1",
-            params![doc_id, count + 1],
-        )?;
-    }
+    // Due (or asked) to be saved whole.
+    db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
+    db.execute(
+        "UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1",
+        params![doc_id, &doc.save()],
+    )?;
     Ok(())
 }
 
