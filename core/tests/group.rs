@@ -179,3 +179,73 @@ fn one_group_answers_each_request_as_if_it_had_been_alone() {
     assert_eq!(notes(&server, &mine[5]), vec!["A3 on the last".to_string()]);
     assert_eq!(notes(&server, &mine[1]), vec![format!("A on {}", mine[1])]);
 }
+
+#[test]
+fn requests_queued_without_a_thread_each_are_committed_by_one_leader_in_one_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerStore::open(
+        dir.path().join("server.db"),
+        Config {
+            clock: ManualClock::new(T0),
+            ..Config::new("server")
+        },
+    )
+    .unwrap();
+    let ids: Vec<String> = (0..3)
+        .map(|k| {
+            let id = server
+                .desk()
+                .create_order(intake(&format!("C{k}"), &format!("S{k}")))
+                .unwrap();
+            server.desk().assign(&id, "eng-a").unwrap();
+            id
+        })
+        .collect();
+    let phones: Vec<Device> = ids
+        .iter()
+        .map(|id| {
+            let d = phone_with(&server, "eng-a", std::slice::from_ref(id));
+            d.fw.add_note(id, "on my way").unwrap();
+            d
+        })
+        .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut leads = Vec::new();
+    for (d, id) in phones.iter().zip(&ids) {
+        let tx = tx.clone();
+        let id2 = id.clone();
+        leads.push(server.submit(
+            request(&d.fw, "eng-a", vec![changes(&server, &d.fw, id)]),
+            Box::new(move |a| tx.send((id2, a)).unwrap()),
+        ));
+    }
+    assert_eq!(leads, vec![true, false, false], "the first to queue leads");
+    assert!(
+        rx.try_recv().is_err(),
+        "nothing is answered before a commit"
+    );
+    assert!(
+        !server.lead_one(),
+        "one group took all three: nothing waits"
+    );
+    let answers: Vec<_> = rx.try_iter().collect();
+    assert_eq!(answers.len(), 3);
+    for (id, a) in &answers {
+        assert_eq!(a.group, 3);
+        assert!(a.answers.iter().all(Result::is_ok), "{:?}", a.answers);
+        assert_eq!(notes(&server, id), vec!["on my way".to_string()]);
+    }
+    // The lead was given up: the next request to queue leads again.
+    let d = &phones[0];
+    d.fw.add_note(&ids[0], "arrived").unwrap();
+    let tx2 = tx.clone();
+    assert!(server.submit(
+        request(&d.fw, "eng-a", vec![changes(&server, &d.fw, &ids[0])]),
+        Box::new(move |a| tx2.send((String::new(), a)).unwrap()),
+    ));
+    assert!(!server.lead_one());
+    let (_, a) = rx.try_recv().unwrap();
+    assert_eq!(a.group, 1);
+    assert!(a.answers.iter().all(Result::is_ok));
+    assert_eq!(notes(&server, &ids[0]).len(), 2);
+}

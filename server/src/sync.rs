@@ -117,9 +117,15 @@ async fn sync(
         .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "not a device token"))?;
     let request = SyncRequest::decode(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    blocking(move || {
-        let fw = st.tenant(&p.tenant)?;
-        let engineer = p.person.as_str();
+    let tenant = p.tenant.clone();
+    let engineer = p.person.clone();
+    let st2 = st.clone();
+    let dev = device.clone();
+    // Checked and queued for the next group commit on a worker thread; then
+    // the request waits without holding one (the group's leader answers it).
+    let queued = blocking(move || -> ApiResult<Result<Queued, Response>> {
+        let (st, device, engineer) = (st2, dev, engineer.as_str());
+        let fw = st.tenant(&tenant)?;
         // Malformed or truncated change bytes: 400 naming the document, and
         // nothing of the request is stored.
         let m = crate::metrics::metrics();
@@ -134,34 +140,74 @@ async fn sync(
                     "error": format!("malformed changes for {}: {reason}", d.doc_id),
                     "doc_id": d.doc_id,
                 });
-                return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
+                return Ok(Err((StatusCode::BAD_REQUEST, Json(body)).into_response()));
             }
         }
-        let key = st.directory.device_key(&p.tenant, &device)?;
+        let key = st.directory.device_key(&tenant, &device)?;
         let pushed: Vec<(String, usize)> = request
             .push
             .iter()
             .map(|d| (d.doc_id.clone(), d.changes.len()))
             .collect();
         let cursor = request.cursor;
-        // The round in one hold of the store, committed together with the
-        // pushes of other requests that arrive meanwhile: authorisation for
-        // the whole request (a forbidden document means nothing of it is
-        // stored), each document applied, the commit, then the pull.
-        let applied = fw.apply_together(PushRequest {
-            device_id: device.clone(),
-            engineer: engineer.to_string(),
-            key,
-            docs: request
-                .push
-                .into_iter()
-                .map(|d| (d.doc_id, d.changes))
-                .collect(),
-            pull: Some(Pull {
-                cursor: cursor.max(0),
-                limit: PULL_LIMIT,
+        // The round in one group commit, together with the pushes of other
+        // requests that arrive meanwhile: authorisation for the whole
+        // request (a forbidden document means nothing of it is stored),
+        // each document applied, the commit, then the pull.
+        let (tx, answer) = tokio::sync::oneshot::channel();
+        let lead = fw.submit(
+            PushRequest {
+                device_id: device.clone(),
+                engineer: engineer.to_string(),
+                key,
+                docs: request
+                    .push
+                    .into_iter()
+                    .map(|d| (d.doc_id, d.changes))
+                    .collect(),
+                pull: Some(Pull {
+                    cursor: cursor.max(0),
+                    limit: PULL_LIMIT,
+                }),
+            },
+            Box::new(move |applied| {
+                // The client may have gone away.
+                let _ = tx.send(applied);
             }),
-        });
+        );
+        if lead {
+            // Nobody was committing: this worker commits the next group
+            // (this request's among them), and hands the lead to a new
+            // worker if more wait, so its own answer goes out now.
+            lead_groups(fw.clone());
+        }
+        Ok(Ok(Queued {
+            fw,
+            pushed,
+            counts,
+            cursor,
+            answer,
+        }))
+    })
+    .await?;
+    let q = match queued {
+        Ok(q) => q,
+        Err(early) => return Ok(early),
+    };
+    let Queued {
+        fw,
+        pushed,
+        counts,
+        cursor,
+        answer,
+    } = q;
+    let applied = answer
+        .await
+        .map_err(|_| ApiError::internal("the group commit stopped"))?;
+    let engineer = p.person.clone();
+    blocking(move || {
+        let engineer = engineer.as_str();
+        let m = crate::metrics::metrics();
         if !pushed.is_empty() {
             m.grouped(applied.group);
         }
@@ -233,6 +279,23 @@ async fn sync(
         Ok(binary(StatusCode::OK, resp.encode()))
     })
     .await
+}
+
+/// Commit the next group of `fw`'s queue; while more requests wait, the
+/// next group is committed by another worker thread.
+fn lead_groups(fw: Arc<ServerStore>) {
+    if fw.lead_one() {
+        tokio::task::spawn_blocking(move || lead_groups(fw));
+    }
+}
+
+/// A sync request queued for the group commit, and what its answer needs.
+struct Queued {
+    fw: Arc<ServerStore>,
+    pushed: Vec<(String, usize)>,
+    counts: Vec<usize>,
+    cursor: i64,
+    answer: tokio::sync::oneshot::Receiver<fieldwork_core::sync::group::Applied>,
 }
 
 /// Whole documents for new grants, then the logged changes in order, runs of

@@ -65,16 +65,26 @@ pub struct Applied {
     pub pulled: Option<std::result::Result<PullPlan, StoreError>>,
 }
 
+/// Called with a request's answer once its group committed (on the thread
+/// that committed it).
+pub type Reply = Box<dyn FnOnce(Applied) + Send>;
+
 struct Waiting {
-    ticket: u64,
     request: PushRequest,
-    reply: mpsc::Sender<Applied>,
+    reply: Reply,
 }
 
-/// The pushes waiting for the next group.
+/// The pushes waiting for the next group, and whether someone is
+/// committing groups now (the leader).
 #[derive(Default)]
 pub(crate) struct Queue {
-    waiting: Mutex<(u64, Vec<Waiting>)>,
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: Vec<Waiting>,
+    leading: bool,
 }
 
 impl std::fmt::Debug for Queue {
@@ -84,34 +94,88 @@ impl std::fmt::Debug for Queue {
 }
 
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, Vec<Waiting>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
         // Nothing is left half-done in the queue by a panic.
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn push(&self, request: PushRequest, reply: mpsc::Sender<Applied>) -> u64 {
+    /// Queue `request`; true if nobody is committing groups now, and the
+    /// caller must ([`lead`]).
+    pub(super) fn submit(&self, request: PushRequest, reply: Reply) -> bool {
         let mut q = self.lock();
-        q.0 += 1;
-        let ticket = q.0;
-        q.1.push(Waiting {
-            ticket,
-            request,
-            reply,
-        });
-        ticket
+        q.waiting.push(Waiting { request, reply });
+        !std::mem::replace(&mut q.leading, true)
     }
 
-    /// Take back a push no group has taken yet.
-    fn withdraw(&self, ticket: u64) -> bool {
+    /// Whether requests wait for a group; none: the leader steps down
+    /// (under the same lock as [`Queue::submit`]).
+    fn more_waiting(&self) -> bool {
         let mut q = self.lock();
-        let before = q.1.len();
-        q.1.retain(|w| w.ticket != ticket);
-        q.1.len() != before
+        if q.waiting.is_empty() {
+            q.leading = false;
+        }
+        q.leading
     }
 
-    fn take(&self) -> Vec<Waiting> {
-        std::mem::take(&mut self.lock().1)
+    /// Everything waiting, for the next group; none: the leader steps down
+    /// (under the same lock as [`Queue::submit`], so a request queued after
+    /// this finds nobody leading and leads).
+    fn next_group(&self) -> Option<Vec<Waiting>> {
+        let mut q = self.lock();
+        if q.waiting.is_empty() {
+            q.leading = false;
+            return None;
+        }
+        Some(std::mem::take(&mut q.waiting))
     }
+}
+
+/// Steps the leader down if it panics, answering what is still waiting
+/// (those in the group it was committing are answered by their dropped
+/// replies: the channel closes).
+struct Leading<'a>(&'a Queue);
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let waiting = {
+                let mut q = self.0.lock();
+                q.leading = false;
+                std::mem::take(&mut q.waiting)
+            };
+            let e = SqlError::new("the group commit stopped");
+            for w in waiting {
+                (w.reply)(failed(w.request.docs.len(), &e));
+            }
+        }
+    }
+}
+
+/// Commit groups until nothing waits: each group is everything queued when
+/// the last one committed.
+pub(super) fn lead(fw: &Fieldwork, queue: &Queue) {
+    while lead_one(fw, queue) {}
+}
+
+/// Commit the next group, everything queued now; true if more requests
+/// wait, and the caller still leads (it must call this again, or have it
+/// called), false if it stepped down ([`crate::ServerStore::lead_one`]).
+pub(super) fn lead_one(fw: &Fieldwork, queue: &Queue) -> bool {
+    let leading = Leading(queue);
+    let Some(group) = queue.next_group() else {
+        return false;
+    };
+    match fw.lock() {
+        Ok(mut g) => commit_group(&mut g, group),
+        Err(e) => {
+            let e = e.into_sql();
+            for w in group {
+                (w.reply)(failed(w.request.docs.len(), &e));
+            }
+        }
+    }
+    drop(leading);
+    queue.more_waiting()
 }
 
 fn failed(n: usize, e: &SqlError) -> Applied {
@@ -125,31 +189,19 @@ fn failed(n: usize, e: &SqlError) -> Applied {
     }
 }
 
-/// Queue `request` and take the store; whoever holds it next applies
-/// everything queued ([`crate::ServerStore::apply_together`]).
+/// Queue `request`, commit groups if nobody else does, and wait for its
+/// answer ([`crate::ServerStore::apply_together`]).
 pub(super) fn apply_together(fw: &Fieldwork, queue: &Queue, request: PushRequest) -> Applied {
     let n = request.docs.len();
     let (reply, answer) = mpsc::channel();
-    let ticket = queue.push(request, reply);
-    let mut g = match fw.lock() {
-        Ok(g) => g,
-        Err(e) => {
-            if queue.withdraw(ticket) {
-                return failed(n, &e.into_sql());
-            }
-            // A group took it meanwhile and answers it.
-            return answer
-                .recv()
-                .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")));
-        }
-    };
-    let group = queue.take();
-    if !group.is_empty() {
-        commit_group(&mut g, group);
+    let reply: Reply = Box::new(move |a| {
+        // The request may have given up.
+        let _ = reply.send(a);
+    });
+    if queue.submit(request, reply) {
+        lead(fw, queue);
     }
-    drop(g);
-    // Answered by this group, or by an earlier one that took ours while
-    // this request waited for the store.
+    // Answered by this thread's groups or by the leader's.
     answer
         .recv()
         .unwrap_or_else(|_| failed(n, &SqlError::new("the group commit stopped")))
@@ -165,17 +217,17 @@ pub(super) fn apply_as_one_group(fw: &Fieldwork, requests: Vec<PushRequest>) -> 
         .map(|r| {
             let n = r.docs.len();
             let (reply, answer) = mpsc::channel();
-            queue.push(r, reply);
+            // Queued together before anyone leads: one group.
+            queue.submit(
+                r,
+                Box::new(move |a| {
+                    let _ = reply.send(a);
+                }),
+            );
             (n, answer)
         })
         .collect();
-    match fw.lock() {
-        Ok(mut g) => commit_group(&mut g, queue.take()),
-        Err(e) => {
-            let e = e.into_sql();
-            return answers.iter().map(|(n, _)| failed(*n, &e)).collect();
-        }
-    }
+    lead(fw, &queue);
     answers
         .into_iter()
         .map(|(n, a)| {
@@ -203,7 +255,7 @@ fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
     if let Err(e) = g.store.claim_all(&ids).and_then(|()| g.store.begin_group()) {
         let e = e.into_sql();
         for w in group {
-            let _ = w.reply.send(failed(w.request.docs.len(), &e));
+            (w.reply)(failed(w.request.docs.len(), &e));
         }
         return;
     }
@@ -243,8 +295,7 @@ fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
             )),
             _ => None,
         };
-        // The request may have given up (its client went away).
-        let _ = w.reply.send(Applied {
+        (w.reply)(Applied {
             forbidden,
             answers,
             group: size,

@@ -67,6 +67,24 @@ impl ServerStore {
         super::group::apply_together(&self.fw, &self.queue, request)
     }
 
+    /// Queue a device's sync request for the next group commit without
+    /// waiting: `reply` is called with its answer once its group is durable
+    /// (on the thread committing it). True if nobody is committing groups
+    /// now: then the caller leads, calling [`ServerStore::lead_one`] on a
+    /// thread that may block until it returns false. So a server need not
+    /// hold a thread per waiting request.
+    pub fn submit(&self, request: super::group::PushRequest, reply: super::group::Reply) -> bool {
+        self.queue.submit(request, reply)
+    }
+
+    /// Commit one group, everything queued now (see [`ServerStore::submit`]).
+    /// True if more requests wait: the caller still leads, and must see
+    /// that this is called again (on another thread, so that its own answer
+    /// need not wait for later groups).
+    pub fn lead_one(&self) -> bool {
+        super::group::lead_one(&self.fw, &self.queue)
+    }
+
     /// Apply `requests` committed as one group, as if they had all arrived
     /// while the store was busy: each one's answer, in their order (tests).
     #[cfg(feature = "testing")]
