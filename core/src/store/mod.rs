@@ -424,6 +424,9 @@ impl Store {
         if self.cache.contains_key(doc_id) {
             return Ok(true);
         }
+        if let Some(stored) = self.known_stored(doc_id) {
+            return Ok(stored);
+        }
         Ok(query_opt(
             self.db.as_mut(),
             "SELECT 1 FROM documents WHERE doc_id = ?1",
