@@ -738,22 +738,22 @@ fn load_doc(db: &mut dyn Backend, doc_id: &str) -> Result<Option<AutoCommit>, St
 
 /// A document's rows as stored: its snapshot and the chunks since.
 fn read_stored(db: &mut dyn Backend, doc_id: &str) -> Result<Option<Taken>, StoreError> {
-    let Some(mut row) = query_opt(
-        db,
-        "SELECT snapshot FROM documents WHERE doc_id = ?1",
-        params![doc_id],
-    )?
-    else {
-        return Ok(None);
-    };
-    let snapshot = row.take_blob(0)?;
-    let chunks = db
+    // One statement (a round trip on PostgreSQL): the snapshot first, then
+    // the chunks in order.
+    let mut rows = db
         .query(
-            "SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq",
+            "SELECT 0 AS part, 0 AS seq, snapshot FROM documents WHERE doc_id = ?1
+             UNION ALL SELECT 1, seq, bytes FROM doc_chunks WHERE doc_id = ?1
+             ORDER BY part, seq",
             params![doc_id],
         )?
-        .into_iter()
-        .map(|mut r| r.take_blob(0))
+        .into_iter();
+    let Some(mut first) = rows.next().filter(|r| r.int(0).is_ok_and(|p| p == 0)) else {
+        return Ok(None);
+    };
+    let snapshot = first.take_blob(2)?;
+    let chunks = rows
+        .map(|mut r| r.take_blob(2))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(Taken::Stored { snapshot, chunks }))
 }

@@ -97,25 +97,33 @@ impl OrderFilter {
     pub const MAX_LIMIT: u32 = 500;
 }
 
-/// Write the order's row, including the rework lookup columns.
+/// Write the order's row, including the rework lookup columns, in one
+/// statement (a round trip on PostgreSQL), and its photos' rows.
 pub(super) fn upsert_order(
     db: &mut dyn Backend,
     order: &WorkOrder,
     policy: &Policy,
 ) -> Result<(), StoreError> {
     let r = &OrderRow::of(order, policy);
-    let fault_kind: Option<&str> = None;
+    let fault_kind = order.diagnosis.as_ref().map(|d| match d.kind {
+        FaultKind::Software => "software",
+        FaultKind::Hardware => "hardware",
+    });
+    let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
+    let repaired_at_ms = timeline::first_entered(order, Status::Repaired);
     db.execute(
         "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms,
              next_due_at_ms, next_due_clock, updated_at_ms, serial, fault_code, fault_kind,
              parts_replaced, repaired_at_ms, is_open)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, NULL, ?13)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13)
          ON CONFLICT (id) DO UPDATE SET
              status = excluded.status, urgent = excluded.urgent, assignee = excluded.assignee,
              customer_name = excluded.customer_name, created_at_ms = excluded.created_at_ms,
              next_due_at_ms = excluded.next_due_at_ms, next_due_clock = excluded.next_due_clock,
              updated_at_ms = excluded.updated_at_ms, serial = excluded.serial,
-             fault_code = excluded.fault_code, is_open = excluded.is_open",
+             fault_code = excluded.fault_code, fault_kind = excluded.fault_kind,
+             parts_replaced = excluded.parts_replaced, repaired_at_ms = excluded.repaired_at_ms,
+             is_open = excluded.is_open",
         params![
             &r.id,
             r.status.as_str(),
@@ -130,9 +138,10 @@ pub(super) fn upsert_order(
             &r.fault_code,
             fault_kind,
             r.is_open,
+            parts_replaced,
+            repaired_at_ms,
         ],
     )?;
-    upsert_repair_facts(db, order)?;
     replace_photos(db, order)
 }
 
@@ -154,21 +163,6 @@ fn replace_photos(db: &mut dyn Backend, order: &WorkOrder) -> Result<(), StoreEr
             ],
         )?;
     }
-    Ok(())
-}
-
-/// The rework lookup columns.
-fn upsert_repair_facts(db: &mut dyn Backend, order: &WorkOrder) -> Result<(), StoreError> {
-    let kind = order.diagnosis.as_ref().map(|d| match d.kind {
-        FaultKind::Software => "software",
-        FaultKind::Hardware => "hardware",
-    });
-    let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
-    let repaired = timeline::first_entered(order, Status::Repaired);
-    db.execute(
-        "UPDATE orders SET fault_kind = ?2, parts_replaced = ?3, repaired_at_ms = ?4 WHERE id = ?1",
-        params![&order.id, kind, parts_replaced, repaired],
-    )?;
     Ok(())
 }
 
