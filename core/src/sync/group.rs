@@ -2,16 +2,21 @@
 //! one transaction and made durable by one commit (one fsync), and each is
 //! answered only after that commit. The whole round of a sync request is
 //! done in the group, under one hold of the store: the push's authorisation,
-//! its application, and, after the commit, what the phone pulls; so a
-//! request takes the store once, and requests waiting for it pile up in the
-//! queue, ready for the next group.
+//! its application, and, after the commit, what the phone pulls.
 //!
-//! No timer and no batching thread: a request queues its push and takes the
-//! store. Whoever holds the store next applies everything queued at that
-//! moment, its own push and those that arrived while the previous group
-//! committed, and answers each after the commit. A lone push finds the
-//! store free and is applied at once, alone; under load, groups grow by
+//! No timer and no batching thread: a request queues its push
+//! ([`Queue::submit`]) with a reply to call once it is durable, and waits
+//! for that answer without holding the store or, in the server, a thread.
+//! If nobody is committing, the request that queued leads: it takes
+//! everything queued at that moment, its own push and those that arrived
+//! while the previous group committed, commits it and answers each
+//! ([`lead_one`]); while more wait, the lead goes on. A lone push finds
+//! nobody leading and is applied at once, alone; under load, groups grow by
 //! themselves to what arrives during one commit.
+//!
+//! Inside a group the documents are independent: they are read, decoded,
+//! applied, hydrated and checked on every core at once, in waves, and
+//! written one after the other ([`crate::api`]'s staged import).
 
 use super::push::{PushRefusal, check_read_push_in, read_push};
 use crate::api::{Error, Fieldwork, ImportOutcome, Inner, Staged};
