@@ -37,6 +37,31 @@ fn request(phone: &Fieldwork, engineer: &str, docs: Vec<(String, Vec<u8>)>) -> P
     }
 }
 
+fn server_in(dir: &std::path::Path) -> ServerStore {
+    ServerStore::open(
+        dir.join("server.db"),
+        Config {
+            clock: ManualClock::new(T0),
+            ..Config::new("server")
+        },
+    )
+    .unwrap()
+}
+
+/// `n` new orders assigned to `engineer`.
+fn orders(server: &ServerStore, engineer: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|k| {
+            let id = server
+                .desk()
+                .create_order(intake(&format!("{engineer} {k}"), &format!("S{k}")))
+                .unwrap();
+            server.desk().assign(&id, engineer).unwrap();
+            id
+        })
+        .collect()
+}
+
 fn notes(server: &ServerStore, id: &str) -> Vec<String> {
     let o = server.order(id).unwrap().order;
     o.repair_notes.into_iter().map(|n| n.text).collect()
@@ -45,28 +70,9 @@ fn notes(server: &ServerStore, id: &str) -> Vec<String> {
 #[test]
 fn one_group_answers_each_request_as_if_it_had_been_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerStore::open(
-        dir.path().join("server.db"),
-        Config {
-            clock: ManualClock::new(T0),
-            ..Config::new("server")
-        },
-    )
-    .unwrap();
-    let orders = |engineer: &str, n: usize| -> Vec<String> {
-        (0..n)
-            .map(|k| {
-                let id = server
-                    .desk()
-                    .create_order(intake(&format!("{engineer} {k}"), &format!("S{k}")))
-                    .unwrap();
-                server.desk().assign(&id, engineer).unwrap();
-                id
-            })
-            .collect()
-    };
-    let mine = orders("eng-a", 6);
-    let theirs = orders("eng-b", 5);
+    let server = server_in(dir.path());
+    let mine = orders(&server, "eng-a", 6);
+    let theirs = orders(&server, "eng-b", 5);
 
     // Phone A edits five of its orders; phone B all of its own.
     let a = phone_with(&server, "eng-a", &mine);
@@ -183,24 +189,8 @@ fn one_group_answers_each_request_as_if_it_had_been_alone() {
 #[test]
 fn requests_queued_without_a_thread_each_are_committed_by_one_leader_in_one_group() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerStore::open(
-        dir.path().join("server.db"),
-        Config {
-            clock: ManualClock::new(T0),
-            ..Config::new("server")
-        },
-    )
-    .unwrap();
-    let ids: Vec<String> = (0..3)
-        .map(|k| {
-            let id = server
-                .desk()
-                .create_order(intake(&format!("C{k}"), &format!("S{k}")))
-                .unwrap();
-            server.desk().assign(&id, "eng-a").unwrap();
-            id
-        })
-        .collect();
+    let server = server_in(dir.path());
+    let ids = orders(&server, "eng-a", 3);
     let phones: Vec<Device> = ids
         .iter()
         .map(|id| {

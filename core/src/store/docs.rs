@@ -1,0 +1,153 @@
+//! How a document sits in the database: a snapshot and the incremental
+//! chunks appended since, read back and decoded, written with one more
+//! chunk or saved whole again.
+
+use super::sql::{Backend, params, query_opt};
+use super::{COMPACT_EVERY, StoreError, Write};
+use automerge::{AutoCommit, ChangeHash};
+
+/// A document's changes since a write's `heads_before`, encoded ahead: on
+/// the thread that applied them, so the one writing the group only writes.
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    /// The changes as one incremental chunk.
+    pub chunk: Vec<u8>,
+    /// Each change's hash and bytes (for the change log).
+    pub changes: Vec<(ChangeHash, Vec<u8>)>,
+}
+
+impl Encoded {
+    pub(crate) fn of(doc: &mut AutoCommit, heads_before: &[ChangeHash]) -> Encoded {
+        Encoded {
+            chunk: doc.save_after(heads_before),
+            changes: doc
+                .get_changes(heads_before)
+                .iter()
+                .map(|c| (c.hash(), c.raw_bytes().to_vec()))
+                .collect(),
+        }
+    }
+}
+
+/// Append the change since `heads_before` as a chunk, or compact, or insert a new document.
+pub(super) fn write_doc(
+    db: &mut dyn Backend,
+    w: &Write<'_>,
+    doc: &mut AutoCommit,
+) -> Result<(), StoreError> {
+    let (doc_id, kind) = (w.doc_id, w.kind);
+    let chunk = match w.encoded {
+        Some(e) => std::borrow::Cow::Borrowed(e.chunk.as_slice()),
+        None => std::borrow::Cow::Owned(doc.save_after(&w.heads_before)),
+    };
+    // The usual write in two statements (each a round trip on PostgreSQL):
+    // one more chunk on a stored document not yet due to be saved whole.
+    if !chunk.is_empty() && !w.compact {
+        let appended = db.query(
+            "UPDATE documents SET chunk_count = chunk_count + 1
+             WHERE doc_id = ?1 AND chunk_count + 1 < ?2 RETURNING chunk_count",
+            params![doc_id, COMPACT_EVERY],
+        )?;
+        if let Some(row) = appended.first() {
+            db.execute(
+                "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
+                params![doc_id, row.int(0)?, chunk.as_ref()],
+            )?;
+            return Ok(());
+        }
+    }
+    let existing = query_opt(
+        db,
+        "SELECT chunk_count FROM documents WHERE doc_id = ?1",
+        params![doc_id],
+    )?;
+    if existing.is_none() {
+        db.execute(
+            "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, ?2, ?3, 0)",
+            params![doc_id, kind.as_str(), &doc.save()],
+        )?;
+        return Ok(());
+    }
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    // Due (or asked) to be saved whole.
+    db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
+    db.execute(
+        "UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1",
+        params![doc_id, &doc.save()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn load_doc(
+    db: &mut dyn Backend,
+    doc_id: &str,
+) -> Result<Option<AutoCommit>, StoreError> {
+    read_stored(db, doc_id)?
+        .map(|stored| stored.decode(doc_id))
+        .transpose()
+}
+
+/// A document's rows as stored: its snapshot and the chunks since.
+pub(super) fn read_stored(db: &mut dyn Backend, doc_id: &str) -> Result<Option<Taken>, StoreError> {
+    // One statement (a round trip on PostgreSQL): the snapshot first, then
+    // the chunks in order.
+    let mut rows = db
+        .query(
+            "SELECT 0 AS part, 0 AS seq, snapshot FROM documents WHERE doc_id = ?1
+             UNION ALL SELECT 1, seq, bytes FROM doc_chunks WHERE doc_id = ?1
+             ORDER BY part, seq",
+            params![doc_id],
+        )?
+        .into_iter();
+    let Some(mut first) = rows.next().filter(|r| r.int(0).is_ok_and(|p| p == 0)) else {
+        return Ok(None);
+    };
+    let snapshot = first.take_blob(2)?;
+    let chunks = rows
+        .map(|mut r| r.take_blob(2))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Taken::Stored { snapshot, chunks }))
+}
+
+/// A document taken out of the store ([`super::Store::take_doc`]).
+pub(crate) enum Taken {
+    /// It was decoded in memory.
+    Decoded(Box<AutoCommit>),
+    /// As stored, to be decoded by whoever changes it (on any thread).
+    Stored {
+        snapshot: Vec<u8>,
+        chunks: Vec<Vec<u8>>,
+    },
+}
+
+impl Taken {
+    /// The document, decoded.
+    pub(crate) fn decode(self, doc_id: &str) -> Result<AutoCommit, StoreError> {
+        let (snapshot, chunks) = match self {
+            Taken::Decoded(doc) => return Ok(*doc),
+            Taken::Stored { snapshot, chunks } => (snapshot, chunks),
+        };
+        let corrupt = |e: automerge::AutomergeError| StoreError::Corrupt {
+            doc_id: doc_id.into(),
+            reason: e.to_string(),
+        };
+        // Read with the same bounds as anything from outside: a stored
+        // document that would unpack past them is refused as corrupt, not
+        // loaded.
+        let bounded = |bytes: &[u8]| {
+            crate::store::chunks::read_any(bytes, &crate::store::chunks::Limits::DEFAULT)
+                .map(|read| read.plain)
+                .map_err(|e| StoreError::Corrupt {
+                    doc_id: doc_id.into(),
+                    reason: e.to_string(),
+                })
+        };
+        let mut doc = AutoCommit::load(&bounded(&snapshot)?).map_err(corrupt)?;
+        for chunk in &chunks {
+            doc.load_incremental(&bounded(chunk)?).map_err(corrupt)?;
+        }
+        Ok(doc)
+    }
+}
