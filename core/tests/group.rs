@@ -239,3 +239,45 @@ fn requests_queued_without_a_thread_each_are_committed_by_one_leader_in_one_grou
     assert!(a.answers.iter().all(Result::is_ok));
     assert_eq!(notes(&server, &ids[0]).len(), 2);
 }
+
+#[test]
+fn a_server_just_started_refuses_what_only_the_desk_decides_and_takes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = orders(&server_in(dir.path()), "eng-a", 3);
+    // Started again: it holds no order in memory, so the order as it was
+    // before each push is read back from the document.
+    let server = server_in(dir.path());
+    let a = phone_with(&server, "eng-a", &ids);
+    a.fw.accept(&ids[0]).unwrap();
+    a.fw.add_note(&ids[0], "on my way").unwrap();
+    // The facade lets a phone call these, but they are the desk's to make.
+    a.fw.desk().assign(&ids[1], "eng-b").unwrap();
+    a.fw.desk()
+        .register_complaint(
+            &ids[2],
+            "came late",
+            fieldwork_core::model::ComplaintCategory::Timeliness,
+            false,
+        )
+        .unwrap();
+
+    let docs = ids.iter().map(|id| changes(&server, &a.fw, id)).collect();
+    let applied = server.apply_as_one_group(vec![request(&a.fw, "eng-a", docs)]);
+    let answers = &applied[0].answers;
+    assert!(answers[0].is_ok(), "{answers:?}");
+    let refused = |i: usize, why: &str| matches!(&answers[i], Err(PushRefusal::Refused(r)) if r.contains(why));
+    assert!(refused(1, "the desk assigns orders"), "{answers:?}");
+    assert!(
+        refused(2, "complaints are handled by the desk"),
+        "{answers:?}"
+    );
+
+    assert_eq!(notes(&server, &ids[0]), vec!["on my way".to_string()]);
+    assert_eq!(
+        server.order(&ids[0]).unwrap().status,
+        fieldwork_core::model::Status::Accepted
+    );
+    let kept = server.order(&ids[1]).unwrap().order;
+    assert_eq!(kept.assignee.as_deref(), Some("eng-a"));
+    assert!(server.order(&ids[2]).unwrap().order.complaints.is_empty());
+}

@@ -13,6 +13,7 @@
 //! 3. [`Inner::finish_import`] (the store held): the document put back and
 //!    written, or dropped if anything was refused.
 
+use super::desk_view::{fields_changed, order_as_was};
 use super::work::meta_of;
 use super::{Error, Inner, Result};
 use crate::attest::{self, PinnedKey};
@@ -213,7 +214,8 @@ enum DeskView {
     None,
     /// The copy kept in memory, current.
     Kept(Box<WorkOrder>),
-    /// To be hydrated from the document before the changes are applied.
+    /// To be read back from the document once the changes are applied
+    /// ([`order_as_was`]).
     FromDocument,
 }
 
@@ -303,15 +305,19 @@ fn apply_to(
     desk_view: DeskView,
     settings: &Settings,
 ) -> Result<Step> {
-    let desk_view = match desk_view {
-        DeskView::None => None,
-        DeskView::Kept(o) => Some(*o),
-        DeskView::FromDocument => {
-            Some(hydrate::<_, WorkOrder>(&*doc).map_err(|e| malformed(doc_id, e.to_string()))?)
-        }
-    };
     let before = doc.get_heads();
+    // For the order as it was: which of its fields the push changes, from
+    // Automerge's patch log, on only while the push is applied.
+    let from_document = matches!(desk_view, DeskView::FromDocument);
+    if from_document {
+        doc.update_diff_cursor();
+    }
     let loaded = doc.load_incremental(&read.plain);
+    let changed_fields = from_document.then(|| {
+        let patches = doc.diff_incremental();
+        doc.reset_diff_cursor();
+        fields_changed(&patches)
+    });
     let missing = doc.get_missing_deps(&[]);
     let waiting = !missing.is_empty();
     if waiting && origin.is_some() {
@@ -322,6 +328,14 @@ fn apply_to(
         Err(e) => return Err(malformed(doc_id, e.to_string())),
         Ok(_) if after == before => return Ok(Step::Unchanged { waiting }),
         Ok(_) => check_kind(doc, kind).map_err(|e| malformed(doc_id, e))?,
+    };
+    let desk_view = match (desk_view, &rows) {
+        (DeskView::Kept(o), _) => Some(*o),
+        (DeskView::FromDocument, Rows2::Order(o)) => Some(
+            order_as_was(doc, &before, o, changed_fields.flatten().as_ref())
+                .map_err(|e| malformed(doc_id, e.to_string()))?,
+        ),
+        _ => None,
     };
     if let Rows2::Order(o) = &rows {
         if o.id != doc_id {

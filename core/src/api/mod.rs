@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub mod clock;
 pub mod desk;
+mod desk_view;
 pub mod error;
 mod import;
 pub mod photos;
