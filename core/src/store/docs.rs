@@ -144,10 +144,13 @@ impl Taken {
                     reason: e.to_string(),
                 })
         };
-        let mut doc = AutoCommit::load(&bounded(&snapshot)?).map_err(corrupt)?;
+        // The snapshot and the chunks since, loaded in one call: Automerge
+        // then applies the chunks' changes as one batch, which costs far
+        // less than applying each chunk on its own.
+        let mut all = bounded(&snapshot)?;
         for chunk in &chunks {
-            doc.load_incremental(&bounded(chunk)?).map_err(corrupt)?;
+            all.extend_from_slice(&bounded(chunk)?);
         }
-        Ok(doc)
+        AutoCommit::load(&all).map_err(corrupt)
     }
 }
