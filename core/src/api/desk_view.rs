@@ -1,5 +1,6 @@
 //! The order as it was before a device's push, to compare the push with
-//! (what only the desk decides, the photo and attestation rules).
+//! (what only the desk decides, the photo and attestation rules), and the
+//! order after it, when the one before is kept in memory.
 //!
 //! Hydrating the whole order before applying a push, and again after, was
 //! four tenths of the server's work in a burst. Instead the push is applied
@@ -8,7 +9,10 @@
 //! The order as it was is then the order after the push with only those
 //! fields read back as they were at the heads before it ([`AsWas`]): the
 //! same order a full hydration would give, since every other field reads
-//! the same before and after.
+//! the same before and after. The other way round, when the server keeps
+//! the order as it was in memory, the order after the push is that order
+//! with only the changed fields read: an order is hydrated whole once per
+//! server process, not twice per push.
 
 use crate::model::WorkOrder;
 use automerge::ReadDoc as am;
@@ -53,27 +57,42 @@ pub(crate) fn order_as_was(
     after: &WorkOrder,
     changed: Option<&BTreeSet<String>>,
 ) -> Result<WorkOrder, HydrateError> {
-    let was = AsWas { doc, heads };
+    order_from(after, &AsWas { doc, heads }, changed)
+}
+
+/// The order `doc` holds now, given the order it held before a push
+/// (`before`, kept in memory) and the fields the push changed.
+pub(crate) fn order_as_is(
+    doc: &AutoCommit,
+    before: &WorkOrder,
+    changed: Option<&BTreeSet<String>>,
+) -> Result<WorkOrder, HydrateError> {
+    order_from(before, doc, changed)
+}
+
+/// `base` with the `changed` fields read from `doc`, or the whole order
+/// read from `doc` if what changed is not known.
+fn order_from<D: ReadDoc>(
+    base: &WorkOrder,
+    doc: &D,
+    changed: Option<&BTreeSet<String>>,
+) -> Result<WorkOrder, HydrateError> {
     let Some(changed) = changed else {
-        return hydrate(&was);
+        return hydrate(doc);
     };
-    let mut before = after.clone();
+    let mut order = base.clone();
     for key in changed {
-        if !field_as_was(&mut before, &was, key)? {
-            // A field the order does not know: read it all back.
-            return hydrate(&was);
+        if !field_from(&mut order, doc, key)? {
+            // A field the order does not know: read it all.
+            return hydrate(doc);
         }
     }
-    Ok(before)
+    Ok(order)
 }
 
 /// Set `order`'s field named `key` to what `doc` holds under it, as the
 /// order's own hydration would. False if no field has that name.
-fn field_as_was<D: ReadDoc>(
-    order: &mut WorkOrder,
-    doc: &D,
-    key: &str,
-) -> Result<bool, HydrateError> {
+fn field_from<D: ReadDoc>(order: &mut WorkOrder, doc: &D, key: &str) -> Result<bool, HydrateError> {
     macro_rules! fields {
         ($($field:ident),* $(,)?) => {
             match key {
@@ -220,6 +239,8 @@ mod tests {
         let after: WorkOrder = hydrate(&*doc).unwrap();
         let was = order_as_was(doc, &before, &after, Some(&changed)).unwrap();
         let whole: WorkOrder = hydrate(&doc.fork_at(&before).unwrap()).unwrap();
+        // The other way round: the order as it was, kept, and the push.
+        assert_eq!(order_as_is(doc, &whole, Some(&changed)).unwrap(), after);
         (changed, was, whole)
     }
 
@@ -246,17 +267,13 @@ mod tests {
         let doc = doc_of(&o);
         let fields = serde_json::to_value(&o).unwrap();
         let fields = fields.as_object().unwrap();
-        assert_eq!(
-            fields.len(),
-            22,
-            "a field was added: name it in field_as_was"
-        );
+        assert_eq!(fields.len(), 22, "a field was added: name it in field_from");
         let mut read = WorkOrder::from_intake(String::new(), 0, String::new(), o.intake.clone());
         for key in fields.keys() {
-            assert!(field_as_was(&mut read, &doc, key).unwrap(), "{key}");
+            assert!(field_from(&mut read, &doc, key).unwrap(), "{key}");
         }
         assert_eq!(read, o);
-        assert!(!field_as_was(&mut read, &doc, "no_such_field").unwrap());
+        assert!(!field_from(&mut read, &doc, "no_such_field").unwrap());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! 3. [`Inner::finish_import`] (the store held): the document put back and
 //!    written, or dropped if anything was refused.
 
-use super::desk_view::{fields_changed, order_as_was};
+use super::desk_view::{fields_changed, order_as_is, order_as_was};
 use super::work::meta_of;
 use super::{Error, Inner, Result};
 use crate::attest::{self, PinnedKey};
@@ -306,36 +306,54 @@ fn apply_to(
     settings: &Settings,
 ) -> Result<Step> {
     let before = doc.get_heads();
-    // For the order as it was: which of its fields the push changes, from
-    // Automerge's patch log, on only while the push is applied.
-    let from_document = matches!(desk_view, DeskView::FromDocument);
-    if from_document {
+    // Which of the order's fields the push changes, from Automerge's patch
+    // log, on only while the push is applied: to read the order as it was,
+    // or as it is now, from the other and those fields alone.
+    let tracked = !matches!(desk_view, DeskView::None);
+    if tracked {
         doc.update_diff_cursor();
     }
     let loaded = doc.load_incremental(&read.plain);
-    let changed_fields = from_document.then(|| {
-        let patches = doc.diff_incremental();
-        doc.reset_diff_cursor();
-        fields_changed(&patches)
-    });
+    let changed = tracked
+        .then(|| {
+            let patches = doc.diff_incremental();
+            doc.reset_diff_cursor();
+            fields_changed(&patches)
+        })
+        .flatten();
     let missing = doc.get_missing_deps(&[]);
     let waiting = !missing.is_empty();
     if waiting && origin.is_some() {
         return Ok(Step::Missing(missing));
     }
     let after = doc.get_heads();
-    let rows = match loaded {
+    match loaded {
         Err(e) => return Err(malformed(doc_id, e.to_string())),
         Ok(_) if after == before => return Ok(Step::Unchanged { waiting }),
-        Ok(_) => check_kind(doc, kind).map_err(|e| malformed(doc_id, e))?,
-    };
-    let desk_view = match (desk_view, &rows) {
-        (DeskView::Kept(o), _) => Some(*o),
-        (DeskView::FromDocument, Rows2::Order(o)) => Some(
-            order_as_was(doc, &before, o, changed_fields.flatten().as_ref())
-                .map_err(|e| malformed(doc_id, e.to_string()))?,
+        Ok(_) => {}
+    }
+    let hydrated = |e: autosurgeon::HydrateError| malformed(doc_id, e.to_string());
+    let (rows, desk_view) = match desk_view {
+        DeskView::Kept(was) => {
+            let now = order_as_is(doc, &was, changed.as_ref())
+                .map_err(|e| malformed(doc_id, format!("not a valid document of its kind: {e}")))?;
+            validate::order(&now).map_err(|e| malformed(doc_id, e.to_string()))?;
+            (Rows2::Order(Box::new(now)), Some(*was))
+        }
+        DeskView::FromDocument => {
+            let rows = check_kind(doc, kind).map_err(|e| malformed(doc_id, e))?;
+            let was = match &rows {
+                Rows2::Order(now) => {
+                    Some(order_as_was(doc, &before, now, changed.as_ref()).map_err(hydrated)?)
+                }
+                _ => None,
+            };
+            (rows, was)
+        }
+        DeskView::None => (
+            check_kind(doc, kind).map_err(|e| malformed(doc_id, e))?,
+            None,
         ),
-        _ => None,
     };
     if let Rows2::Order(o) = &rows {
         if o.id != doc_id {
