@@ -281,3 +281,57 @@ fn a_server_just_started_refuses_what_only_the_desk_decides_and_takes_the_rest()
     assert_eq!(kept.assignee.as_deref(), Some("eng-a"));
     assert!(server.order(&ids[2]).unwrap().order.complaints.is_empty());
 }
+
+/// A group larger than two waves of documents (each wave is applied while
+/// the one before it is written): every document's answer lands in its own
+/// request at its own place, refusals among them included, and each
+/// accepted push is stored.
+#[test]
+fn a_group_of_several_waves_answers_every_document_in_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_in(dir.path());
+    let mut requests = Vec::new();
+    let mut expected = Vec::new();
+    let mut n = 0usize;
+    for engineer in ["eng-a", "eng-b", "eng-c"] {
+        let ids = orders(&server, engineer, 50);
+        for five in ids.chunks(5) {
+            // One phone per request, as in the morning's burst.
+            let phone = phone_with(&server, engineer, five);
+            let mut docs = Vec::new();
+            let mut good = Vec::new();
+            for id in five {
+                phone.fw.add_note(id, &format!("note on {id}")).unwrap();
+                n += 1;
+                if n.is_multiple_of(7) {
+                    docs.push((id.clone(), b"not automerge at all".to_vec()));
+                    good.push((id.clone(), false));
+                } else {
+                    docs.push(changes(&server, &phone.fw, id));
+                    good.push((id.clone(), true));
+                }
+            }
+            requests.push(request(&phone.fw, engineer, docs));
+            expected.push(good);
+        }
+    }
+    assert_eq!(n, 150, "more than two waves of 64");
+    let applied = server.apply_as_one_group(requests);
+    assert_eq!(applied.len(), expected.len());
+    for (r, good) in applied.iter().zip(&expected) {
+        assert_eq!(r.group, expected.len());
+        assert_eq!(r.answers.len(), good.len());
+        for (answer, (id, ok)) in r.answers.iter().zip(good) {
+            if *ok {
+                assert!(answer.is_ok(), "{id}: {answer:?}");
+                assert_eq!(notes(&server, id), vec![format!("note on {id}")]);
+            } else {
+                assert!(
+                    matches!(answer, Err(PushRefusal::Refused(_))),
+                    "{id}: {answer:?}"
+                );
+                assert!(notes(&server, id).is_empty(), "{id}");
+            }
+        }
+    }
+}

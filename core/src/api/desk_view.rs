@@ -15,6 +15,7 @@
 //! server process, not twice per push.
 
 use crate::model::WorkOrder;
+use crate::model::read::Memo;
 use automerge::ReadDoc as am;
 use automerge::{
     AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, Patch, PatchAction, Prop, Value,
@@ -77,6 +78,8 @@ fn order_from<D: ReadDoc>(
     doc: &D,
     changed: Option<&BTreeSet<String>>,
 ) -> Result<WorkOrder, HydrateError> {
+    // Every object read once, however many fields are read from it.
+    let doc = &Memo::new(doc);
     let Some(changed) = changed else {
         return hydrate(doc);
     };

@@ -19,6 +19,7 @@ use super::{Error, Inner, Result};
 use crate::attest::{self, PinnedKey};
 use crate::doc_ids::DocKind;
 use crate::hlc::Hlc;
+use crate::model::read::hydrate;
 use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
 use crate::rules::{RuleError, authority, photos};
 use crate::settings::Settings;
@@ -26,7 +27,7 @@ use crate::store::chunks::{self, Chunks};
 use crate::store::{Encoded, Rows, Taken, Write};
 use crate::validate;
 use automerge::{AutoCommit, ChangeHash};
-use autosurgeon::{Hydrate, hydrate};
+use autosurgeon::Hydrate;
 use std::collections::BTreeMap;
 
 /// What an import brought.

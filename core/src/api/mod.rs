@@ -48,7 +48,10 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::{Desk, FollowUpInput, MailInMilestone};
 pub use error::{Error, Result};
 pub use import::ImportOutcome;
-pub(crate) use import::{Staged, check_kind};
+pub(crate) use import::{Prepared, Staged, check_kind};
+
+#[cfg(test)]
+mod read_tests;
 pub use photos::BlobsWaiting;
 pub use reads::OrderView;
 pub use stock::StockLevel;

@@ -5,10 +5,10 @@
 use super::work::meta_of;
 use super::{Error, Fieldwork, Result, corrupt};
 use crate::doc_ids::{DocKind, stock_doc_id};
+use crate::model::read::hydrate_prop;
 use crate::model::*;
 use crate::store::{Rows, Write};
 use crate::validate::{self, MAX_CODE_CHARS};
-use autosurgeon::hydrate_prop;
 use serde::{Deserialize, Serialize};
 
 /// A van's level of one part.

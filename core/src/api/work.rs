@@ -7,6 +7,7 @@ use super::{CACHE_ORDERS, Error, Fieldwork, Inner, META_HLC, Result};
 use crate::attest::DeviceSigner;
 use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
 use crate::hlc::Hlc;
+use crate::model::read::{hydrate, hydrate_prop};
 use crate::model::*;
 use crate::policy::Policy;
 use crate::rules::lifecycle::{check_transition, current_status};
@@ -14,7 +15,7 @@ use crate::rules::wrong_status;
 use crate::store::{Rows, StoreError, Write};
 use crate::validate;
 use automerge::{AutoCommit, ChangeHash, ReadDoc, transaction::CommitOptions};
-use autosurgeon::{Reconcile, hydrate, hydrate_prop, reconcile, reconcile_insert, reconcile_prop};
+use autosurgeon::{Reconcile, reconcile, reconcile_insert, reconcile_prop};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

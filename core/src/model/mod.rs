@@ -9,7 +9,8 @@
 //! One file per part of the documents: `intake`, `order` (the work order),
 //! `signature` (strokes, consents, sign-off), `photo` (what an attached photo records), `complaint`, `catalog`,
 //! `van_stock` and `settings`. Everything is re-exported here, so `model::WorkOrder` and
-//! `model::*` read as one module.
+//! `model::*` read as one module. [`read`] reads a document into these types
+//! reading each of its objects once (use its `hydrate`, not `autosurgeon`'s).
 
 mod catalog;
 mod complaint;
@@ -19,6 +20,8 @@ mod photo;
 mod settings;
 mod signature;
 mod van_stock;
+
+pub mod read;
 
 pub use catalog::*;
 pub use complaint::*;

@@ -568,7 +568,7 @@ impl Store {
                 }
                 if w.kind == DocKind::Settings {
                     let parsed: SettingsDoc =
-                        autosurgeon::hydrate(&*doc).map_err(|e| StoreError::Corrupt {
+                        crate::model::read::hydrate(&*doc).map_err(|e| StoreError::Corrupt {
                             doc_id: w.doc_id.into(),
                             reason: e.to_string(),
                         })?;
@@ -681,10 +681,10 @@ fn rebuild_rows(tx: &mut dyn Backend, settings: &Settings) -> Result<(), StoreEr
             reason: e.to_string(),
         };
         if kind == DocKind::WorkOrder.as_str() {
-            let order: WorkOrder = autosurgeon::hydrate(&doc).map_err(corrupt)?;
+            let order: WorkOrder = crate::model::read::hydrate(&doc).map_err(corrupt)?;
             rows::upsert_order(tx, &order, settings.policy_at(order.created_at_ms))?;
         } else if kind == DocKind::VanStock.as_str() {
-            let stock: VanStock = autosurgeon::hydrate(&doc).map_err(corrupt)?;
+            let stock: VanStock = crate::model::read::hydrate(&doc).map_err(corrupt)?;
             rows::replace_stock(tx, &stock.engineer, &stock.levels())?;
         }
     }
@@ -710,10 +710,11 @@ fn rebuild_order_rows_since(
         let Some(doc) = load_doc(tx, &id)? else {
             continue;
         };
-        let order: WorkOrder = autosurgeon::hydrate(&doc).map_err(|e| StoreError::Corrupt {
-            doc_id: id.clone(),
-            reason: e.to_string(),
-        })?;
+        let order: WorkOrder =
+            crate::model::read::hydrate(&doc).map_err(|e| StoreError::Corrupt {
+                doc_id: id.clone(),
+                reason: e.to_string(),
+            })?;
         rows::upsert_order(tx, &order, settings.policy_at(order.created_at_ms))?;
     }
     Ok(())
@@ -724,10 +725,11 @@ fn load_settings(db: &mut dyn Backend, fallback: &Policy) -> Result<Settings, St
     let Some(doc) = load_doc(db, SETTINGS_ID)? else {
         return Ok(Settings::unsaved(fallback.clone()));
     };
-    let parsed: SettingsDoc = autosurgeon::hydrate(&doc).map_err(|e| StoreError::Corrupt {
-        doc_id: SETTINGS_ID.into(),
-        reason: e.to_string(),
-    })?;
+    let parsed: SettingsDoc =
+        crate::model::read::hydrate(&doc).map_err(|e| StoreError::Corrupt {
+            doc_id: SETTINGS_ID.into(),
+            reason: e.to_string(),
+        })?;
     Ok(Settings::from_doc(&parsed, fallback))
 }
 

@@ -19,9 +19,10 @@
 //! written one after the other ([`crate::api`]'s staged import).
 
 use super::push::{PushRefusal, check_read_push_in, read_push};
-use crate::api::{Error, Fieldwork, ImportOutcome, Inner, Staged};
+use crate::api::{Error, Fieldwork, ImportOutcome, Inner, Prepared, Staged};
 use crate::attest::PinnedKey;
 use crate::doc_ids::DocKind;
+use crate::settings::Settings;
 use crate::store::StoreError;
 use crate::store::chunks::{ChunkError, Chunks};
 use crate::store::log::{self, PullPlan};
@@ -330,45 +331,61 @@ fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
         .flat_map(|r| r.docs.iter().map(|(_, b)| b.as_slice()))
         .collect();
     let mut reads = on_every_core(bytes, read_push).into_iter();
-    for (i, r) in requests.iter().enumerate() {
-        let mine: Vec<Result<Chunks, ChunkError>> = reads.by_ref().take(r.docs.len()).collect();
-        let fresh = r.docs.iter().all(|(d, _)| !touched.contains(d.as_str()));
-        touched.extend(r.docs.iter().map(|(d, _)| d.as_str()));
-        if !fresh {
-            later.push(i);
-            outcomes.push(Outcome::Answers(Vec::new()));
-            answers.push(Vec::new());
-            continue;
-        }
-        let checked = match check_request(g, r, mine) {
-            Ok(c) => c,
-            Err(forbidden) => {
-                outcomes.push(Outcome::Forbidden(forbidden));
+    // Devices never push the settings: one copy serves the whole group.
+    let settings = g.store.settings().clone();
+    std::thread::scope(|scope| {
+        // The wave being applied on other threads while this one stages
+        // the next or writes the one before.
+        let mut applying = None;
+        for (i, r) in requests.iter().enumerate() {
+            let mine: Vec<Result<Chunks, ChunkError>> = reads.by_ref().take(r.docs.len()).collect();
+            let fresh = r.docs.iter().all(|(d, _)| !touched.contains(d.as_str()));
+            touched.extend(r.docs.iter().map(|(d, _)| d.as_str()));
+            if !fresh {
+                later.push(i);
+                outcomes.push(Outcome::Answers(Vec::new()));
                 answers.push(Vec::new());
                 continue;
             }
-        };
-        let mut mine = Vec::with_capacity(r.docs.len());
-        for (j, ((doc_id, _), c)) in r.docs.iter().zip(checked).enumerate() {
-            let stage = c.and_then(|(kind, read)| {
-                g.stage_import(doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
-                    .map_err(refusal)
-            });
-            match stage {
-                Ok(s) => {
-                    staged.push((i, j, s));
-                    mine.push(None);
+            let checked = match check_request(g, r, mine) {
+                Ok(c) => c,
+                Err(forbidden) => {
+                    outcomes.push(Outcome::Forbidden(forbidden));
+                    answers.push(Vec::new());
+                    continue;
                 }
-                Err(e) => mine.push(Some(Err(e))),
+            };
+            let mut mine = Vec::with_capacity(r.docs.len());
+            for (j, ((doc_id, _), c)) in r.docs.iter().zip(checked).enumerate() {
+                let stage = c.and_then(|(kind, read)| {
+                    g.stage_import(doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
+                        .map_err(refusal)
+                });
+                match stage {
+                    Ok(s) => {
+                        staged.push((i, j, s));
+                        mine.push(None);
+                    }
+                    Err(e) => mine.push(Some(Err(e))),
+                }
+            }
+            outcomes.push(Outcome::Answers(Vec::new()));
+            answers.push(mine);
+            if staged.len() >= WAVE {
+                // This wave is applied while the one before it is written.
+                let wave = std::mem::take(&mut staged);
+                let settings = &settings;
+                let next = scope.spawn(move || apply_wave(wave, settings));
+                if let Some(done) = applying.replace(next) {
+                    write_wave(g, joined(done), &mut answers);
+                }
             }
         }
-        outcomes.push(Outcome::Answers(Vec::new()));
-        answers.push(mine);
-        if staged.len() >= WAVE {
-            apply_wave(g, std::mem::take(&mut staged), &mut answers);
+        if let Some(done) = applying {
+            write_wave(g, joined(done), &mut answers);
         }
-    }
-    apply_wave(g, staged, &mut answers);
+        write_wave(g, apply_wave(staged, &settings), &mut answers);
+    });
     for (o, a) in outcomes.iter_mut().zip(answers) {
         if let Outcome::Answers(slot) = o {
             *slot = a
@@ -384,18 +401,32 @@ fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
 }
 
 /// Most documents decoded at once in a group: it is applied in waves of
-/// this many (each on every core, then written), so a large group does not
-/// hold all its documents in memory together.
+/// this many (each on every core, written while the next is applied), so a
+/// large group holds at most two waves' documents in memory.
 const WAVE: usize = 64;
 
-/// Apply the staged documents on every core, then write each in turn.
-fn apply_wave(
+/// A staged document applied: where its answer goes, and what to write.
+type Ready<'a> = (usize, usize, Prepared<'a>);
+
+/// What a wave's thread gave back; a panic in it goes on here.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(t) => t,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Apply the staged documents on every core.
+fn apply_wave<'a>(staged: Vec<(usize, usize, Staged<'a>)>, settings: &Settings) -> Vec<Ready<'a>> {
+    on_every_core(staged, |(i, j, s)| (i, j, s.apply(settings)))
+}
+
+/// Write each applied document of a wave in turn, and note its answer.
+fn write_wave(
     g: &mut Inner,
-    staged: Vec<(usize, usize, Staged<'_>)>,
+    prepared: Vec<Ready<'_>>,
     answers: &mut [Vec<Option<Result<(), PushRefusal>>>],
 ) {
-    let settings = g.store.settings();
-    let prepared = on_every_core(staged, |(i, j, s)| (i, j, s.apply(settings)));
     for (i, j, p) in prepared {
         let done = g.finish_import(p);
         if let Some(slot) = answers.get_mut(i).and_then(|a| a.get_mut(j)) {

@@ -6,11 +6,11 @@
 use crate::api::{Inner, device_actor};
 use crate::doc_ids::DocKind;
 use crate::model::WorkOrder;
+use crate::model::read::hydrate;
 use crate::rules::authority::{self, PushTarget};
 use crate::store::chunks::{self, Chunks};
 use crate::store::{StoreError, log};
 use automerge::AutoCommit;
-use autosurgeon::hydrate;
 
 /// Why the server did not take a pushed document.
 #[derive(Debug, thiserror::Error)]
