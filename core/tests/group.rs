@@ -288,8 +288,23 @@ fn a_server_just_started_refuses_what_only_the_desk_decides_and_takes_the_rest()
 /// accepted push is stored.
 #[test]
 fn a_group_of_several_waves_answers_every_document_in_its_place() {
+    several_waves(None);
+}
+
+/// The same with a cache of 16 decoded documents, the fewest a store keeps:
+/// documents are dropped from memory all through the group, and every one
+/// is still stored and answered as with room for all.
+#[test]
+fn a_group_larger_than_the_document_cache_answers_and_stores_every_document() {
+    several_waves(Some(16));
+}
+
+fn several_waves(cached_documents: Option<usize>) {
     let dir = tempfile::tempdir().unwrap();
     let server = server_in(dir.path());
+    if let Some(n) = cached_documents {
+        server.share_cached_documents(std::sync::Arc::new(n.into()));
+    }
     let mut requests = Vec::new();
     let mut expected = Vec::new();
     let mut n = 0usize;

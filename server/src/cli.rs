@@ -91,6 +91,15 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=10_000)
     )]
     database_connections: u32,
+    /// Documents this process keeps decoded in memory, all tenants together (each decoded order some 20 to 50 KB; at least 16 per tenant)
+    #[arg(
+        long,
+        env = "FIELDWORK_CACHED_DOCUMENTS",
+        value_name = "N",
+        default_value_t = crate::state::DEFAULT_CACHED_DOCUMENTS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=10_000_000)
+    )]
+    cached_documents: usize,
 }
 
 #[derive(Debug, Args)]
@@ -351,6 +360,7 @@ fn run_serve(a: ServeArgs) -> Result<(), String> {
     let mut state = open_state(a.storage.data, a.storage.database, a.database_connections)?;
     state.reached = Arc::new(reached);
     state.metrics_here = a.metrics_listen.is_none();
+    state.set_cached_documents(a.cached_documents);
     let state = Arc::new(state);
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let listen = a.listen;

@@ -99,6 +99,8 @@ fn every_subcommand_answers_help_without_doing_anything() {
         "--listen <ADDR>",
         "--log-format",
         "--metrics-listen",
+        "--cached-documents <N>",
+        "FIELDWORK_CACHED_DOCUMENTS",
         "FIELDWORK_DATA",
         "FIELDWORK_DATABASE_URL",
         "FIELDWORK_LISTEN",
@@ -235,6 +237,13 @@ fn mistakes_name_the_option_and_change_nothing() {
         err.contains("--log-format") && err.contains("json"),
         "{err}"
     );
+
+    for n in ["0", "15", "many"] {
+        let out = fieldwork(&["serve", "--data", dir, "--cached-documents", n]);
+        assert_eq!(out.status.code(), Some(2), "--cached-documents {n}");
+        let err = text(&out.stderr);
+        assert!(err.contains("--cached-documents"), "{err}");
+    }
 
     let out = fieldwork(&["admin", "tenant", "acme", "ACME"]);
     let err = text(&out.stderr);

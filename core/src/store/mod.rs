@@ -11,6 +11,7 @@
 //! the document since (each document's write count, `generation`): writes
 //! to different documents go ahead in parallel, one document's in turn.
 
+mod cache;
 pub mod chunks;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
@@ -26,6 +27,7 @@ pub mod sql;
 
 pub use rows::{OrderFilter, OrderRow, OrderSort};
 
+use cache::DocCache;
 pub(crate) use docs::{Encoded, Taken};
 use docs::{load_doc, read_stored, write_doc};
 
@@ -36,6 +38,8 @@ use automerge::{AutoCommit, ChangeHash};
 use sql::{Backend, Dialect, SqlError, SqliteBackend, params, query_opt};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 /// Numbered migrations; index + 1 is the schema version each one produces.
 /// `rebuild` asks for the materialised rows to be recomputed from the documents.
@@ -124,8 +128,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// After this many incremental chunks a document is saved whole again.
 pub const COMPACT_EVERY: i64 = 64;
 
-/// Documents kept decoded in memory.
-const CACHE_DOCS: usize = 256;
+pub use cache::DEFAULT_CAPACITY as DEFAULT_CACHED_DOCUMENTS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -195,7 +198,7 @@ pub(crate) enum Rows<'a> {
 #[derive(Debug)]
 pub struct Store {
     db: Box<dyn Backend>,
-    cache: HashMap<String, AutoCommit>,
+    cache: DocCache,
     /// The service center's settings, from its document (or the policy the
     /// store was opened with, until one arrives).
     settings: Settings,
@@ -260,7 +263,7 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let mut store = Store {
             db,
-            cache: HashMap::new(),
+            cache: DocCache::new(DEFAULT_CACHED_DOCUMENTS),
             settings: Settings::unsaved(policy.clone()),
             fallback: policy,
             keeps_grants: false,
@@ -402,7 +405,7 @@ impl Store {
 
     pub fn contains(&mut self, doc_id: &str) -> Result<bool, StoreError> {
         self.revalidate(doc_id)?;
-        if self.cache.contains_key(doc_id) {
+        if self.cache.contains(doc_id) {
             return Ok(true);
         }
         if let Some(stored) = self.known_stored(doc_id) {
@@ -419,13 +422,10 @@ impl Store {
     /// The document, decoded (from the cache or the database).
     pub(crate) fn doc(&mut self, doc_id: &str) -> Result<&mut AutoCommit, StoreError> {
         self.revalidate(doc_id)?;
-        if !self.cache.contains_key(doc_id) {
+        if !self.cache.contains(doc_id) {
             let doc = load_doc(self.db.as_mut(), doc_id)?
                 .ok_or_else(|| StoreError::NotFound(doc_id.into()))?;
-            if self.cache.len() >= CACHE_DOCS {
-                self.cache.clear();
-            }
-            self.cache.insert(doc_id.to_string(), doc);
+            self.cache.insert(doc_id, doc);
         }
         self.cache
             .get_mut(doc_id)
@@ -445,10 +445,14 @@ impl Store {
 
     /// Hand back a document [`Store::take_doc`] took.
     pub(crate) fn put_back(&mut self, doc_id: &str, doc: AutoCommit) {
-        if self.cache.len() >= CACHE_DOCS {
-            self.cache.clear();
-        }
-        self.cache.insert(doc_id.to_string(), doc);
+        self.cache.insert(doc_id, doc);
+    }
+
+    /// Keep as many documents decoded in memory as `documents` says (at
+    /// least one), whoever changes it: see [`cache`] for what that buys and
+    /// costs.
+    pub fn share_cached_documents(&mut self, documents: Arc<AtomicUsize>) {
+        self.cache.share_capacity(documents);
     }
 
     /// Put a document that is not in the store yet into the cache, to be

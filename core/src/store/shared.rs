@@ -5,7 +5,7 @@
 //! settings again when another process saved them.
 
 use super::sql::{Backend, Param, params, query_opt};
-use super::{CACHE_DOCS, SETTINGS_ID, Store, StoreError, load_settings};
+use super::{DEFAULT_CACHED_DOCUMENTS, SETTINGS_ID, Store, StoreError, load_settings};
 use std::collections::{BTreeSet, HashMap};
 
 impl Store {
@@ -55,7 +55,7 @@ impl Store {
         if self.seen.get(doc_id) != Some(&now) {
             self.cache.remove(doc_id);
             self.reloaded.insert(doc_id.to_string());
-            if self.seen.len() >= CACHE_DOCS * 16 {
+            if self.seen.len() >= self.cache.capacity().max(DEFAULT_CACHED_DOCUMENTS) * 16 {
                 self.seen.clear();
             }
             // Loaded next from the database as it is now.

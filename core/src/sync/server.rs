@@ -17,6 +17,8 @@ use crate::store::sql::Backend;
 use crate::store::{Rows, Store};
 use crate::validate::{self, MAX_CODE_CHARS};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 /// A tenant's store on the server. Everything a [`Fieldwork`] does (the desk's
 /// intents, reads) is reached through it; what only the server may do is here.
@@ -57,6 +59,13 @@ impl ServerStore {
             fw: Fieldwork::with_store(store, config)?,
             queue: super::group::Queue::default(),
         })
+    }
+
+    /// Keep as many of this tenant's documents decoded in memory as
+    /// `documents` says (at least one; the server's tenants share one
+    /// budget), the least recently used dropped first.
+    pub fn share_cached_documents(&self, documents: Arc<AtomicUsize>) {
+        self.fw.local().store.share_cached_documents(documents);
     }
 
     /// Apply a device's pushes, each document all or nothing, committed
