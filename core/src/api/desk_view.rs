@@ -20,7 +20,7 @@ use automerge::ReadDoc as am;
 use automerge::{
     AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, Patch, PatchAction, Prop, Value,
 };
-use autosurgeon::{HydrateError, MaybeMissing, ReadDoc, hydrate, hydrate_prop};
+use autosurgeon::{HydrateError, MaybeMissing, ReadDoc};
 use std::collections::BTreeSet;
 use std::ops::RangeBounds;
 
@@ -81,13 +81,13 @@ fn order_from<D: ReadDoc>(
     // Every object read once, however many fields are read from it.
     let doc = &Memo::new(doc);
     let Some(changed) = changed else {
-        return hydrate(doc);
+        return doc.hydrate();
     };
     let mut order = base.clone();
     for key in changed {
         if !field_from(&mut order, doc, key)? {
             // A field the order does not know: read it all.
-            return hydrate(doc);
+            return doc.hydrate();
         }
     }
     Ok(order)
@@ -95,15 +95,19 @@ fn order_from<D: ReadDoc>(
 
 /// Set `order`'s field named `key` to what `doc` holds under it, as the
 /// order's own hydration would. False if no field has that name.
-fn field_from<D: ReadDoc>(order: &mut WorkOrder, doc: &D, key: &str) -> Result<bool, HydrateError> {
+fn field_from<D: ReadDoc>(
+    order: &mut WorkOrder,
+    doc: &Memo<'_, D>,
+    key: &str,
+) -> Result<bool, HydrateError> {
     macro_rules! fields {
         ($($field:ident),* $(,)?) => {
             match key {
-                $(stringify!($field) => order.$field = hydrate_prop(doc, &automerge::ROOT, key)?,)*
+                $(stringify!($field) => order.$field = doc.hydrate_prop(&automerge::ROOT, key)?,)*
                 // Orders written before photos existed have none.
                 "photos" => {
                     order.photos =
-                        match hydrate_prop::<_, MaybeMissing<_>, _, _>(doc, &automerge::ROOT, key)? {
+                        match doc.hydrate_prop::<MaybeMissing<_>, _, _>(&automerge::ROOT, key)? {
                             MaybeMissing::Present(photos) => photos,
                             MaybeMissing::Missing => Vec::new(),
                         };
@@ -206,6 +210,7 @@ impl ReadDoc for AsWas<'_> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::model::read::hydrate;
     use crate::model::{
         Complaint, ComplaintStage, MediaType, Note, Photo, PhotoKind, PhotoRemoval, SignOff, Status,
     };
@@ -268,6 +273,7 @@ mod tests {
         follow_up(&mut o);
         o.photos.push(photo("ph-1"));
         let doc = doc_of(&o);
+        let doc = Memo::new(&doc);
         let fields = serde_json::to_value(&o).unwrap();
         let fields = fields.as_object().unwrap();
         assert_eq!(fields.len(), 22, "a field was added: name it in field_from");

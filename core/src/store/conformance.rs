@@ -139,7 +139,7 @@ pub fn documents_and_rows_survive_a_restart(place: Open<'_>) {
     let mut s = open(place, false);
     held(&mut s, |s| {
         assert_eq!(s.doc(&a.id).unwrap().get_heads(), heads);
-        let back: WorkOrder = autosurgeon::hydrate(s.doc(&a.id).unwrap()).unwrap();
+        let back: WorkOrder = crate::model::read::hydrate(s.doc(&a.id).unwrap()).unwrap();
         assert_eq!(back, a);
         let mine = s
             .list_orders(
@@ -187,7 +187,7 @@ pub fn many_changes_are_compacted_and_read_back_whole(place: Open<'_>) {
         let doc = s.doc(&o.id).unwrap();
         assert_eq!(doc.get_heads(), heads);
         assert_eq!(doc.get_changes(&[]).len(), 150);
-        let back: WorkOrder = autosurgeon::hydrate(doc).unwrap();
+        let back: WorkOrder = crate::model::read::hydrate(doc).unwrap();
         assert_eq!(back.intake.fault.symptoms, "symptom 149");
     });
 }

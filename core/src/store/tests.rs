@@ -169,7 +169,7 @@ fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
     assert!(chunks < COMPACT_EVERY, "compacted: {chunks}");
     drop(store);
     let mut store = Store::open(&path, Policy::default()).unwrap();
-    let back: WorkOrder = autosurgeon::hydrate(store.doc(&order.id).unwrap()).unwrap();
+    let back: WorkOrder = crate::model::read::hydrate(store.doc(&order.id).unwrap()).unwrap();
     assert_eq!(back, order);
 }
 
