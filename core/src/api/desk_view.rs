@@ -211,9 +211,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::model::read::hydrate;
-    use crate::model::{
-        Complaint, ComplaintStage, MediaType, Note, Photo, PhotoKind, PhotoRemoval, SignOff, Status,
-    };
+    use crate::model::{MediaType, Note, Photo, PhotoKind, PhotoRemoval, SignOff, Status};
     use crate::rules::testing::*;
     use autosurgeon::reconcile;
 
@@ -289,13 +287,7 @@ mod tests {
     fn the_order_as_it_was_is_what_a_whole_read_of_it_then_gives() {
         let mut o = on_site_order();
         o.photos.push(photo("ph-1"));
-        o.complaints.push(Complaint::new(
-            "cp-1".into(),
-            T0,
-            "eng".into(),
-            "came late".into(),
-            ComplaintStage::Candidate,
-        ));
+        candidate_complaint(&mut o);
         let mut doc = doc_of(&o);
 
         // A visit's usual push: a status and a note.

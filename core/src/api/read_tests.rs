@@ -7,7 +7,7 @@
 #![allow(clippy::disallowed_methods)]
 
 use crate::model::read::hydrate;
-use crate::model::{Complaint, ComplaintStage, Note, StockCount, VanStock, WorkOrder};
+use crate::model::{Note, StockCount, VanStock, WorkOrder};
 use crate::rules::testing::*;
 use automerge::{ActorId, AutoCommit};
 use autosurgeon::{Counter, Hydrate, ReadDoc, reconcile};
@@ -30,13 +30,7 @@ fn both<T: Hydrate + PartialEq + std::fmt::Debug, D: ReadDoc>(doc: &D) -> T {
 fn an_order_reads_the_same_through_the_memo() {
     let mut o = visited_order(true);
     follow_up(&mut o);
-    o.complaints.push(Complaint::new(
-        "cp-1".into(),
-        T0,
-        "eng".into(),
-        "came late".into(),
-        ComplaintStage::Candidate,
-    ));
+    candidate_complaint(&mut o);
     assert_eq!(both::<WorkOrder, _>(&doc_of(&o, b"desk")), o);
 }
 

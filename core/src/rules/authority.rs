@@ -148,13 +148,7 @@ mod tests {
             Err("the desk assigns orders")
         );
         let mut candidate = before.clone();
-        candidate.complaints.push(Complaint::new(
-            "cp-1".into(),
-            T0,
-            "eng".into(),
-            "unsatisfied".into(),
-            ComplaintStage::Candidate,
-        ));
+        candidate_complaint(&mut candidate);
         assert_eq!(
             device_may_change(&before, &candidate),
             Ok(()),

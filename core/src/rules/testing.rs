@@ -179,6 +179,17 @@ pub fn follow_up(order: &mut WorkOrder) {
     });
 }
 
+/// A complaint the engineer noted ("came late"), for the desk to register.
+pub fn candidate_complaint(order: &mut WorkOrder) {
+    order.complaints.push(Complaint::new(
+        "cp-1".into(),
+        T0,
+        "eng".into(),
+        "came late".into(),
+        ComplaintStage::Candidate,
+    ));
+}
+
 /// A complete visit up to a valid sign-off.
 pub fn visited_order(in_warranty: bool) -> WorkOrder {
     let mut o = working_order(in_warranty);
