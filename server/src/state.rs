@@ -91,7 +91,7 @@ impl AppState {
     }
 
     /// Keep at most `documents` decoded in memory, all tenants together,
-    /// split evenly among the open ones (at least one each).
+    /// split evenly among the open ones (at least 16 each).
     pub fn set_cached_documents(&mut self, documents: usize) {
         self.cached_documents = documents;
         let open = self

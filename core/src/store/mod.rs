@@ -449,7 +449,7 @@ impl Store {
     }
 
     /// Keep as many documents decoded in memory as `documents` says (at
-    /// least one), whoever changes it: see [`cache`] for what that buys and
+    /// least 16), whoever changes it: see [`cache`] for what that buys and
     /// costs.
     pub fn share_cached_documents(&mut self, documents: Arc<AtomicUsize>) {
         self.cache.share_capacity(documents);

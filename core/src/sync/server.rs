@@ -62,7 +62,7 @@ impl ServerStore {
     }
 
     /// Keep as many of this tenant's documents decoded in memory as
-    /// `documents` says (at least one; the server's tenants share one
+    /// `documents` says (at least 16; the server's tenants share one
     /// budget), the least recently used dropped first.
     pub fn share_cached_documents(&self, documents: Arc<AtomicUsize>) {
         self.fw.local().store.share_cached_documents(documents);
