@@ -94,13 +94,15 @@ impl AppState {
     /// split evenly among the open ones (at least 16 each).
     pub fn set_cached_documents(&mut self, documents: usize) {
         self.cached_documents = documents;
-        let open = self
-            .tenants
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
-            .max(1);
-        self.per_tenant.store(documents / open, Ordering::Relaxed);
+        let open = self.tenants.lock().unwrap_or_else(|p| p.into_inner()).len();
+        self.split_cache(open);
+    }
+
+    /// The budget split evenly among `open` tenants: each store shrinks to
+    /// its part at its next insertion.
+    fn split_cache(&self, open: usize) {
+        self.per_tenant
+            .store(self.cached_documents / open.max(1), Ordering::Relaxed);
     }
 
     /// `sqlite` or `postgres`.
@@ -136,10 +138,7 @@ impl AppState {
         let fw = Arc::new(ServerStore::open_on(db, Config::new("server"))?);
         fw.share_cached_documents(self.per_tenant.clone());
         map.insert(tenant.to_string(), fw.clone());
-        // The budget split evenly among the open tenants: each store
-        // shrinks to its part at its next insertion.
-        self.per_tenant
-            .store(self.cached_documents / map.len(), Ordering::Relaxed);
+        self.split_cache(map.len());
         Ok(fw)
     }
 }

@@ -5,7 +5,7 @@
 //! operations and 0.5 ms with one chunk after it, where applying the push
 //! itself takes about 0.3 ms. A decoded order of that size holds about
 //! 21 KB. So the documents a process served or changed last stay decoded,
-//! up to a number of documents ([`DocCache::set_capacity`]): the phone keeps
+//! up to a number of documents ([`DocCache::share_capacity`]): the phone keeps
 //! a few hundred; the server's processes share a budget its operator sets
 //! among the tenants they serve.
 //!
