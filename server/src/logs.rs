@@ -1,5 +1,6 @@
 //! Request logs: one line per request, as text or JSON on stderr, its level
-//! from `RUST_LOG` (default `info`). A line says the method, the route as
+//! from `RUST_LOG` (default `info`; Automerge's own spans only if `RUST_LOG`
+//! names `automerge`, see [`filter_for`]). A line says the method, the route as
 //! declared (`/api/orders/{id}`, never the path with its ids), the status,
 //! the latency, and the tenant and device once the request is authenticated.
 //! Never a body, a query, a header, a token, a password or anything a
@@ -21,8 +22,7 @@ pub enum LogFormat {
 
 /// Logs to stderr from here on, at `RUST_LOG`'s level or `default_level`.
 pub fn init(format: LogFormat, default_level: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter = filter_for(std::env::var("RUST_LOG").ok().as_deref(), default_level);
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -37,6 +37,26 @@ pub fn init(format: LogFormat, default_level: &str) {
             .with_span_list(false)
             .try_init(),
     };
+}
+
+/// Automerge marks its parsing with spans at `info`, one for every column
+/// of every chunk it reads. Recorded, they cost the server about a
+/// sixteenth of its CPU in a burst of pushes (docs/benchmarks.md) and say
+/// nothing an operator reads, so they are left out unless asked for.
+const AUTOMERGE_QUIET: &str = "automerge=warn";
+
+/// The filter for `rust_log` (unset, empty or unreadable: `default_level`),
+/// with Automerge's spans left out unless `rust_log` names `automerge`.
+fn filter_for(rust_log: Option<&str>, default_level: &str) -> EnvFilter {
+    let asked = rust_log
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && EnvFilter::try_new(s).is_ok())
+        .unwrap_or(default_level);
+    if asked.contains("automerge") {
+        return EnvFilter::new(asked);
+    }
+    EnvFilter::try_new(format!("{asked},{AUTOMERGE_QUIET}"))
+        .unwrap_or_else(|_| EnvFilter::new(asked))
 }
 
 /// The route a request no route matched is logged and counted under.
@@ -83,5 +103,34 @@ pub(crate) fn identify(tenant: &str, device: Option<&str>) {
     span.record("tenant", tenant);
     if let Some(d) = device {
         span.record("device", d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_for;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// Whether, under the filter for `rust_log`, a span of Automerge's and
+    /// one of ours are recorded.
+    fn recorded(rust_log: Option<&str>) -> (bool, bool) {
+        let subscriber = tracing_subscriber::registry().with(filter_for(rust_log, "info"));
+        tracing::subscriber::with_default(subscriber, || {
+            let theirs = tracing::info_span!(target: "automerge::storage::columns", "add_column");
+            let ours = tracing::info_span!("request");
+            (!theirs.is_disabled(), !ours.is_disabled())
+        })
+    }
+
+    #[test]
+    fn automerge_spans_are_left_out_unless_rust_log_names_automerge() {
+        assert_eq!(recorded(None), (false, true));
+        assert_eq!(recorded(Some("")), (false, true));
+        assert_eq!(recorded(Some("info")), (false, true));
+        assert_eq!(recorded(Some("debug")), (false, true));
+        assert_eq!(recorded(Some("info,automerge=info")), (true, true));
+        assert_eq!(recorded(Some("warn")), (false, false));
+        // Unreadable: the default, still without Automerge's spans.
+        assert_eq!(recorded(Some("info,=[")), (false, true));
     }
 }
