@@ -41,7 +41,7 @@ pub fn init(format: LogFormat, default_level: &str) {
 
 /// Automerge marks its parsing with spans at `info`, one for every column
 /// of every chunk it reads. Recorded, they cost the server about a
-/// sixteenth of its CPU in a burst of pushes (docs/benchmarks.md) and say
+/// sixth of its CPU in a burst of pushes (docs/benchmarks.md) and say
 /// nothing an operator reads, so they are left out unless asked for.
 const AUTOMERGE_QUIET: &str = "automerge=warn";
 
