@@ -40,9 +40,10 @@ pub fn init(format: LogFormat, default_level: &str) {
 }
 
 /// Automerge marks its parsing with spans at `info`, one for every column
-/// of every chunk it reads. Recorded, they cost the server about a
-/// sixth of its CPU in a burst of pushes (docs/benchmarks.md) and say
-/// nothing an operator reads, so they are left out unless asked for.
+/// of every chunk it reads. Recorded, they cost the server about a sixth
+/// of its CPU in a burst of pushes (the fleet's notes in
+/// docs/benchmarks.md) and say nothing an operator reads, so they are
+/// left out unless asked for.
 const AUTOMERGE_QUIET: &str = "automerge=warn";
 
 /// The filter for `rust_log` (unset, empty or unreadable: `default_level`),
