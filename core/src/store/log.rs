@@ -361,10 +361,26 @@ fn changes_for(
     let stock = super::stock_doc_id(engineer);
     let pos = position(db);
     let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let sql = changes_for_sql(pos, limit);
+    Ok(db
+        .query(&sql, params![cursor, top, device, &stock, engineer])?
+        .into_iter()
+        .map(LoggedChange::of)
+        .collect::<Result<_, _>>()?)
+}
+
+/// The statement [`changes_for`] runs: `pos` is the position column.
+pub(super) fn changes_for_sql(pos: &str, limit: i64) -> String {
     // Driven by the engineer's documents (grants by engineer, then changes
     // by document and position), so a pull costs what this engineer has, not
     // what the whole tenant has logged since the cursor.
-    let sql = format!(
+    //
+    // The limit is written into the statement, not bound: SQLite compiles a
+    // compound SELECT whose LIMIT is a parameter afresh on every run (its
+    // statement status counts a re-prepare each time), and the pull after
+    // every push paid for that. The limit is our own number, and each one
+    // is a statement of its own in the connection's cache.
+    format!(
         "SELECT c.{pos}, c.doc_id, c.bytes, c.seq FROM grants g
            JOIN changes c ON c.doc_id = g.doc_id
           WHERE g.engineer = ?5 AND g.granted_seq <= ?1 AND (g.revoked_seq IS NULL OR g.revoked_seq > ?1)
@@ -372,13 +388,8 @@ fn changes_for(
          UNION ALL
          SELECT {pos}, doc_id, bytes, seq FROM changes
           WHERE doc_id IN (?4, 'catalog', 'settings') AND {pos} > ?1 AND {pos} <= ?2 AND origin <> ?3
-         ORDER BY 1, 4 LIMIT ?6"
-    );
-    Ok(db
-        .query(&sql, params![cursor, top, device, &stock, engineer, limit])?
-        .into_iter()
-        .map(LoggedChange::of)
-        .collect::<Result<_, _>>()?)
+         ORDER BY 1, 4 LIMIT {limit}"
+    )
 }
 
 /// Whether `engineer` was ever granted `doc_id` (pushes of what they did

@@ -239,3 +239,52 @@ fn the_settings_migration_keeps_every_chunk_and_reference_and_foreign_keys_on() 
         )
         .unwrap();
 }
+
+#[test]
+fn the_pull_after_a_push_runs_a_statement_compiled_once() {
+    // The pull's query is a compound SELECT: with its LIMIT bound as a
+    // parameter, SQLite compiled it afresh on every run, on the group
+    // commit's path after every push.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Store::open(&path, Policy::default()).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    for (i, origin) in ["phone-a", "phone-b", "phone-a"].iter().enumerate() {
+        conn.execute(
+            "INSERT INTO changes (doc_id, hash, bytes, origin) VALUES ('o1', ?1, x'00', ?2)",
+            rusqlite::params![vec![u8::try_from(i).unwrap()], origin],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        "INSERT INTO grants (doc_id, engineer, granted_seq) VALUES ('o1', 'eng', 0)",
+        [],
+    )
+    .unwrap();
+    let sql = log::changes_for_sql("seq", 10);
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let mut pulled = Vec::new();
+    for (cursor, device) in [
+        (0, "phone-a"),
+        (0, "phone-b"),
+        (1, "phone-b"),
+        (2, "phone-c"),
+    ] {
+        let seqs: Vec<i64> = stmt
+            .query_map(
+                rusqlite::params![cursor, 100, device, "stock/eng", "eng"],
+                |r| r.get(0),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        pulled.push(seqs);
+    }
+    // What each device pulls: the others' changes after its cursor.
+    assert_eq!(pulled, vec![vec![2], vec![1, 3], vec![3], vec![3]]);
+    assert_eq!(
+        stmt.get_status(rusqlite::StatementStatus::RePrepare),
+        0,
+        "the pull's statement was compiled again"
+    );
+}
