@@ -184,6 +184,23 @@ fn one_group_answers_each_request_as_if_it_had_been_alone() {
     assert!(applied[4].answers[1].is_ok(), "{:?}", applied[4].answers[1]);
     assert_eq!(notes(&server, &mine[5]), vec!["A3 on the last".to_string()]);
     assert_eq!(notes(&server, &mine[1]), vec![format!("A on {}", mine[1])]);
+
+    // Every order is stored whole (a snapshot, no chunks after it), and a
+    // server opened afresh on the file reads what the group wrote.
+    drop(server);
+    let db = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
+    let chunks: i64 = db
+        .query_row("SELECT COUNT(*) FROM doc_chunks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(chunks, 0);
+    drop(db);
+    let server = server_in(dir.path());
+    assert_eq!(notes(&server, &mine[0]).len(), 2);
+    assert_eq!(notes(&server, &mine[1]), vec![format!("A on {}", mine[1])]);
+    assert_eq!(
+        notes(&server, &theirs[0]),
+        vec![format!("B on {}", theirs[0])]
+    );
 }
 
 #[test]

@@ -385,7 +385,7 @@ fn apply_to(
     // What the writer will store, encoded here (on whichever thread this
     // runs), and whether every pushed change is in it: acknowledged means
     // stored, and what is written is exactly this document.
-    let encoded = Encoded::of(doc, &before);
+    let encoded = Encoded::of(doc, &before, kind);
     let absent: Vec<ChangeHash> = read
         .changes
         .iter()

@@ -129,47 +129,132 @@ fn pragmas_are_durable_wal_with_foreign_keys() {
     );
 }
 
+/// Write `order`'s content to its document as a document of `kind` (one
+/// change), as the store's callers do.
+fn stage_as(store: &mut Store, order: &WorkOrder, kind: DocKind) {
+    let doc = store.doc(&order.id).unwrap();
+    let before = doc.get_heads();
+    autosurgeon::reconcile(doc, order).unwrap();
+    doc.commit();
+    let w = Write {
+        doc_id: &order.id,
+        kind,
+        heads_before: before,
+        rows: match kind {
+            DocKind::WorkOrder => Rows::Order(order),
+            _ => Rows::None,
+        },
+        compact: false,
+        origin: None,
+        encoded: None,
+    };
+    store.persist(&[w], &[]).unwrap();
+}
+
+fn add_note(order: &mut WorkOrder, i: i64) {
+    order.repair_notes.push(crate::model::Note {
+        id: format!("n{i}"),
+        text: format!("note {i}"),
+        by: "e".into(),
+        at_ms: i,
+    });
+}
+
 #[test]
-fn documents_are_appended_as_chunks_and_compacted_without_losing_changes() {
+fn documents_that_grow_are_appended_as_chunks_and_compacted_without_losing_changes() {
+    // The catalog (like van stock) grows with every edit: appended to, and
+    // saved whole every COMPACT_EVERY chunks.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.db");
     let mut store = Store::open(&path, Policy::default()).unwrap();
     let mut order = visited_order(false);
     store.insert_new(&order.id, AutoCommit::new());
-    let stage = |store: &mut Store, order: &WorkOrder| {
-        let doc = store.doc(&order.id).unwrap();
-        let before = doc.get_heads();
-        autosurgeon::reconcile(doc, order).unwrap();
-        doc.commit();
-        let w = Write {
-            doc_id: &order.id,
-            kind: DocKind::WorkOrder,
-            heads_before: before,
-            rows: Rows::Order(order),
-            compact: false,
-            origin: None,
-            encoded: None,
-        };
-        store.persist(&[w], &[]).unwrap();
-    };
-    stage(&mut store, &order);
+    stage_as(&mut store, &order, DocKind::Catalog);
+    let one = |store: &mut Store, sql: &str| store.db().query(sql, &[]).unwrap()[0].int(0).unwrap();
+    let mut most = 0;
     for i in 0..(COMPACT_EVERY + 10) {
-        order.repair_notes.push(crate::model::Note {
-            id: format!("n{i}"),
-            text: format!("note {i}"),
-            by: "e".into(),
-            at_ms: i,
-        });
-        stage(&mut store, &order);
+        add_note(&mut order, i);
+        stage_as(&mut store, &order, DocKind::Catalog);
+        most = most.max(one(&mut store, "SELECT COUNT(*) FROM doc_chunks"));
     }
-    let mut one = |sql: &str| store.db().query(sql, &[]).unwrap()[0].int(0).unwrap();
-    let chunks = one("SELECT COUNT(*) FROM doc_chunks");
-    let count = one("SELECT chunk_count FROM documents");
+    assert_eq!(most, COMPACT_EVERY - 1, "appended up to the compaction");
+    let chunks = one(&mut store, "SELECT COUNT(*) FROM doc_chunks");
+    let count = one(&mut store, "SELECT chunk_count FROM documents");
     assert_eq!(chunks, count);
     assert!(chunks < COMPACT_EVERY, "compacted: {chunks}");
     drop(store);
     let mut store = Store::open(&path, Policy::default()).unwrap();
     let back: WorkOrder = crate::model::read::hydrate(store.doc(&order.id).unwrap()).unwrap();
+    assert_eq!(back, order);
+}
+
+#[test]
+fn an_order_is_stored_whole_on_every_write_and_chunks_an_older_release_left_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let mut store = Store::open(&path, Policy::default()).unwrap();
+    let mut order = visited_order(false);
+    store.insert_new(&order.id, AutoCommit::new());
+    stage_as(&mut store, &order, DocKind::WorkOrder);
+    // As an older release stored it: a snapshot and two chunks after it.
+    let (snapshot, chunks) = {
+        let doc = store.doc(&order.id).unwrap();
+        let snapshot = doc.save();
+        let mut chunks = Vec::new();
+        for i in 0..2 {
+            let before = doc.get_heads();
+            add_note(&mut order, i);
+            autosurgeon::reconcile(doc, &order).unwrap();
+            doc.commit();
+            chunks.push(doc.save_after(&before));
+        }
+        (snapshot, chunks)
+    };
+    let db = store.db();
+    db.execute(
+        "UPDATE documents SET snapshot = ?2, chunk_count = 2 WHERE doc_id = ?1",
+        sql::params![&order.id, &snapshot],
+    )
+    .unwrap();
+    for (seq, c) in (1i64..).zip(&chunks) {
+        db.execute(
+            "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
+            sql::params![&order.id, seq, c],
+        )
+        .unwrap();
+    }
+    let stored = |store: &mut Store| {
+        let db = store.db();
+        let chunks = db.query("SELECT COUNT(*) FROM doc_chunks", &[]).unwrap()[0]
+            .int(0)
+            .unwrap();
+        let mut row = db
+            .query("SELECT snapshot, chunk_count FROM documents", &[])
+            .unwrap()[0]
+            .clone();
+        let snapshot = row.take_blob(0).unwrap();
+        (
+            chunks,
+            row.int(1).unwrap(),
+            AutoCommit::load(&snapshot).unwrap(),
+        )
+    };
+    for i in 2..5 {
+        add_note(&mut order, i);
+        stage_as(&mut store, &order, DocKind::WorkOrder);
+        let (chunks, count, mut whole) = stored(&mut store);
+        assert_eq!((chunks, count), (0, 0), "write {i}: stored whole");
+        // The snapshot alone is the document: every change, as it is now.
+        let heads = store.doc(&order.id).unwrap().get_heads();
+        assert_eq!(whole.get_heads(), heads);
+        let back: WorkOrder = crate::model::read::hydrate(&whole).unwrap();
+        assert_eq!(back, order);
+    }
+    drop(store);
+    let mut store = Store::open(&path, Policy::default()).unwrap();
+    let doc = store.doc(&order.id).unwrap();
+    assert_eq!(doc.get_changes(&[]).len(), 6);
+    let back: WorkOrder = crate::model::read::hydrate(doc).unwrap();
     assert_eq!(back, order);
 }
 

@@ -115,6 +115,12 @@ fn run() -> Res<()> {
         }
         return Ok(());
     }
+    if args.iter().any(|a| a == "--only-decode") {
+        let big = dir.path().join("big.db");
+        build_fixture(&big)?;
+        println!("{}", json(&order_decode(&big)?));
+        return Ok(());
+    }
     if only_settings {
         let big = dir.path().join("big.db");
         build_fixture(&big)?;
@@ -133,6 +139,7 @@ fn run() -> Res<()> {
         eprintln!("building a store of {ORDERS} orders with full visits…");
         build_fixture(&big)?;
         rows.push(bytes_per_order(&big)?);
+        rows.push(order_decode(&big)?);
         rows.push(open_5000(&big)?);
         eprintln!("at rest: encrypted edits, opening and encrypting 5,000 orders, verifying…");
         rows.push(at_rest::edit_durable_encrypted_vs_plain(dir.path())?);
@@ -285,6 +292,54 @@ fn bytes_per_order(path: &Path) -> Res<Row> {
         unit: "bytes",
         baseline: Some(doc_bytes as f64 / sample.len() as f64),
         what: "store file size per order after a full visit on a phone that has not synced yet (so its outbox still holds every change), vacuumed, vs the order's Automerge changes alone",
+    })
+}
+
+/// Decoding an order as the store keeps it, saved whole and uncompressed,
+/// against the same order as a snapshot of its first change and one chunk
+/// per later change (how orders were stored before, up to 63 chunks).
+fn order_decode(path: &Path) -> Res<Row> {
+    let (fw, _) = device(path)?;
+    let ids = fw.list_orders(&OrderFilter {
+        limit: 100,
+        ..OrderFilter::default()
+    })?;
+    let mut whole = Vec::new();
+    let mut chunked = Vec::new();
+    for r in &ids {
+        let mut doc = automerge::AutoCommit::load(&fw.export_changes(&r.id, &[])?)?;
+        whole.push(doc.save_nocompress());
+        let changes = doc.get_changes(&[]);
+        let mut partial = automerge::AutoCommit::new();
+        let mut stored = Vec::new();
+        for (k, change) in changes.into_iter().enumerate() {
+            let before = partial.get_heads();
+            partial.apply_changes([change])?;
+            if k == 0 {
+                stored = partial.save();
+            } else {
+                stored.extend(partial.save_after(&before));
+            }
+        }
+        chunked.push(stored);
+    }
+    let per_order_us = |docs: &[Vec<u8>]| -> Res<f64> {
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let t = Instant::now();
+            for d in docs {
+                std::hint::black_box(automerge::AutoCommit::load(d)?);
+            }
+            best = best.min(t.elapsed().as_secs_f64() * 1e6 / docs.len() as f64);
+        }
+        Ok(best)
+    };
+    Ok(Row {
+        name: "core.order_decode_us",
+        value: per_order_us(&whole)?,
+        unit: "µs",
+        baseline: Some(per_order_us(&chunked)?),
+        what: "decoding an order after a full visit as the store keeps it (saved whole, uncompressed), best of 5 rounds over 100 orders, vs the same orders as a snapshot and one chunk per later change (how they were stored before)",
     })
 }
 
