@@ -376,10 +376,10 @@ pub(super) fn changes_for_sql(pos: &str, limit: i64) -> String {
     // what the whole tenant has logged since the cursor.
     //
     // The limit is written into the statement, not bound: SQLite compiles a
-    // compound SELECT whose LIMIT is a parameter afresh on every run (its
-    // statement status counts a re-prepare each time), and the pull after
-    // every push paid for that. The limit is our own number, and each one
-    // is a statement of its own in the connection's cache.
+    // SELECT whose LIMIT is a parameter afresh every time the parameter is
+    // bound (its statement status counts a re-prepare per run), and the
+    // pull after every push paid for that. The limit is our own number, and
+    // each one is a statement of its own in the connection's cache.
     format!(
         "SELECT c.{pos}, c.doc_id, c.bytes, c.seq FROM grants g
            JOIN changes c ON c.doc_id = g.doc_id

@@ -327,9 +327,8 @@ fn the_settings_migration_keeps_every_chunk_and_reference_and_foreign_keys_on() 
 
 #[test]
 fn the_pull_after_a_push_runs_a_statement_compiled_once() {
-    // The pull's query is a compound SELECT: with its LIMIT bound as a
-    // parameter, SQLite compiled it afresh on every run, on the group
-    // commit's path after every push.
+    // With its LIMIT bound as a parameter, SQLite compiled the pull's query
+    // afresh on every run, on the group commit's path after every push.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     drop(Store::open(&path, Policy::default()).unwrap());
