@@ -7,7 +7,7 @@
 
 mod common;
 use common::*;
-use fieldwork_core::sync::group::PushRequest;
+use fieldwork_core::sync::group::{PushRequest, Pushed};
 use fieldwork_core::sync::server::PushRefusal;
 use fieldwork_core::{Config, Fieldwork, ManualClock, ServerStore};
 
@@ -32,7 +32,10 @@ fn request(phone: &Fieldwork, engineer: &str, docs: Vec<(String, Vec<u8>)>) -> P
         device_id: phone.device_id(),
         engineer: engineer.to_string(),
         key: None,
-        docs,
+        docs: docs
+            .into_iter()
+            .map(|(id, bytes)| Pushed::read(id, &bytes))
+            .collect(),
         pull: None,
     }
 }

@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use fieldwork_core::ServerStore;
 use fieldwork_core::model::KeyBacking;
 use fieldwork_core::store::log::PullPlan;
-use fieldwork_core::sync::group::{Pull, PushRequest};
-use fieldwork_core::sync::server::{PushRefusal, check_change_bytes};
+use fieldwork_core::sync::group::{self, Pull, PushRequest};
+use fieldwork_core::sync::server::PushRefusal;
 use fieldwork_core::sync::wire::{DocResult, PulledDoc, PushResult, SyncRequest, SyncResponse};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -126,29 +126,32 @@ async fn sync(
     let queued = blocking(move || -> ApiResult<Result<Queued, Response>> {
         let (st, device, engineer) = (st2, dev, engineer.as_str());
         let fw = st.tenant(&tenant)?;
+        // Each push read here, once (the group applies it as read).
         // Malformed or truncated change bytes: 400 naming the document, and
         // nothing of the request is stored.
         let m = crate::metrics::metrics();
         let mut counts = Vec::with_capacity(request.push.len());
-        for d in &request.push {
-            let n = check_change_bytes(&d.changes);
-            counts.push(*n.as_ref().unwrap_or(&0));
-            if let Err(reason) = n {
-                m.pushed(Pushed::Malformed, 1);
-                fw.log_refusal(&device, engineer, &d.doc_id, &reason, d.changes.len())?;
-                let body = serde_json::json!({
-                    "error": format!("malformed changes for {}: {reason}", d.doc_id),
-                    "doc_id": d.doc_id,
-                });
-                return Ok(Err((StatusCode::BAD_REQUEST, Json(body)).into_response()));
+        let mut pushed: Vec<(String, usize)> = Vec::with_capacity(request.push.len());
+        let mut docs = Vec::with_capacity(request.push.len());
+        for d in request.push {
+            let read = group::Pushed::read(d.doc_id, &d.changes);
+            match read.changes() {
+                Ok(n) => counts.push(n),
+                Err(e) => {
+                    let reason = e.to_string();
+                    m.pushed(Pushed::Malformed, 1);
+                    fw.log_refusal(&device, engineer, &read.doc_id, &reason, d.changes.len())?;
+                    let body = serde_json::json!({
+                        "error": format!("malformed changes for {}: {reason}", read.doc_id),
+                        "doc_id": read.doc_id,
+                    });
+                    return Ok(Err((StatusCode::BAD_REQUEST, Json(body)).into_response()));
+                }
             }
+            pushed.push((read.doc_id.clone(), d.changes.len()));
+            docs.push(read);
         }
         let key = st.directory.device_key(&tenant, &device)?;
-        let pushed: Vec<(String, usize)> = request
-            .push
-            .iter()
-            .map(|d| (d.doc_id.clone(), d.changes.len()))
-            .collect();
         let cursor = request.cursor;
         // The round in one group commit, together with the pushes of other
         // requests that arrive meanwhile: authorisation for the whole
@@ -160,11 +163,7 @@ async fn sync(
                 device_id: device.clone(),
                 engineer: engineer.to_string(),
                 key,
-                docs: request
-                    .push
-                    .into_iter()
-                    .map(|d| (d.doc_id, d.changes))
-                    .collect(),
+                docs,
                 pull: Some(Pull {
                     cursor: cursor.max(0),
                     limit: PULL_LIMIT,

@@ -14,9 +14,11 @@
 //! nobody leading and is applied at once, alone; under load, groups grow by
 //! themselves to what arrives during one commit.
 //!
-//! Inside a group the documents are independent: they are read, decoded,
-//! applied, hydrated and checked on every core at once, in waves, and
-//! written one after the other ([`crate::api`]'s staged import).
+//! A push's bytes are read (bounded, each change's hash checked) when its
+//! request is made, on the request's thread ([`Pushed::read`]). Inside a
+//! group the documents are independent: they are decoded, applied,
+//! hydrated and checked on every core at once, in waves, and written one
+//! after the other ([`crate::api`]'s staged import).
 
 use super::push::{PushRefusal, check_read_push_in, read_push};
 use crate::api::{Error, Fieldwork, ImportOutcome, Inner, Prepared, Staged};
@@ -32,17 +34,47 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 
 /// One sync request's pushes: each document is taken or refused on its own.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PushRequest {
     pub device_id: String,
     /// The engineer the device belongs to.
     pub engineer: String,
     /// The device's key pinned at enrolment, if any.
     pub key: Option<PinnedKey>,
-    /// Document id and the changes pushed to it.
-    pub docs: Vec<(String, Vec<u8>)>,
+    /// Each document pushed to, with its changes.
+    pub docs: Vec<Pushed>,
     /// What the phone pulls after the commit, if anything.
     pub pull: Option<Pull>,
+}
+
+/// One document's push: its id and its changes, read within the bounds
+/// when the request is made (on the request's own thread, where the server
+/// also answers bytes that are not changes), so the group that applies it
+/// does not read them again.
+#[derive(Debug)]
+pub struct Pushed {
+    pub doc_id: String,
+    read: Result<Chunks, ChunkError>,
+}
+
+impl Pushed {
+    /// Read `bytes`, the changes pushed to `doc_id` ([`read_push`]).
+    pub fn read(doc_id: String, bytes: &[u8]) -> Pushed {
+        Pushed {
+            doc_id,
+            read: read_push(bytes),
+        }
+    }
+
+    /// How many changes were pushed, or why the bytes are not changes.
+    pub fn changes(&self) -> Result<usize, &ChunkError> {
+        self.read.as_ref().map(|c| c.changes.len())
+    }
+
+    /// The changes as read, taken for the group (an empty push left).
+    fn take(&mut self) -> Result<Chunks, ChunkError> {
+        std::mem::replace(&mut self.read, Ok(Chunks::default()))
+    }
 }
 
 /// A pull planned after the group's commit.
@@ -251,12 +283,17 @@ enum Outcome {
 
 /// Apply `group` in one transaction and answer each request after the
 /// commit, with what its phone pulls.
-fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
+fn commit_group(g: &mut Inner, mut group: Vec<Waiting>) {
+    // The pushes as their requests read them, in the group's order.
+    let reads: Vec<Result<Chunks, ChunkError>> = group
+        .iter_mut()
+        .flat_map(|w| w.request.docs.iter_mut().map(Pushed::take))
+        .collect();
     // Every document of the group claimed at once, in one order (a shared
     // database: another process's group waits only for what both touch).
     let ids: Vec<&str> = group
         .iter()
-        .flat_map(|w| w.request.docs.iter().map(|(d, _)| d.as_str()))
+        .flat_map(|w| w.request.docs.iter().map(|d| d.doc_id.as_str()))
         .collect();
     if let Err(e) = g.store.claim_all(&ids).and_then(|()| g.store.begin_group()) {
         let e = e.into_sql();
@@ -266,7 +303,7 @@ fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
         return;
     }
     let requests: Vec<&PushRequest> = group.iter().map(|w| &w.request).collect();
-    let mut outcomes = apply_requests(g, &requests);
+    let mut outcomes = apply_requests(g, &requests, reads);
     let committed = match g.store.end_group() {
         Ok(()) => true,
         Err((e, touched)) => {
@@ -319,18 +356,17 @@ fn commit_group(g: &mut Inner, group: Vec<Waiting>) {
 /// their changes applied and checked on every core at once, then written
 /// one after the other. A request that touches a document an earlier one
 /// does waits for those to be written and is applied after them, alone.
-fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
+fn apply_requests(
+    g: &mut Inner,
+    requests: &[&PushRequest],
+    reads: Vec<Result<Chunks, ChunkError>>,
+) -> Vec<Outcome> {
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(requests.len());
     let mut answers: Vec<Vec<Option<Result<(), PushRefusal>>>> = Vec::new();
     let mut touched: HashSet<&str> = HashSet::new();
-    let mut later: Vec<usize> = Vec::new();
+    let mut later: Vec<(usize, Vec<Result<Chunks, ChunkError>>)> = Vec::new();
     let mut staged: Vec<(usize, usize, Staged<'_>)> = Vec::new();
-    // Every push read (bounded, each change's hash checked) on every core.
-    let bytes: Vec<&[u8]> = requests
-        .iter()
-        .flat_map(|r| r.docs.iter().map(|(_, b)| b.as_slice()))
-        .collect();
-    let mut reads = on_every_core(bytes, read_push).into_iter();
+    let mut reads = reads.into_iter();
     // Devices never push the settings: one copy serves the whole group.
     let settings = g.store.settings().clone();
     std::thread::scope(|scope| {
@@ -339,10 +375,10 @@ fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
         let mut applying = None;
         for (i, r) in requests.iter().enumerate() {
             let mine: Vec<Result<Chunks, ChunkError>> = reads.by_ref().take(r.docs.len()).collect();
-            let fresh = r.docs.iter().all(|(d, _)| !touched.contains(d.as_str()));
-            touched.extend(r.docs.iter().map(|(d, _)| d.as_str()));
+            let fresh = r.docs.iter().all(|d| !touched.contains(d.doc_id.as_str()));
+            touched.extend(r.docs.iter().map(|d| d.doc_id.as_str()));
             if !fresh {
-                later.push(i);
+                later.push((i, mine));
                 outcomes.push(Outcome::Answers(Vec::new()));
                 answers.push(Vec::new());
                 continue;
@@ -356,9 +392,9 @@ fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
                 }
             };
             let mut mine = Vec::with_capacity(r.docs.len());
-            for (j, ((doc_id, _), c)) in r.docs.iter().zip(checked).enumerate() {
+            for (j, (d, c)) in r.docs.iter().zip(checked).enumerate() {
                 let stage = c.and_then(|(kind, read)| {
-                    g.stage_import(doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
+                    g.stage_import(&d.doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
                         .map_err(refusal)
                 });
                 match stage {
@@ -394,8 +430,8 @@ fn apply_requests(g: &mut Inner, requests: &[&PushRequest]) -> Vec<Outcome> {
                 .collect();
         }
     }
-    for i in later {
-        outcomes[i] = apply_request(g, requests[i]);
+    for (i, reads) in later {
+        outcomes[i] = apply_request(g, requests[i], reads);
     }
     outcomes
 }
@@ -448,14 +484,14 @@ fn check_request(
         .docs
         .iter()
         .zip(reads)
-        .map(|((doc_id, _), read)| check_read_push_in(g, &r.device_id, &r.engineer, doc_id, read))
+        .map(|(d, read)| check_read_push_in(g, &r.device_id, &r.engineer, &d.doc_id, read))
         .collect();
     let forbidden: Vec<(String, String)> = r
         .docs
         .iter()
         .zip(&checked)
-        .filter_map(|((doc_id, _), c)| match c {
-            Err(PushRefusal::Forbidden(why)) => Some((doc_id.clone(), why.clone())),
+        .filter_map(|(d, c)| match c {
+            Err(PushRefusal::Forbidden(why)) => Some((d.doc_id.clone(), why.clone())),
             _ => None,
         })
         .collect();
@@ -468,8 +504,11 @@ fn check_request(
 
 /// One request on its own: authorised, then each document staged, applied
 /// and written in turn.
-fn apply_request(g: &mut Inner, r: &PushRequest) -> Outcome {
-    let reads = r.docs.iter().map(|(_, b)| read_push(b)).collect();
+fn apply_request(
+    g: &mut Inner,
+    r: &PushRequest,
+    reads: Vec<Result<Chunks, ChunkError>>,
+) -> Outcome {
     let checked = match check_request(g, r, reads) {
         Ok(c) => c,
         Err(forbidden) => return Outcome::Forbidden(forbidden),
@@ -478,10 +517,10 @@ fn apply_request(g: &mut Inner, r: &PushRequest) -> Outcome {
         r.docs
             .iter()
             .zip(checked)
-            .map(|((doc_id, _), c)| {
+            .map(|(d, c)| {
                 let (kind, read) = c?;
                 let staged = g
-                    .stage_import(doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
+                    .stage_import(&d.doc_id, kind, read, Some(&r.device_id), r.key.as_ref())
                     .map_err(refusal)?;
                 let prepared = staged.apply(g.store.settings());
                 answered(g.finish_import(prepared))

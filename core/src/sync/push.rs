@@ -30,15 +30,6 @@ pub enum PushRefusal {
     Store(#[from] StoreError),
 }
 
-/// Check that `bytes` are well-formed Automerge changes within the bounds
-/// (what a push carries), with the reason if not; how many changes they hold
-/// if so.
-pub fn check_change_bytes(bytes: &[u8]) -> std::result::Result<usize, String> {
-    chunks::read_changes(bytes, &chunks::Limits::DEFAULT)
-        .map(|c| c.changes.len())
-        .map_err(|e| e.to_string())
-}
-
 /// [`ServerStore::check_push`] with the store already held (the group
 /// commit's leader holds it for the whole group); with the push's changes
 /// as read, for the import.

@@ -4,8 +4,8 @@
 //! all or nothing, plans what a phone pulls, creates van stock at
 //! enrolment, and logs what it refused. A phone never holds one.
 
+pub use super::push::PushRefusal;
 use super::push::check_push_in;
-pub use super::push::{PushRefusal, check_change_bytes};
 use crate::api::{Config, Fieldwork, Result, check_config};
 use crate::attest::PinnedKey;
 use crate::doc_ids::{DocKind, stock_doc_id};
@@ -121,7 +121,7 @@ impl ServerStore {
             device_id: device_id.to_string(),
             engineer: engineer.to_string(),
             key: key.cloned(),
-            docs: vec![(doc_id.to_string(), bytes.to_vec())],
+            docs: vec![super::group::Pushed::read(doc_id.to_string(), bytes)],
             pull: None,
         };
         let mut applied = self.apply_together(request);
