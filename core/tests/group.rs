@@ -370,3 +370,78 @@ fn several_waves(cached_documents: Option<usize>) {
         }
     }
 }
+
+/// The photos the server lists for `id` (its rows, read from its file).
+fn photo_rows(dir: &std::path::Path, id: &str) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("server.db")).unwrap();
+    let mut q = db
+        .prepare("SELECT photo_id FROM photos WHERE order_id = ?1 ORDER BY photo_id")
+        .unwrap();
+    q.query_map([id], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_push_that_leaves_photos_and_assignee_alone_keeps_their_rows_and_the_desk_still_moves_grants() {
+    // A device's push is compared with the order as it was; its rows are
+    // then replaced from that, not read back: what they list must not drift.
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_in(dir.path());
+    let ids = orders(&server, "eng-a", 1);
+    let id = &ids[0];
+    let a = phone_with(&server, "eng-a", &ids);
+    a.fw.accept(id).unwrap();
+    let plate = a.dir.path().join("plate.jpg");
+    std::fs::write(&plate, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
+    let photo =
+        a.fw.attach_photo(
+            id,
+            &plate,
+            fieldwork_core::model::PhotoKind::SerialPlate,
+            None,
+        )
+        .unwrap();
+    let push = || {
+        let r = request(&a.fw, "eng-a", vec![changes(&server, &a.fw, id)]);
+        let applied = server.apply_together(r);
+        assert!(applied.forbidden.is_empty(), "{:?}", applied.forbidden);
+        assert!(
+            applied.answers.iter().all(Result::is_ok),
+            "{:?}",
+            applied.answers
+        );
+    };
+    push();
+    assert_eq!(
+        photo_rows(dir.path(), id),
+        [photo.id.as_str()],
+        "the photo pushed is listed"
+    );
+
+    // A note: the photos as they were, still listed.
+    a.fw.add_note(id, "checked the relay").unwrap();
+    push();
+    assert_eq!(photo_rows(dir.path(), id), [photo.id.as_str()]);
+    assert_eq!(notes(&server, id), ["checked the relay"]);
+
+    // The desk moves the order: engineer B's phone gets it whole, A's
+    // loses it.
+    server.desk().assign(id, "eng-b").unwrap();
+    let pull = |phone: &Fieldwork, engineer: &str| {
+        let r = PushRequest {
+            pull: Some(fieldwork_core::sync::group::Pull {
+                cursor: 0,
+                limit: 100,
+            }),
+            ..request(phone, engineer, Vec::new())
+        };
+        server.apply_together(r).pulled.unwrap().unwrap()
+    };
+    assert_eq!(pull(&device("eng-b").fw, "eng-b").whole, [id.as_str()]);
+    let a_pull = pull(&a.fw, "eng-a");
+    assert!(a_pull.whole.is_empty(), "{:?}", a_pull.whole);
+    assert_eq!(a_pull.removed, [id.as_str()]);
+    assert_eq!(photo_rows(dir.path(), id), [photo.id.as_str()]);
+}

@@ -121,7 +121,7 @@ impl Inner {
             doc,
             step,
         } = p;
-        let (before, rows, waiting, encoded, absent) = match step {
+        let (before, rows, was, waiting, encoded, absent) = match step {
             Err(e) => {
                 self.store.evict(doc_id);
                 return Err(e);
@@ -152,10 +152,11 @@ impl Inner {
             Ok(Step::Changed {
                 before,
                 rows,
+                was,
                 waiting,
                 encoded,
                 absent,
-            }) => (before, rows, waiting, encoded, absent),
+            }) => (before, rows, was, waiting, encoded, absent),
         };
         if exists {
             self.store.put_back(doc_id, doc);
@@ -171,7 +172,10 @@ impl Inner {
         }
         let clock = self.clock_meta();
         let write_rows = match &rows {
-            Rows2::Order(o) => Rows::Order(o),
+            Rows2::Order(o) => Rows::Order {
+                now: o,
+                was: was.as_deref(),
+            },
             Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
             Rows2::Catalog => Rows::None,
         };
@@ -243,6 +247,9 @@ enum Step {
     Changed {
         before: Vec<ChangeHash>,
         rows: Rows2,
+        /// The order as it was before the push, when it was read to
+        /// compare with: its rows need not be read back to be replaced.
+        was: Option<Box<WorkOrder>>,
         waiting: bool,
         encoded: Encoded,
         /// Pushed changes the document does not hold after all.
@@ -395,6 +402,7 @@ fn apply_to(
     Ok(Step::Changed {
         before,
         rows,
+        was: desk_view.map(Box::new),
         waiting,
         encoded,
         absent,

@@ -117,7 +117,7 @@ fn write(s: &mut Store, o: &WorkOrder, origin: &str) -> Vec<ChangeHash> {
                 doc_id: &o.id,
                 kind: DocKind::WorkOrder,
                 heads_before: before,
-                rows: Rows::Order(o),
+                rows: Rows::Order { now: o, was: None },
                 compact: false,
                 origin: Some(origin),
                 encoded: None,

@@ -69,20 +69,26 @@ pub fn requeue(
     Ok(())
 }
 
-/// Move the grant of `doc_id` to `assignee` at the current log position.
+/// Move the grant of `doc_id` to `assignee` at the current log position,
+/// if it moved: from `previous` when the caller knows the order's assignee
+/// before this write, else from the order's row.
 pub(super) fn regrant(
     db: &mut dyn Backend,
     doc_id: &str,
+    previous: Option<Option<&str>>,
     assignee: Option<&str>,
 ) -> Result<(), StoreError> {
-    let previous = query_opt(
-        db,
-        "SELECT assignee FROM orders WHERE id = ?1",
-        params![doc_id],
-    )?
-    .map(|r| r.opt_text(0))
-    .transpose()?
-    .flatten();
+    let previous = match previous {
+        Some(known) => known.map(str::to_string),
+        None => query_opt(
+            db,
+            "SELECT assignee FROM orders WHERE id = ?1",
+            params![doc_id],
+        )?
+        .map(|r| r.opt_text(0))
+        .transpose()?
+        .flatten(),
+    };
     if previous.as_deref() == assignee {
         return Ok(());
     }

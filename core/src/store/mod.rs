@@ -186,7 +186,13 @@ pub(crate) struct Write<'a> {
 
 /// What a document write also updates.
 pub(crate) enum Rows<'a> {
-    Order(&'a WorkOrder),
+    /// The order as it is now, and as it was before this write when the
+    /// caller read it (a device's push): then what the rows held before
+    /// (its assignee, its photos) is known and not read back.
+    Order {
+        now: &'a WorkOrder,
+        was: Option<&'a WorkOrder>,
+    },
     /// The engineer's on-hand level per SKU.
     Stock {
         engineer: &'a str,
@@ -580,11 +586,12 @@ impl Store {
                 }
                 let in_force = new_settings.as_ref().unwrap_or(settings);
                 match w.rows {
-                    Rows::Order(order) => {
+                    Rows::Order { now, was } => {
                         if *keeps_grants {
-                            log::regrant(db, &order.id, order.assignee.as_deref())?;
+                            let previous = was.map(|w| w.assignee.as_deref());
+                            log::regrant(db, &now.id, previous, now.assignee.as_deref())?;
                         }
-                        rows::upsert_order(db, order, in_force.policy_at(order.created_at_ms))?
+                        rows::upsert_order(db, now, was, in_force.policy_at(now.created_at_ms))?
                     }
                     Rows::Stock { engineer, levels } => rows::replace_stock(db, engineer, levels)?,
                     Rows::None => {}
@@ -686,7 +693,7 @@ fn rebuild_rows(tx: &mut dyn Backend, settings: &Settings) -> Result<(), StoreEr
         };
         if kind == DocKind::WorkOrder.as_str() {
             let order: WorkOrder = crate::model::read::hydrate(&doc).map_err(corrupt)?;
-            rows::upsert_order(tx, &order, settings.policy_at(order.created_at_ms))?;
+            rows::upsert_order(tx, &order, None, settings.policy_at(order.created_at_ms))?;
         } else if kind == DocKind::VanStock.as_str() {
             let stock: VanStock = crate::model::read::hydrate(&doc).map_err(corrupt)?;
             rows::replace_stock(tx, &stock.engineer, &stock.levels())?;
@@ -719,7 +726,7 @@ fn rebuild_order_rows_since(
                 doc_id: id.clone(),
                 reason: e.to_string(),
             })?;
-        rows::upsert_order(tx, &order, settings.policy_at(order.created_at_ms))?;
+        rows::upsert_order(tx, &order, None, settings.policy_at(order.created_at_ms))?;
     }
     Ok(())
 }

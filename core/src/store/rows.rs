@@ -98,10 +98,13 @@ impl OrderFilter {
 }
 
 /// Write the order's row, including the rework lookup columns, in one
-/// statement (a round trip on PostgreSQL), and its photos' rows.
+/// statement (a round trip on PostgreSQL), and its photos' rows unless
+/// `was`, the order before this write when the caller knows it, has the
+/// same photos.
 pub(super) fn upsert_order(
     db: &mut dyn Backend,
     order: &WorkOrder,
+    was: Option<&WorkOrder>,
     policy: &Policy,
 ) -> Result<(), StoreError> {
     let r = &OrderRow::of(order, policy);
@@ -142,6 +145,9 @@ pub(super) fn upsert_order(
             repaired_at_ms,
         ],
     )?;
+    if was.is_some_and(|w| w.photos == order.photos) {
+        return Ok(());
+    }
     replace_photos(db, order)
 }
 

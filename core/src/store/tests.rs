@@ -141,7 +141,10 @@ fn stage_as(store: &mut Store, order: &WorkOrder, kind: DocKind) {
         kind,
         heads_before: before,
         rows: match kind {
-            DocKind::WorkOrder => Rows::Order(order),
+            DocKind::WorkOrder => Rows::Order {
+                now: order,
+                was: None,
+            },
             _ => Rows::None,
         },
         compact: false,
