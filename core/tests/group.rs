@@ -403,6 +403,15 @@ fn a_push_that_leaves_photos_and_assignee_alone_keeps_their_rows_and_the_desk_st
             None,
         )
         .unwrap();
+    let pull = |phone: &Fieldwork, engineer: &str, cursor: i64| {
+        let r = PushRequest {
+            pull: Some(fieldwork_core::sync::group::Pull { cursor, limit: 100 }),
+            ..request(phone, engineer, Vec::new())
+        };
+        server.apply_together(r).pulled.unwrap().unwrap()
+    };
+    // Where engineer A's phone stands once it holds the order.
+    let cursor = pull(&a.fw, "eng-a", 0).cursor;
     let push = || {
         let r = request(&a.fw, "eng-a", vec![changes(&server, &a.fw, id)]);
         let applied = server.apply_together(r);
@@ -425,22 +434,16 @@ fn a_push_that_leaves_photos_and_assignee_alone_keeps_their_rows_and_the_desk_st
     push();
     assert_eq!(photo_rows(dir.path(), id), [photo.id.as_str()]);
     assert_eq!(notes(&server, id), ["checked the relay"]);
+    // Its assignee as it was: the grant did not move, so A's phone is not
+    // sent the order whole again.
+    let since = pull(&a.fw, "eng-a", cursor);
+    assert!(since.whole.is_empty(), "{:?}", since.whole);
 
     // The desk moves the order: engineer B's phone gets it whole, A's
     // loses it.
     server.desk().assign(id, "eng-b").unwrap();
-    let pull = |phone: &Fieldwork, engineer: &str| {
-        let r = PushRequest {
-            pull: Some(fieldwork_core::sync::group::Pull {
-                cursor: 0,
-                limit: 100,
-            }),
-            ..request(phone, engineer, Vec::new())
-        };
-        server.apply_together(r).pulled.unwrap().unwrap()
-    };
-    assert_eq!(pull(&device("eng-b").fw, "eng-b").whole, [id.as_str()]);
-    let a_pull = pull(&a.fw, "eng-a");
+    assert_eq!(pull(&device("eng-b").fw, "eng-b", 0).whole, [id.as_str()]);
+    let a_pull = pull(&a.fw, "eng-a", 0);
     assert!(a_pull.whole.is_empty(), "{:?}", a_pull.whole);
     assert_eq!(a_pull.removed, [id.as_str()]);
     assert_eq!(photo_rows(dir.path(), id), [photo.id.as_str()]);
