@@ -570,7 +570,7 @@ impl Backend for PgBackend {
         let r = if self.shared {
             // Known as one that may write the tenant's log before it has a
             // transaction id: pulls read only below it (the store's
-            // PostgreSQL migration 5, `log_settled`). Shared: writers do not
+            // PostgreSQL migrations 5 and 6, `log_settled`). Shared: writers do not
             // wait for one another.
             let schema = self.schema.replace('\'', "''");
             self.batch_fresh(

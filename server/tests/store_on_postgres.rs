@@ -72,9 +72,10 @@ mod writers_in_parallel {
     use super::*;
     use fieldwork_core::store::BeforeCommit;
     use fieldwork_core::{Config, ServerStore};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc::{self, Receiver, Sender};
     use std::sync::{Arc, Mutex};
-    use std::thread;
+    use std::thread::{self, JoinHandle};
     use std::time::{Duration, Instant};
 
     const ENGINEER: &str = "eng-parallel";
@@ -169,8 +170,8 @@ mod writers_in_parallel {
         );
         drop(release);
         assert_eq!(late.recv_timeout(Duration::from_secs(30)).unwrap(), "ok");
-        // The phone syncs again until it holds both (another session's open
-        // transaction elsewhere on the server may hold the log back a moment).
+        // The phone syncs again until it holds both (a transaction taking
+        // its id just as the log is read counts as a writer a moment).
         let deadline = Instant::now() + Duration::from_secs(30);
         while !(pulled.contains(&x) && pulled.contains(&y)) && Instant::now() < deadline {
             let plan = b.pull_plan(ENGINEER, PHONE, cursor, 100).unwrap();
@@ -184,6 +185,73 @@ mod writers_in_parallel {
             "the change committed late reached the phone; pulled {pulled:?}"
         );
         assert!(pulled.contains(&y), "pulled {pulled:?}");
+    }
+
+    /// Short transactions that take an id, one after another on `threads`
+    /// connections of their own, outside the tenant's schema (another
+    /// tenant, another application on the same server), until the returned
+    /// flag is set.
+    fn busy_elsewhere(url: &str, threads: usize) -> (Arc<AtomicBool>, Vec<JoinHandle<u64>>) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let handles = (0..threads)
+            .map(|_| {
+                let (url, stop) = (url.to_string(), stop.clone());
+                thread::spawn(move || {
+                    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        c.batch_execute(
+                            "BEGIN; SELECT pg_current_xact_id(); SELECT pg_sleep(0.005); COMMIT",
+                        )
+                        .unwrap();
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        (stop, handles)
+    }
+
+    #[test]
+    fn transactions_elsewhere_on_the_server_never_hold_back_what_committed_before_a_pull() {
+        let schema = or_return!();
+        let s = process(&schema);
+        let (x, _) = two_orders(&s);
+        let mut cursor = 0;
+        loop {
+            let plan = s.pull_plan(ENGINEER, PHONE, cursor, 100).unwrap();
+            cursor = plan.cursor;
+            if !plan.more {
+                break;
+            }
+        }
+        // The server is busy with others' transactions, beginning and
+        // ending all the time, while the desk writes and the phone pulls.
+        let (stop, busy) = busy_elsewhere(&schema.url, 8);
+        let mut held_back = Vec::new();
+        for round in 0..300 {
+            s.add_note(&x, &format!("note {round}")).unwrap();
+            // The note committed before this pull began: the pull brings it.
+            let plan = s.pull_plan(ENGINEER, PHONE, cursor, 100).unwrap();
+            if !plan.changes.iter().any(|c| c.doc_id == x) {
+                held_back.push(round);
+            }
+            assert!(plan.cursor >= cursor, "a cursor never moves back");
+            cursor = plan.cursor;
+        }
+        stop.store(true, Ordering::Relaxed);
+        let others: u64 = busy.into_iter().map(|h| h.join().unwrap()).sum();
+        assert!(
+            others > 300,
+            "the server was busy meanwhile ({others} other transactions)"
+        );
+        assert!(
+            held_back.is_empty(),
+            "{} of 300 pulls missed the note that committed before them (rounds {held_back:?}), \
+             held back by {others} transactions elsewhere",
+            held_back.len()
+        );
     }
 
     #[test]

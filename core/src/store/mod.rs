@@ -113,6 +113,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         rebuild: false,
         rebuilds_tables: false,
     },
+    Migration {
+        sql: include_str!("migrations/postgres/006_settled_without_false_holds.sql"),
+        rebuild: false,
+        rebuilds_tables: false,
+    },
 ];
 
 fn migrations(dialect: Dialect) -> &'static [Migration] {
