@@ -28,7 +28,7 @@ use crate::store::{Encoded, Rows, Taken, Write};
 use crate::validate;
 use automerge::{AutoCommit, ChangeHash};
 use autosurgeon::Hydrate;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// What an import brought.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -393,12 +393,12 @@ fn apply_to(
     // runs), and whether every pushed change is in it: acknowledged means
     // stored, and what is written is exactly this document.
     let encoded = Encoded::of(doc, &before, kind);
-    let absent: Vec<ChangeHash> = read
+    let pushed: Vec<ChangeHash> = read
         .changes
         .iter()
         .map(chunks::VerifiedChange::hash)
-        .filter(|h| doc.get_change_by_hash(h).is_none())
         .collect();
+    let absent = lacking(doc, pushed, waiting);
     Ok(Step::Changed {
         before,
         rows,
@@ -407,6 +407,23 @@ fn apply_to(
         encoded,
         absent,
     })
+}
+
+/// Which of `pushed` the document does not hold, in their order. `queued`:
+/// some changes wait in the document for what they depend on.
+fn lacking(doc: &mut AutoCommit, pushed: Vec<ChangeHash>, queued: bool) -> Vec<ChangeHash> {
+    if queued {
+        // Each looked up in the document itself (a queued change is not in
+        // it, but the change graph walk would go on to its dependencies).
+        return pushed
+            .into_iter()
+            .filter(|h| doc.get_change_by_hash(h).is_none())
+            .collect();
+    }
+    // Nothing queued: the change graph answers, without rebuilding any
+    // change to find out.
+    let missing: HashSet<ChangeHash> = doc.get_missing_deps(&pushed).into_iter().collect();
+    pushed.into_iter().filter(|h| missing.contains(h)).collect()
 }
 
 pub(crate) enum Rows2 {
@@ -440,4 +457,47 @@ pub(crate) fn check_kind(doc: &AutoCommit, kind: DocKind) -> std::result::Result
             Rows2::Catalog
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lacking;
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ChangeHash, ROOT};
+
+    /// A document with one change per note, and those changes' hashes.
+    fn notes(doc: &mut AutoCommit, texts: &[&str]) -> Vec<ChangeHash> {
+        texts
+            .iter()
+            .map(|t| {
+                doc.put(ROOT, *t, true).unwrap();
+                doc.commit().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_changes_a_document_lacks_are_named_in_order_whether_or_not_some_wait() {
+        let mut theirs = AutoCommit::new();
+        let held = notes(&mut theirs, &["a", "b"]);
+        let mut ours = theirs.fork();
+        let not_held = notes(&mut theirs, &["c", "d"]);
+        let pushed = vec![not_held[1], held[0], not_held[0], held[1]];
+
+        // Nothing waits in `ours`: the change graph answers.
+        assert_eq!(
+            lacking(&mut ours, pushed.clone(), false),
+            vec![not_held[1], not_held[0]]
+        );
+
+        // "d" arrives without "c", on which it depends: it waits, and the
+        // answer is the same, found by looking each change up.
+        let d = theirs.get_change_by_hash(&not_held[1]).unwrap();
+        ours.apply_changes([d]).unwrap();
+        assert!(!ours.get_missing_deps(&[]).is_empty(), "d waits for c");
+        assert_eq!(
+            lacking(&mut ours, pushed, true),
+            vec![not_held[1], not_held[0]]
+        );
+    }
 }
