@@ -293,7 +293,22 @@ pub fn plan_pull(
     cursor: i64,
     limit: usize,
 ) -> Result<PullPlan, StoreError> {
-    let mut top = settled(db)?;
+    let top = settled(db)?;
+    plan_pull_upto(db, top, engineer, device, cursor, limit)
+}
+
+/// [`plan_pull`] up to `top`, a position [`settled`] returned: the pulls
+/// planned one after the other after a group commit share one (any
+/// settled position is safe to stop at; a later one only sends more).
+pub fn plan_pull_upto(
+    db: &mut dyn Backend,
+    top: i64,
+    engineer: &str,
+    device: &str,
+    cursor: i64,
+    limit: usize,
+) -> Result<PullPlan, StoreError> {
+    let mut top = top;
     // Newly granted orders go whole, about `limit / 10` per pull at most. If
     // more wait, this pull ends at the last grant it sends (grants at the same
     // position stay together) and the device comes back for the rest.

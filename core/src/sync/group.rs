@@ -322,6 +322,10 @@ fn commit_group(g: &mut Inner, mut group: Vec<Waiting>) {
         }
     };
     let size = group.len();
+    // Where the log is settled, asked once for the whole group (on
+    // PostgreSQL it reads the server's lock table) when its first pull is
+    // planned: every pull of the group stops there.
+    let mut settled = None;
     for (w, outcome) in group.into_iter().zip(outcomes) {
         let r = &w.request;
         let (forbidden, answers) = match outcome {
@@ -329,13 +333,16 @@ fn commit_group(g: &mut Inner, mut group: Vec<Waiting>) {
             Outcome::Answers(a) => (Vec::new(), a),
         };
         let pulled = match r.pull {
-            Some(p) if committed && forbidden.is_empty() => Some(log::plan_pull(
-                g.store.db(),
-                &r.engineer,
-                &r.device_id,
-                p.cursor,
-                p.limit,
-            )),
+            Some(p) if committed && forbidden.is_empty() => {
+                let db = g.store.db();
+                let top = match settled {
+                    Some(top) => Ok(top),
+                    None => log::settled(db).inspect(|top| settled = Some(*top)),
+                };
+                Some(top.and_then(|top| {
+                    log::plan_pull_upto(db, top, &r.engineer, &r.device_id, p.cursor, p.limit)
+                }))
+            }
             _ => None,
         };
         (w.reply)(Applied {
