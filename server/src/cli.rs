@@ -91,7 +91,7 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=10_000)
     )]
     database_connections: u32,
-    /// Documents this process keeps decoded in memory, all tenants together (each decoded order some 20 to 50 KB; at least 16 per tenant)
+    /// Documents this process keeps decoded in memory, all tenants together (each decoded order some 16 to 50 KB; at least 16 per tenant)
     #[arg(
         long,
         env = "FIELDWORK_CACHED_DOCUMENTS",

@@ -18,13 +18,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Documents a server process keeps decoded in memory by default, all
-/// tenants together. A push to a document held decoded skips reading it
-/// back (about half a millisecond of the server's time for a fresh order);
-/// each costs some 20 to 50 KB of memory, more for long histories. Raise it
-/// (`--cached-documents`) so the documents the phones work on fit: the
-/// 200-phone burst on 1,005 orders takes a quarter less server time with
-/// 1,024, and 40 MB more memory (tests/src/bin/fieldwork-bench/fleet_notes.md).
-pub const DEFAULT_CACHED_DOCUMENTS: usize = 256;
+/// tenants together: about the orders a center of 200 engineers works on in
+/// a morning. A push to a document held decoded skips reading it back
+/// (about half a millisecond of the server's time for a fresh order); each
+/// costs some 16 to 50 KB of memory, more for long histories. In the
+/// 200-phone burst on 1,005 orders, holding them all made the server's p99
+/// about a third lower than the 256 held before, for some 16 MB more
+/// (tests/src/bin/fieldwork-bench/fleet_notes.md).
+pub const DEFAULT_CACHED_DOCUMENTS: usize = 2048;
 
 pub struct AppState {
     pub directory: Directory,
