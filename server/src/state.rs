@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex};
 /// a morning. A push to a document held decoded skips reading it back
 /// (about half a millisecond of the server's time for a fresh order); each
 /// costs some 16 to 50 KB of memory, more for long histories. In the
-/// 200-phone burst on 1,005 orders, holding them all made the server's p99
-/// about a third lower than the 256 held before, for some 16 MB more
+/// 200-phone burst on 1,005 orders, holding them all gave a p99 of 289 to
+/// 326 ms against 320 to 394 with 256, for some 16 MB more
 /// (tests/src/bin/fieldwork-bench/fleet_notes.md).
 pub const DEFAULT_CACHED_DOCUMENTS: usize = 2048;
 
