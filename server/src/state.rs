@@ -23,9 +23,10 @@ use std::sync::{Arc, Mutex};
 /// (about half a millisecond of the server's time for a fresh order); each
 /// costs some 16 to 50 KB of memory, more for long histories. In the
 /// 200-phone burst on 1,005 orders, holding them all gave a p99 of 289 to
-/// 326 ms against 320 to 394 with 256, for some 16 MB more
+/// 326 ms against 320 to 394 with 256, for some 16 MB more; 2,048 took two
+/// processes at N = 1,000 past 250 MB, this 219
 /// (tests/src/bin/fieldwork-bench/fleet_notes.md).
-pub const DEFAULT_CACHED_DOCUMENTS: usize = 2048;
+pub const DEFAULT_CACHED_DOCUMENTS: usize = 1280;
 
 pub struct AppState {
     pub directory: Directory,
