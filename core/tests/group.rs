@@ -371,6 +371,78 @@ fn several_waves(cached_documents: Option<usize>) {
     }
 }
 
+/// A wave's documents are written together, a statement per table for all
+/// of them. One the database refuses (here a trigger refuses its change
+/// log entries) fails alone: the rest of its wave is stored, and it is
+/// taken once the database takes it again.
+#[test]
+fn a_document_the_database_refuses_fails_alone_and_the_rest_of_its_wave_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_in(dir.path());
+    let ids = orders(&server, "eng-a", 10);
+    let bad = ids[3].clone();
+    let phones: Vec<Device> = ids
+        .chunks(5)
+        .map(|five| {
+            let phone = phone_with(&server, "eng-a", five);
+            for id in five {
+                phone.fw.add_note(id, &format!("note on {id}")).unwrap();
+            }
+            phone
+        })
+        .collect();
+    let requests = |server: &ServerStore, only: Option<&str>| {
+        phones
+            .iter()
+            .zip(ids.chunks(5))
+            .map(|(phone, five)| {
+                let docs = five
+                    .iter()
+                    .filter(|id| only.is_none_or(|o| o == id.as_str()))
+                    .map(|id| changes(server, &phone.fw, id))
+                    .collect();
+                request(&phone.fw, "eng-a", docs)
+            })
+            .collect::<Vec<_>>()
+    };
+    let db = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
+    db.execute_batch(&format!(
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON changes WHEN NEW.doc_id = '{bad}'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    ))
+    .unwrap();
+
+    let applied = server.apply_as_one_group(requests(&server, None));
+    let answers: Vec<_> = applied.iter().flat_map(|a| a.answers.iter()).collect();
+    assert_eq!(answers.len(), 10);
+    for (id, answer) in ids.iter().zip(&answers) {
+        if *id == bad {
+            assert!(
+                matches!(answer, Err(PushRefusal::Store(_))),
+                "{id}: {answer:?}"
+            );
+            assert!(notes(&server, id).is_empty(), "nothing of it is kept");
+        } else {
+            assert!(answer.is_ok(), "{id}: {answer:?}");
+            assert_eq!(notes(&server, id), vec![format!("note on {id}")]);
+        }
+    }
+
+    // Taken once the database takes it; a server opened afresh on the
+    // file holds every note.
+    db.execute_batch("DROP TRIGGER refuse_one").unwrap();
+    let again = server.apply_as_one_group(requests(&server, Some(&bad)));
+    assert!(
+        again.iter().flat_map(|a| &a.answers).all(Result::is_ok),
+        "{again:?}"
+    );
+    drop(server);
+    let server = server_in(dir.path());
+    for id in &ids {
+        assert_eq!(notes(&server, id), vec![format!("note on {id}")]);
+    }
+}
+
 /// The photos the server lists for `id` (its rows, read from its file).
 fn photo_rows(dir: &std::path::Path, id: &str) -> Vec<String> {
     let db = rusqlite::Connection::open(dir.join("server.db")).unwrap();

@@ -10,8 +10,8 @@
 //!    the document, and the document taken out of the store;
 //! 2. [`Staged::apply`] (no store, any thread): the changes applied in
 //!    memory, the result hydrated and checked;
-//! 3. [`Inner::finish_import`] (the store held): the document put back and
-//!    written, or dropped if anything was refused.
+//! 3. [`Inner::finish_imports`] (the store held): the documents put back
+//!    and written together, or dropped if anything was refused.
 
 use super::desk_view::{fields_changed, order_as_is, order_as_was};
 use super::work::meta_of;
@@ -24,7 +24,7 @@ use crate::model::{Catalog, SettingsDoc, VanStock, WorkOrder};
 use crate::rules::{RuleError, authority, photos};
 use crate::settings::Settings;
 use crate::store::chunks::{self, Chunks};
-use crate::store::{Encoded, Rows, Taken, Write};
+use crate::store::{Encoded, Rows, StoreError, Taken, Write};
 use crate::validate;
 use automerge::{AutoCommit, ChangeHash};
 use autosurgeon::Hydrate;
@@ -113,6 +113,74 @@ impl Inner {
     /// Step 3: the document put back and written with its rows and log
     /// entries, or dropped (never kept in memory ahead of the database).
     pub(crate) fn finish_import(&mut self, p: Prepared<'_>) -> Result<ImportOutcome> {
+        self.finish_imports(vec![p])
+            .pop()
+            .unwrap_or_else(|| Err(not_written()))
+    }
+
+    /// Step 3 for many documents, each at most once: those that changed are
+    /// written together, a statement per table for all of them (on
+    /// PostgreSQL a round trip each, not one per document). If that fails,
+    /// each is written again on its own, so a document the database refuses
+    /// fails alone. One answer per document, in their order.
+    pub(crate) fn finish_imports(
+        &mut self,
+        prepared: Vec<Prepared<'_>>,
+    ) -> Vec<Result<ImportOutcome>> {
+        let mut answers: Vec<Option<Result<ImportOutcome>>> = Vec::with_capacity(prepared.len());
+        let mut changed: Vec<(usize, Changed<'_>)> = Vec::new();
+        for p in prepared {
+            match self.settle(p) {
+                Settled::Done(answer) => answers.push(Some(answer)),
+                Settled::Changed(c) => {
+                    changed.push((answers.len(), *c));
+                    answers.push(None);
+                }
+            }
+        }
+        // Each document must still be decoded when it is written: one write
+        // takes at most half of what the cache holds.
+        let most = (self.store.cached_capacity() / 2).max(1);
+        let mut changed = changed.into_iter().peekable();
+        while changed.peek().is_some() {
+            let (slots, mut batch): (Vec<usize>, Vec<Changed<'_>>) =
+                changed.by_ref().take(most).unzip();
+            for c in &mut batch {
+                if let Some(doc) = c.doc.take() {
+                    if c.exists {
+                        self.store.put_back(c.doc_id, doc);
+                    } else {
+                        self.store.insert_new(c.doc_id, doc);
+                    }
+                }
+            }
+            let done: Vec<Result<(), StoreError>> = match self.write_changed(&batch) {
+                Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+                Err(e) if batch.len() == 1 => vec![Err(e)],
+                Err(_) => batch
+                    .iter()
+                    .map(|one| self.write_changed(std::slice::from_ref(one)))
+                    .collect(),
+            };
+            for ((slot, c), done) in slots.into_iter().zip(batch).zip(done) {
+                answers[slot] = Some(match done {
+                    Ok(()) => Ok(self.written(c)),
+                    Err(e) => {
+                        // Never kept in memory ahead of the database.
+                        self.store.evict(c.doc_id);
+                        Err(e.into())
+                    }
+                });
+            }
+        }
+        answers
+            .into_iter()
+            .map(|a| a.unwrap_or_else(|| Err(not_written())))
+            .collect()
+    }
+
+    /// What step 2 came to: answered now, or to be written.
+    fn settle<'a>(&mut self, p: Prepared<'a>) -> Settled<'a> {
         let Prepared {
             doc_id,
             kind,
@@ -121,21 +189,21 @@ impl Inner {
             doc,
             step,
         } = p;
-        let (before, rows, was, waiting, encoded, absent) = match step {
+        match step {
             Err(e) => {
                 self.store.evict(doc_id);
-                return Err(e);
+                Settled::Done(Err(e))
             }
             Ok(Step::Missing(missing)) => {
                 // The server acknowledges only what it stores, and keeps
                 // nothing waiting in memory: the queued changes go with the
                 // copy.
                 self.store.evict(doc_id);
-                return Ok(ImportOutcome {
+                Settled::Done(Ok(ImportOutcome {
                     changed: false,
                     waiting_for_deps: true,
                     missing,
-                });
+                }))
             }
             Ok(Step::Unchanged { waiting }) => {
                 if exists {
@@ -143,11 +211,11 @@ impl Inner {
                 } else {
                     self.store.evict(doc_id);
                 }
-                return Ok(ImportOutcome {
+                Settled::Done(Ok(ImportOutcome {
                     changed: false,
                     waiting_for_deps: waiting,
                     missing: Vec::new(),
-                });
+                }))
             }
             Ok(Step::Changed {
                 before,
@@ -156,54 +224,105 @@ impl Inner {
                 waiting,
                 encoded,
                 absent,
-            }) => (before, rows, was, waiting, encoded, absent),
-        };
-        if exists {
-            self.store.put_back(doc_id, doc);
-        } else {
-            self.store.insert_new(doc_id, doc);
-        }
-        if let Rows2::Order(o) = &rows {
-            for ev in &o.events {
-                if let Some(h) = Hlc::decode(&ev.hlc) {
-                    self.hlc.observe(h);
+            }) => {
+                if let Rows2::Order(o) = &rows {
+                    for ev in &o.events {
+                        if let Some(h) = Hlc::decode(&ev.hlc) {
+                            self.hlc.observe(h);
+                        }
+                    }
                 }
+                Settled::Changed(Box::new(Changed {
+                    doc_id,
+                    kind,
+                    origin,
+                    exists,
+                    doc: Some(doc),
+                    before,
+                    rows,
+                    was,
+                    waiting,
+                    encoded,
+                    absent,
+                }))
             }
         }
+    }
+
+    /// Write `batch` (its documents back in the store) in one call of the
+    /// store; on error the decoded copies are left for the caller.
+    fn write_changed(&mut self, batch: &[Changed<'_>]) -> std::result::Result<(), StoreError> {
         let clock = self.clock_meta();
-        let write_rows = match &rows {
-            Rows2::Order(o) => Rows::Order {
-                now: o,
-                was: was.as_deref(),
-            },
-            Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
-            Rows2::Catalog => Rows::None,
-        };
-        self.store.persist(
-            &[Write {
-                doc_id,
-                kind,
-                heads_before: before,
-                rows: write_rows,
+        let writes: Vec<Write<'_>> = batch
+            .iter()
+            .map(|c| Write {
+                doc_id: c.doc_id,
+                kind: c.kind,
+                heads_before: c.before.clone(),
+                rows: match &c.rows {
+                    Rows2::Order(o) => Rows::Order {
+                        now: o,
+                        was: c.was.as_deref(),
+                    },
+                    Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
+                    Rows2::Catalog => Rows::None,
+                },
                 compact: false,
-                origin,
-                encoded: Some(&encoded),
-            }],
-            &meta_of(&clock),
-        )?;
-        if let Rows2::Order(o) = rows
-            && absent.is_empty()
+                origin: c.origin,
+                encoded: Some(&c.encoded),
+            })
+            .collect();
+        self.store.try_persist(&writes, &meta_of(&clock))
+    }
+
+    /// A changed document written: remembered, and answered.
+    fn written(&mut self, c: Changed<'_>) -> ImportOutcome {
+        if let Rows2::Order(o) = &c.rows
+            && c.absent.is_empty()
         {
             // What was just written, so the next push to it (or a read)
             // need not hydrate it again.
-            self.remember(&o);
+            self.remember(o);
         }
-        Ok(ImportOutcome {
+        ImportOutcome {
             changed: true,
-            waiting_for_deps: waiting,
-            missing: if origin.is_some() { absent } else { Vec::new() },
-        })
+            waiting_for_deps: c.waiting,
+            missing: if c.origin.is_some() {
+                c.absent
+            } else {
+                Vec::new()
+            },
+        }
     }
+}
+
+/// An answer that was never given (no import leaves its slot empty).
+fn not_written() -> Error {
+    Error::Store(StoreError::Database(crate::store::sql::SqlError::new(
+        "the import was not written",
+    )))
+}
+
+/// Step 3's first part: an import answered at once, or one to write.
+enum Settled<'a> {
+    Done(Result<ImportOutcome>),
+    Changed(Box<Changed<'a>>),
+}
+
+/// A changed document waiting to be written.
+struct Changed<'a> {
+    doc_id: &'a str,
+    kind: DocKind,
+    origin: Option<&'a str>,
+    exists: bool,
+    /// Until it is handed back to the store, just before its write.
+    doc: Option<AutoCommit>,
+    before: Vec<ChangeHash>,
+    rows: Rows2,
+    was: Option<Box<WorkOrder>>,
+    waiting: bool,
+    encoded: Encoded,
+    absent: Vec<ChangeHash>,
 }
 
 fn malformed(doc_id: &str, reason: String) -> Error {

@@ -59,6 +59,7 @@ macro_rules! store_conformance_tests {
             the_outbox_keeps_order_and_forgets_what_was_acknowledged,
             refused_changes_are_kept_in_the_quarantine_until_discarded,
             van_stock_levels_and_meta_are_kept,
+            many_documents_written_in_one_call_are_each_stored_logged_and_listed,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
@@ -328,5 +329,98 @@ pub fn van_stock_levels_and_meta_are_kept(place: Open<'_>) {
         assert_eq!(s.meta("nothing").unwrap(), None);
         assert!(s.contains(&id).unwrap());
         assert_eq!(s.doc_ids(DocKind::VanStock).unwrap(), [id.as_str()]);
+    });
+}
+
+/// Orders changed in memory and written by one call, as the server's group
+/// commit writes a wave of pushes: ten already stored, a new one, and one
+/// changed twice in the same call (its row and grant as the second change
+/// left them). Each is stored, listed and logged once per change.
+pub fn many_documents_written_in_one_call_are_each_stored_logged_and_listed(place: Open<'_>) {
+    let mut s = open(place, true);
+    let mut orders: Vec<WorkOrder> = (20..30).map(|n| order(n, Some("eng-a"))).collect();
+    for o in &orders {
+        write(&mut s, o, "desk");
+    }
+    let fresh = order(30, Some("eng-b"));
+    let mut twice = orders[0].clone();
+    twice.assignee = Some("eng-c".into());
+    twice.intake.fault.symptoms = "changed twice".into();
+    let heads = held(&mut s, |s| {
+        s.insert_new(&fresh.id, AutoCommit::new());
+        let change = |s: &mut Store, o: &WorkOrder| {
+            let doc = s.doc(&o.id).unwrap();
+            let before = doc.get_heads();
+            autosurgeon::reconcile(doc, o).unwrap();
+            doc.commit();
+            let encoded = super::Encoded::of(doc, &before, DocKind::WorkOrder);
+            (before, encoded)
+        };
+        let mut done = Vec::new();
+        for o in &mut orders {
+            o.intake.fault.symptoms = format!("pushed to {}", o.id);
+            done.push((o.clone(), change(s, o)));
+        }
+        done.push((fresh.clone(), change(s, &fresh)));
+        done.push((twice.clone(), change(s, &twice)));
+        let writes: Vec<Write<'_>> = done
+            .iter()
+            .map(|(o, (before, encoded))| Write {
+                doc_id: &o.id,
+                kind: DocKind::WorkOrder,
+                heads_before: before.clone(),
+                rows: Rows::Order { now: o, was: None },
+                compact: false,
+                origin: Some("dev-x"),
+                encoded: Some(encoded),
+            })
+            .collect();
+        s.persist(&writes, &[]).unwrap();
+        done.iter()
+            .map(|(o, _)| (o.id.clone(), s.doc(&o.id).unwrap().get_heads()))
+            .collect::<BTreeMap<_, _>>()
+    });
+    drop(s);
+
+    let mut s = open(place, true);
+    held(&mut s, |s| {
+        for o in orders.iter().skip(1).chain([&fresh, &twice]) {
+            let doc = s.doc(&o.id).unwrap();
+            assert_eq!(doc.get_heads(), heads[&o.id], "{}", o.id);
+            let back: WorkOrder = crate::model::read::hydrate(doc).unwrap();
+            assert_eq!(&back, o, "{}", o.id);
+        }
+        let listed = |s: &mut Store, engineer: &str| -> Vec<String> {
+            let filter = OrderFilter {
+                assignee: Some(engineer.into()),
+                ..OrderFilter::default()
+            };
+            let mut ids: Vec<String> = s
+                .list_orders(&filter, 0)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        let mut mine: Vec<String> = orders[1..].iter().map(|o| o.id.clone()).collect();
+        mine.sort();
+        assert_eq!(listed(s, "eng-a"), mine);
+        assert_eq!(listed(s, "eng-b"), [fresh.id.as_str()]);
+        assert_eq!(listed(s, "eng-c"), [twice.id.as_str()]);
+        // Ten pushes, the new order and one more change to the first: each
+        // change logged once.
+        let logged = s
+            .db()
+            .query(
+                "SELECT COUNT(*), COUNT(DISTINCT hash) FROM changes WHERE origin = ?1",
+                &[super::sql::Param::Text("dev-x")],
+            )
+            .unwrap();
+        assert_eq!(logged[0].int(0).unwrap(), 12);
+        assert_eq!(logged[0].int(1).unwrap(), 12);
+        let plan = log::plan_pull(s.db(), "eng-c", "dev-c", 0, 100).unwrap();
+        assert_eq!(plan.whole, [twice.id.as_str()], "the grant moved with it");
     });
 }

@@ -2,10 +2,11 @@
 //! chunks appended since, read back and decoded, written with one more
 //! chunk or saved whole again (a work order: every time).
 
-use super::sql::{Backend, params, query_opt};
+use super::sql::{Backend, Dialect, Param, params, query_opt, runs};
 use super::{COMPACT_EVERY, StoreError, Write};
 use crate::doc_ids::DocKind;
 use automerge::{AutoCommit, ChangeHash};
+use std::collections::HashMap;
 
 /// A document's changes since a write's `heads_before`, encoded ahead: on
 /// the thread that applied them, so the one writing the group only writes.
@@ -31,11 +32,7 @@ impl Encoded {
     /// The changes since `heads_before`, and the document as a document of
     /// `kind` is stored ([`stored_whole`]).
     pub(crate) fn of(doc: &mut AutoCommit, heads_before: &[ChangeHash], kind: DocKind) -> Encoded {
-        let changes: Vec<(ChangeHash, Vec<u8>)> = doc
-            .get_changes(heads_before)
-            .iter()
-            .map(|c| (c.hash(), c.raw_bytes().to_vec()))
-            .collect();
+        let changes = changes_since(doc, heads_before);
         let stored = if stored_whole(kind) && !changes.is_empty() {
             Stored::Whole(doc.save_nocompress())
         } else {
@@ -43,6 +40,17 @@ impl Encoded {
         };
         Encoded { stored, changes }
     }
+}
+
+/// Each change of `doc` since `heads_before`: its hash and bytes.
+pub(crate) fn changes_since(
+    doc: &mut AutoCommit,
+    heads_before: &[ChangeHash],
+) -> Vec<(ChangeHash, Vec<u8>)> {
+    doc.get_changes(heads_before)
+        .iter()
+        .map(|c| (c.hash(), c.raw_bytes().to_vec()))
+        .collect()
 }
 
 /// Whether every write of a document of `kind` stores it whole,
@@ -63,7 +71,7 @@ pub(super) fn write_doc(
     db: &mut dyn Backend,
     w: &Write<'_>,
     doc: &mut AutoCommit,
-) -> Result<(), StoreError> {
+) -> Result<Counted, StoreError> {
     let (doc_id, kind) = (w.doc_id, w.kind);
     let chunk = match w.encoded.map(|e| &e.stored) {
         Some(Stored::Whole(whole)) => return write_whole(db, w, whole),
@@ -86,7 +94,7 @@ pub(super) fn write_doc(
                 "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
                 params![doc_id, row.int(0)?, chunk.as_ref()],
             )?;
-            return Ok(());
+            return Ok(Counted::No);
         }
     }
     let existing = query_opt(
@@ -99,10 +107,10 @@ pub(super) fn write_doc(
             "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, ?2, ?3, 0)",
             params![doc_id, kind.as_str(), &doc.save()],
         )?;
-        return Ok(());
+        return Ok(Counted::No);
     }
     if chunk.is_empty() {
-        return Ok(());
+        return Ok(Counted::No);
     }
     // Due (or asked) to be saved whole.
     db.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", params![doc_id])?;
@@ -110,19 +118,29 @@ pub(super) fn write_doc(
         "UPDATE documents SET snapshot = ?2, chunk_count = 0 WHERE doc_id = ?1",
         params![doc_id, &doc.save()],
     )?;
-    Ok(())
+    Ok(Counted::No)
 }
 
 /// Store `whole` as the document: one statement when nothing but a
 /// snapshot is stored (the usual case once it was written whole), else the
-/// chunks dropped with it, or a new document's row.
-fn write_whole(db: &mut dyn Backend, w: &Write<'_>, whole: &[u8]) -> Result<(), StoreError> {
-    let replaced = db.execute(
+/// chunks dropped with it, or a new document's row. On a shared database
+/// that one statement also counts the write ([`Counted::Now`]).
+fn write_whole(db: &mut dyn Backend, w: &Write<'_>, whole: &[u8]) -> Result<Counted, StoreError> {
+    if db.is_shared() {
+        let replaced = db.query(
+            "UPDATE documents SET snapshot = ?2, generation = generation + 1
+             WHERE doc_id = ?1 AND chunk_count = 0 RETURNING generation",
+            params![w.doc_id, whole],
+        )?;
+        if let Some(row) = replaced.first() {
+            return Ok(Counted::Now(row.int(0)?));
+        }
+    } else if db.execute(
         "UPDATE documents SET snapshot = ?2 WHERE doc_id = ?1 AND chunk_count = 0",
         params![w.doc_id, whole],
-    )?;
-    if replaced > 0 {
-        return Ok(());
+    )? > 0
+    {
+        return Ok(Counted::No);
     }
     let exists = query_opt(
         db,
@@ -145,7 +163,67 @@ fn write_whole(db: &mut dyn Backend, w: &Write<'_>, whole: &[u8]) -> Result<(), 
             params![w.doc_id, w.kind.as_str(), whole],
         )?;
     }
-    Ok(())
+    Ok(Counted::No)
+}
+
+/// On PostgreSQL, the documents of `writes` stored whole (a work order,
+/// every time) whose stored row is a snapshot alone, replaced and counted
+/// in one statement per 64 of them rather than one each: how each was
+/// counted, by id. Those it leaves out (a document written twice in the
+/// call, a new one, one with chunks) are for [`write_doc`]. Nothing on
+/// SQLite, where a statement is no round trip.
+pub(super) fn replace_whole(
+    db: &mut dyn Backend,
+    writes: &[Write<'_>],
+) -> Result<HashMap<String, Counted>, StoreError> {
+    let mut done = HashMap::new();
+    if db.dialect() != Dialect::Postgres {
+        return Ok(done);
+    }
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for w in writes {
+        *times.entry(w.doc_id).or_default() += 1;
+    }
+    let whole: Vec<(&str, &[u8])> = writes
+        .iter()
+        .filter_map(|w| match w.encoded.map(|e| &e.stored) {
+            Some(Stored::Whole(bytes)) if times.get(w.doc_id) == Some(&1) => {
+                Some((w.doc_id, bytes.as_slice()))
+            }
+            _ => None,
+        })
+        .collect();
+    for run in runs(whole.len(), 64) {
+        let part = &whole[run];
+        let rows: Vec<String> = (0..part.len())
+            .map(|i| format!("(?{}::text, ?{}::bytea)", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE documents AS d SET snapshot = v.snapshot, generation = d.generation + 1
+             FROM (VALUES {}) AS v (doc_id, snapshot)
+             WHERE d.doc_id = v.doc_id AND d.chunk_count = 0
+             RETURNING d.doc_id, d.generation",
+            rows.join(", ")
+        );
+        let params: Vec<Param<'_>> = part
+            .iter()
+            .flat_map(|(doc_id, bytes)| [Param::Text(doc_id), Param::Blob(bytes)])
+            .collect();
+        for row in db.query(&sql, &params)? {
+            done.insert(row.text(0)?, Counted::Now(row.int(1)?));
+        }
+    }
+    Ok(done)
+}
+
+/// Whether a document's write also counted it (a shared database's
+/// `generation`, which tells other processes it moved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counted {
+    /// Not counted: the caller counts it if the database is shared.
+    No,
+    /// Counted in the same statement: the count now.
+    Now(i64),
 }
 
 pub(super) fn load_doc(

@@ -2,42 +2,29 @@
 //! server's grants (which engineer may see which order since when).
 
 use super::StoreError;
-use super::sql::{Backend, Dialect, Param, Row, SqlError, params, query_opt};
-use automerge::{AutoCommit, ChangeHash};
+use super::sql::{Backend, Dialect, Param, Row, SqlError, params, query_opt, runs, values};
+use automerge::ChangeHash;
 
-/// Record the changes a write made (those not already behind `heads_before`),
-/// in one INSERT (per 256 changes): one round trip on PostgreSQL.
-/// A change already logged (a retried push) is not logged twice.
-pub(super) fn append(
-    db: &mut dyn Backend,
-    doc_id: &str,
-    doc: &mut AutoCommit,
-    heads_before: &[ChangeHash],
-    origin: &str,
-    encoded: Option<&super::Encoded>,
-) -> Result<(), StoreError> {
-    const ROWS: usize = 256;
-    let own;
-    let changes: Vec<(ChangeHash, &[u8])> = match encoded {
-        Some(e) => e.changes.iter().map(|(h, b)| (*h, b.as_slice())).collect(),
-        None => {
-            own = doc.get_changes(heads_before);
-            own.iter().map(|c| (c.hash(), c.raw_bytes())).collect()
-        }
-    };
-    for part in changes.chunks(ROWS) {
-        let mut sql = String::from("INSERT INTO changes (doc_id, hash, bytes, origin) VALUES ");
-        let mut params = vec![Param::Text(doc_id), Param::Text(origin)];
-        for (i, (h, bytes)) in part.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let n = params.len();
-            sql.push_str(&format!("(?1, ?{}, ?{}, ?2)", n + 1, n + 2));
-            params.push(Param::Blob(h.0.as_slice()));
+/// A change to log: its document, its origin (the device), its hash and bytes.
+pub(super) type Logged<'a> = (&'a str, &'a str, ChangeHash, &'a [u8]);
+
+/// Log `changes`, the changes writes made, of any documents, in their
+/// order: one INSERT per 128 of them or fewer (runs of a power of two, so a connection prepares few
+/// distinct statements). One already logged is not logged twice.
+pub(super) fn append_all(db: &mut dyn Backend, changes: &[Logged<'_>]) -> Result<(), StoreError> {
+    for run in runs(changes.len(), 128) {
+        let part = &changes[run];
+        let sql = format!(
+            "INSERT INTO changes (doc_id, origin, hash, bytes) VALUES {} ON CONFLICT (doc_id, hash) DO NOTHING",
+            values(part.len(), 4)
+        );
+        let mut params = Vec::with_capacity(part.len() * 4);
+        for (doc_id, origin, hash, bytes) in part {
+            params.push(Param::Text(doc_id));
+            params.push(Param::Text(origin));
+            params.push(Param::Blob(hash.0.as_slice()));
             params.push(Param::Blob(bytes));
         }
-        sql.push_str(" ON CONFLICT (doc_id, hash) DO NOTHING");
         db.execute(&sql, &params)?;
     }
     Ok(())
@@ -302,47 +289,56 @@ pub fn plan_pull(
 /// settled position is safe to stop at; a later one only sends more).
 pub fn plan_pull_upto(
     db: &mut dyn Backend,
-    top: i64,
+    mut top: i64,
     engineer: &str,
     device: &str,
     cursor: i64,
     limit: usize,
 ) -> Result<PullPlan, StoreError> {
-    let mut top = top;
     // Newly granted orders go whole, about `limit / 10` per pull at most. If
     // more wait, this pull ends at the last grant it sends (grants at the same
     // position stay together) and the device comes back for the rest.
     let whole_limit = (limit / 10).max(1);
-    let granted: Vec<(String, i64)> = db
+    // The engineer's grants that moved in the range, given and taken
+    // alike, in one statement (a round trip on PostgreSQL).
+    let moved: Vec<(String, i64, Option<i64>)> = db
         .query(
-            "SELECT doc_id, granted_seq FROM grants
-              WHERE engineer = ?1 AND granted_seq > ?2 AND granted_seq <= ?3 AND revoked_seq IS NULL
-              ORDER BY granted_seq, doc_id",
+            "SELECT doc_id, granted_seq, revoked_seq FROM grants
+              WHERE engineer = ?1
+                AND ((revoked_seq IS NULL AND granted_seq > ?2 AND granted_seq <= ?3)
+                     OR (revoked_seq > ?2 AND revoked_seq <= ?3))",
             params![engineer, cursor, top],
         )?
         .iter()
-        .map(|r| Ok((r.text(0)?, r.int(1)?)))
+        .map(|r| Ok((r.text(0)?, r.int(1)?, r.opt_int(2)?)))
         .collect::<Result<_, SqlError>>()?;
+    let mut granted: Vec<(i64, &str)> = Vec::new();
+    let mut revoked: Vec<(i64, &str)> = Vec::new();
+    for (doc_id, granted_seq, revoked_seq) in &moved {
+        match revoked_seq {
+            None => granted.push((*granted_seq, doc_id)),
+            Some(seq) => revoked.push((*seq, doc_id)),
+        }
+    }
+    granted.sort_unstable();
+    revoked.sort_unstable();
     let mut whole = Vec::new();
     let mut last_granted = None;
     let mut more = false;
-    for (doc_id, seq) in granted {
+    for (seq, doc_id) in granted {
         if whole.len() >= whole_limit && last_granted != Some(seq) {
             more = true;
             top = last_granted.unwrap_or(top);
             break;
         }
-        whole.push(doc_id);
+        whole.push(doc_id.to_string());
         last_granted = Some(seq);
     }
-    let removed: Vec<String> = db
-        .query(
-            "SELECT doc_id FROM grants WHERE engineer = ?1 AND revoked_seq > ?2 AND revoked_seq <= ?3 ORDER BY revoked_seq, doc_id",
-            params![engineer, cursor, top],
-        )?
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<_, _>>()?;
+    let removed: Vec<String> = revoked
+        .into_iter()
+        .filter(|(seq, _)| *seq <= top)
+        .map(|(_, doc_id)| doc_id.to_string())
+        .collect();
     let mut changes = changes_for(db, engineer, device, cursor, top, Some(limit + 1))?;
     let mut new_cursor = top;
     if changes.len() > limit {

@@ -28,8 +28,8 @@ pub mod sql;
 pub use rows::{OrderFilter, OrderRow, OrderSort};
 
 use cache::DocCache;
+use docs::{Counted, load_doc, read_stored, write_doc};
 pub(crate) use docs::{Encoded, Taken};
-use docs::{load_doc, read_stored, write_doc};
 
 use crate::model::{SettingsDoc, VanStock, WorkOrder};
 use crate::policy::Policy;
@@ -491,13 +491,28 @@ impl Store {
         writes: &[Write<'_>],
         meta: &[(&str, &str)],
     ) -> Result<(), StoreError> {
-        let result = self.persist_inner(writes, meta);
+        let result = self.try_persist(writes, meta);
         if result.is_err() {
             for w in writes {
                 self.evict(w.doc_id);
             }
         }
         result
+    }
+
+    /// [`Store::persist`], except that on error the cached copies are
+    /// kept: the caller writes them again or evicts them.
+    pub(crate) fn try_persist(
+        &mut self,
+        writes: &[Write<'_>],
+        meta: &[(&str, &str)],
+    ) -> Result<(), StoreError> {
+        self.persist_inner(writes, meta)
+    }
+
+    /// How many documents the store keeps decoded now.
+    pub(crate) fn cached_capacity(&self) -> usize {
+        self.cache.capacity()
     }
 
     /// Begin a group of writes committed together: every [`Store::persist`]
@@ -557,29 +572,42 @@ impl Store {
             before_commit,
         } = self;
         let shared = db.is_shared();
-        let mut new_settings = None;
+        let mut new_settings: Option<Settings> = None;
         let mut written = Vec::new();
         sql::in_transaction(db.as_mut(), |db| -> Result<(), StoreError> {
+            // Each table is written for all the documents at once, in
+            // their order (the server's group commit writes a wave of
+            // pushed orders in one call): a statement per table and few
+            // dozen rows rather than one per document, each a round trip on
+            // PostgreSQL. First the documents, and which settings each
+            // write's rows are served under (a settings document written
+            // earlier in the call takes effect for those after it).
+            let mut versions: Vec<Settings> = Vec::new();
+            let mut in_force: Vec<Option<usize>> = Vec::with_capacity(writes.len());
+            let mut replaced = docs::replace_whole(db, writes)?;
             for w in writes {
                 let doc = cache
                     .get_mut(w.doc_id)
                     .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
-                write_doc(db, w, doc)?;
+                let counted = match replaced.remove(w.doc_id) {
+                    Some(counted) => counted,
+                    None => write_doc(db, w, doc)?,
+                };
                 if shared {
                     // This document's own count, not a row every write
                     // shares: other processes see it moved and reload.
-                    let now = db
-                        .query(
-                            "UPDATE documents SET generation = generation + 1 WHERE doc_id = ?1 RETURNING generation",
-                            params![w.doc_id],
-                        )?
-                        .first()
-                        .map(|r| r.int(0))
-                        .transpose()?;
+                    let now = match counted {
+                        Counted::Now(n) => Some(n),
+                        Counted::No => db
+                            .query(
+                                "UPDATE documents SET generation = generation + 1 WHERE doc_id = ?1 RETURNING generation",
+                                params![w.doc_id],
+                            )?
+                            .first()
+                            .map(|r| r.int(0))
+                            .transpose()?,
+                    };
                     written.push((w.doc_id, now));
-                }
-                if let Some(origin) = w.origin {
-                    log::append(db, w.doc_id, doc, &w.heads_before, origin, w.encoded)?;
                 }
                 if w.kind == DocKind::Settings {
                     let parsed: SettingsDoc =
@@ -587,21 +615,66 @@ impl Store {
                             doc_id: w.doc_id.into(),
                             reason: e.to_string(),
                         })?;
-                    new_settings = Some(Settings::from_doc(&parsed, fallback));
+                    versions.push(Settings::from_doc(&parsed, fallback));
                 }
-                let in_force = new_settings.as_ref().unwrap_or(settings);
+                in_force.push(versions.len().checked_sub(1));
+            }
+            // The change log, every document's changes in one statement.
+            let own = writes
+                .iter()
+                .map(|w| match (w.origin, w.encoded) {
+                    (Some(_), None) => cache
+                        .get_mut(w.doc_id)
+                        .map(|doc| Some(docs::changes_since(doc, &w.heads_before)))
+                        .ok_or_else(|| StoreError::NotFound(w.doc_id.into())),
+                    _ => Ok(None),
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let mut logged: Vec<log::Logged<'_>> = Vec::new();
+            for (w, own) in writes.iter().zip(&own) {
+                let (Some(origin), Some(changes)) =
+                    (w.origin, w.encoded.map(|e| &e.changes).or(own.as_ref()))
+                else {
+                    continue;
+                };
+                logged.extend(
+                    changes
+                        .iter()
+                        .map(|(h, b)| (w.doc_id, origin, *h, b.as_slice())),
+                );
+            }
+            log::append_all(db, &logged)?;
+            // The rows: grants moved in the writes' order, each order's row
+            // written once (as the last write of it left it).
+            let policy = |i: usize, at_ms: i64| {
+                in_force[i]
+                    .and_then(|v| versions.get(v))
+                    .unwrap_or(&*settings)
+                    .policy_at(at_ms)
+            };
+            let mut orders: Vec<rows::OrderWrite<'_>> = Vec::new();
+            for (i, w) in writes.iter().enumerate() {
                 match w.rows {
                     Rows::Order { now, was } => {
                         if *keeps_grants {
                             let previous = was.map(|w| w.assignee.as_deref());
                             log::regrant(db, &now.id, previous, now.assignee.as_deref())?;
                         }
-                        rows::upsert_order(db, now, was, in_force.policy_at(now.created_at_ms))?
+                        let later = writes[i + 1..].iter().any(|l| l.doc_id == w.doc_id);
+                        if later {
+                            // Its photos as this write left them; its row
+                            // as the last one leaves it.
+                            rows::upsert_order(db, now, was, policy(i, now.created_at_ms))?;
+                        } else {
+                            orders.push((now, was, policy(i, now.created_at_ms)));
+                        }
                     }
                     Rows::Stock { engineer, levels } => rows::replace_stock(db, engineer, levels)?,
                     Rows::None => {}
                 }
             }
+            rows::upsert_orders(db, &orders)?;
+            new_settings = versions.pop();
             if let Some(s) = &new_settings {
                 // Only orders received since the earliest version this store
                 // had not seen are served differently now: recompute those.

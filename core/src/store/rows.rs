@@ -107,48 +107,74 @@ pub(super) fn upsert_order(
     was: Option<&WorkOrder>,
     policy: &Policy,
 ) -> Result<(), StoreError> {
-    let r = &OrderRow::of(order, policy);
-    let fault_kind = order.diagnosis.as_ref().map(|d| match d.kind {
-        FaultKind::Software => "software",
-        FaultKind::Hardware => "hardware",
-    });
-    let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
-    let repaired_at_ms = timeline::first_entered(order, Status::Repaired);
-    db.execute(
-        "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms,
-             next_due_at_ms, next_due_clock, updated_at_ms, serial, fault_code, fault_kind,
-             parts_replaced, repaired_at_ms, is_open)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13)
-         ON CONFLICT (id) DO UPDATE SET
-             status = excluded.status, urgent = excluded.urgent, assignee = excluded.assignee,
-             customer_name = excluded.customer_name, created_at_ms = excluded.created_at_ms,
-             next_due_at_ms = excluded.next_due_at_ms, next_due_clock = excluded.next_due_clock,
-             updated_at_ms = excluded.updated_at_ms, serial = excluded.serial,
-             fault_code = excluded.fault_code, fault_kind = excluded.fault_kind,
-             parts_replaced = excluded.parts_replaced, repaired_at_ms = excluded.repaired_at_ms,
-             is_open = excluded.is_open",
-        params![
-            &r.id,
-            r.status.as_str(),
-            r.urgent,
-            &r.assignee,
-            &r.customer_name,
-            r.created_at_ms,
-            &r.next_due_at_ms,
-            &r.next_due_clock,
-            r.updated_at_ms,
-            &r.serial,
-            &r.fault_code,
-            fault_kind,
-            r.is_open,
-            parts_replaced,
-            repaired_at_ms,
-        ],
-    )?;
-    if was.is_some_and(|w| w.photos == order.photos) {
-        return Ok(());
+    upsert_orders(db, &[(order, was, policy)])
+}
+
+/// An order to write with [`upsert_orders`]: as it is now, as it was
+/// before this write when the caller knows it, and the policy it is
+/// served under.
+pub(super) type OrderWrite<'a> = (&'a WorkOrder, Option<&'a WorkOrder>, &'a Policy);
+
+/// The columns of `orders`, in the order [`upsert_orders`] binds them.
+const ORDER_COLUMNS: usize = 15;
+
+/// Write the rows of `orders` (each id once), one INSERT per 64 of them or
+/// fewer, and the photos' rows of those whose photos changed.
+pub(super) fn upsert_orders(
+    db: &mut dyn Backend,
+    orders: &[OrderWrite<'_>],
+) -> Result<(), StoreError> {
+    for run in super::sql::runs(orders.len(), 64) {
+        let part = &orders[run];
+        let rows: Vec<OrderRow> = part.iter().map(|(o, _, p)| OrderRow::of(o, p)).collect();
+        let sql = format!(
+            "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms,
+                 next_due_at_ms, next_due_clock, updated_at_ms, serial, fault_code, fault_kind,
+                 is_open, parts_replaced, repaired_at_ms)
+             VALUES {}
+             ON CONFLICT (id) DO UPDATE SET
+                 status = excluded.status, urgent = excluded.urgent, assignee = excluded.assignee,
+                 customer_name = excluded.customer_name, created_at_ms = excluded.created_at_ms,
+                 next_due_at_ms = excluded.next_due_at_ms, next_due_clock = excluded.next_due_clock,
+                 updated_at_ms = excluded.updated_at_ms, serial = excluded.serial,
+                 fault_code = excluded.fault_code, fault_kind = excluded.fault_kind,
+                 parts_replaced = excluded.parts_replaced, repaired_at_ms = excluded.repaired_at_ms,
+                 is_open = excluded.is_open",
+            super::sql::values(part.len(), ORDER_COLUMNS)
+        );
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(part.len() * ORDER_COLUMNS);
+        for ((order, _, _), r) in part.iter().zip(&rows) {
+            let fault_kind = order.diagnosis.as_ref().map(|d| match d.kind {
+                FaultKind::Software => "software",
+                FaultKind::Hardware => "hardware",
+            });
+            let parts_replaced = order.parts.iter().any(|p| p.state == PartState::Applied);
+            params.extend([
+                Param::Text(&r.id),
+                Param::Text(r.status.as_str()),
+                Param::from(r.urgent),
+                Param::from(r.assignee.as_deref()),
+                Param::Text(&r.customer_name),
+                Param::Int(r.created_at_ms),
+                Param::from(r.next_due_at_ms),
+                Param::from(r.next_due_clock.as_deref()),
+                Param::Int(r.updated_at_ms),
+                Param::Text(&r.serial),
+                Param::from(r.fault_code.as_deref()),
+                Param::from(fault_kind),
+                Param::from(r.is_open),
+                Param::from(parts_replaced),
+                Param::from(timeline::first_entered(order, Status::Repaired)),
+            ]);
+        }
+        db.execute(&sql, &params)?;
     }
-    replace_photos(db, order)
+    for (order, was, _) in orders {
+        if !was.is_some_and(|w| w.photos == order.photos) {
+            replace_photos(db, order)?;
+        }
+    }
+    Ok(())
 }
 
 /// The order's photos as rows: which blobs it refers to.

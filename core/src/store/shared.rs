@@ -86,8 +86,8 @@ impl Store {
     /// group commit, before it touches any): claimed one by one as reached,
     /// two processes' groups could each hold what the other waits for.
     ///
-    /// Each one's write count is read with them, in one statement per few
-    /// hundred, rather than one round trip per document later.
+    /// Each one's write count is read with them, in one statement per 512,
+    /// rather than one round trip per document later.
     pub(crate) fn claim_all(&mut self, doc_ids: &[&str]) -> Result<(), StoreError> {
         self.db.claim(doc_ids)?;
         if !self.db.is_shared() {
@@ -99,13 +99,26 @@ impl Store {
             .filter(|d| !self.checked.contains(*d))
             .collect();
         let todo: Vec<&str> = todo.into_iter().collect();
-        for part in todo.chunks(500) {
-            let marks: Vec<String> = (1..=part.len()).map(|i| format!("?{i}")).collect();
+        for part in todo.chunks(512) {
+            // As many marks as the next power of two, the last id repeated
+            // to fill them: a group's size varies, and this way a
+            // connection prepares ten shapes of the statement, not one per
+            // size (a round trip each on PostgreSQL).
+            let marks: Vec<String> = (1..=part.len().next_power_of_two())
+                .map(|i| format!("?{i}"))
+                .collect();
             let sql = format!(
                 "SELECT doc_id, generation FROM documents WHERE doc_id IN ({})",
                 marks.join(", ")
             );
-            let args: Vec<Param<'_>> = part.iter().map(|d| Param::Text(d)).collect();
+            let last = part.last().copied().unwrap_or_default();
+            let args: Vec<Param<'_>> = part
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(last))
+                .take(marks.len())
+                .map(Param::Text)
+                .collect();
             let mut found: HashMap<String, i64> = HashMap::new();
             for row in self.db.query(&sql, &args)? {
                 found.insert(row.text(0)?, row.int(1)?);

@@ -295,6 +295,47 @@ pub fn in_transaction<T, E: From<SqlError>>(
     }
 }
 
+/// `n` items cut into runs of at most `most` each, every run a power of
+/// two long (45 in runs of 32, 8, 4 and 1): multi-row statements then come
+/// in a handful of shapes, each prepared once per connection and kept.
+pub fn runs(n: usize, most: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let most = most.max(1);
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let left = n - at;
+        if left == 0 {
+            return None;
+        }
+        let len = if left >= most {
+            most
+        } else {
+            1 << left.ilog2()
+        };
+        at += len;
+        Some(at - len..at)
+    })
+}
+
+/// `rows` rows of `columns` placeholders each, numbered from `?1`:
+/// `(?1, ?2), (?3, ?4)`, for a multi-row `VALUES`.
+pub fn values(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("?{}", r * columns + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// The first row of a query, if any.
 pub fn query_opt(
     db: &mut dyn Backend,
@@ -460,5 +501,67 @@ impl Backend for SqliteBackend {
         self.conn
             .pragma_update(None, "synchronous", "OFF")
             .map_err(sqlite_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_cover_every_item_once_in_powers_of_two_at_most_the_limit() {
+        for most in [1, 8, 64, 100] {
+            for n in 0..300 {
+                let mut at = 0;
+                for r in runs(n, most) {
+                    assert_eq!(r.start, at, "n {n}, most {most}");
+                    assert!(
+                        !r.is_empty() && r.len() <= most,
+                        "n {n}, most {most}: {r:?}"
+                    );
+                    assert!(
+                        r.len() == most || r.len().is_power_of_two(),
+                        "n {n}, most {most}: {r:?}"
+                    );
+                    at = r.end;
+                }
+                assert_eq!(at, n, "n {n}, most {most}");
+            }
+        }
+        let lengths: Vec<usize> = runs(45, 32).map(|r| r.len()).collect();
+        assert_eq!(lengths, [32, 8, 4, 1]);
+    }
+
+    #[test]
+    fn values_number_the_marks_row_by_row() {
+        assert_eq!(values(1, 1), "(?1)");
+        assert_eq!(values(2, 3), "(?1, ?2, ?3), (?4, ?5, ?6)");
+    }
+
+    #[test]
+    fn a_multi_row_statement_of_each_run_writes_every_row_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = SqliteBackend::open(&dir.path().join("runs.db")).unwrap();
+        db.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+            .unwrap();
+        let rows: Vec<(i64, String)> = (0..45).map(|k| (k, format!("v{k}"))).collect();
+        for r in runs(rows.len(), 16) {
+            let part = &rows[r];
+            let params: Vec<Param<'_>> = part
+                .iter()
+                .flat_map(|(k, v)| [Param::Int(*k), Param::Text(v)])
+                .collect();
+            db.execute(
+                &format!("INSERT INTO t (k, v) VALUES {}", values(part.len(), 2)),
+                &params,
+            )
+            .unwrap();
+        }
+        let back = db.query("SELECT k, v FROM t ORDER BY k", &[]).unwrap();
+        assert_eq!(back.len(), 45);
+        for (row, (k, v)) in back.iter().zip(&rows) {
+            assert_eq!(row.int(0).unwrap(), *k);
+            assert_eq!(&row.text(1).unwrap(), v);
+        }
     }
 }

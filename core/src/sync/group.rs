@@ -17,8 +17,9 @@
 //! A push's bytes are read (bounded, each change's hash checked) when its
 //! request is made, on the request's thread ([`Pushed::read`]). Inside a
 //! group the documents are independent: they are decoded, applied,
-//! hydrated and checked on every core at once, in waves, and written one
-//! after the other ([`crate::api`]'s staged import).
+//! hydrated and checked on every core at once, in waves, and each wave is
+//! written together, a statement per table for all its documents
+//! ([`crate::api`]'s staged import).
 
 use super::push::{PushRefusal, check_read_push_in, read_push};
 use crate::api::{Error, Fieldwork, ImportOutcome, Inner, Prepared, Staged};
@@ -361,7 +362,7 @@ fn commit_group(g: &mut Inner, mut group: Vec<Waiting>) {
 /// A request whose documents no earlier request of the group touches (the
 /// usual case: each phone pushes its own orders) is staged with the others,
 /// their changes applied and checked on every core at once, then written
-/// one after the other. A request that touches a document an earlier one
+/// together. A request that touches a document an earlier one
 /// does waits for those to be written and is applied after them, alone.
 fn apply_requests(
     g: &mut Inner,
@@ -464,14 +465,15 @@ fn apply_wave<'a>(staged: Vec<(usize, usize, Staged<'a>)>, settings: &Settings) 
     on_every_core(staged, |(i, j, s)| (i, j, s.apply(settings)))
 }
 
-/// Write each applied document of a wave in turn, and note its answer.
+/// Write the applied documents of a wave together, and note each answer.
 fn write_wave(
     g: &mut Inner,
     prepared: Vec<Ready<'_>>,
     answers: &mut [Vec<Option<Result<(), PushRefusal>>>],
 ) {
-    for (i, j, p) in prepared {
-        let done = g.finish_import(p);
+    let (places, prepared): (Vec<(usize, usize)>, Vec<Prepared<'_>>) =
+        prepared.into_iter().map(|(i, j, p)| ((i, j), p)).unzip();
+    for ((i, j), done) in places.into_iter().zip(g.finish_imports(prepared)) {
         if let Some(slot) = answers.get_mut(i).and_then(|a| a.get_mut(j)) {
             *slot = Some(answered(done));
         }
