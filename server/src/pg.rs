@@ -204,6 +204,12 @@ fn lock_key(schema: &str) -> i64 {
     i64::from_be_bytes(b)
 }
 
+/// Advisory lock keys as a PostgreSQL array literal, `{k1,k2,…}`.
+fn key_array(keys: &BTreeSet<i64>) -> String {
+    let listed: Vec<String> = keys.iter().map(i64::to_string).collect();
+    format!("{{{}}}", listed.join(","))
+}
+
 /// `?1`-style parameters as PostgreSQL's `$1`, outside quoted text.
 fn translate(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
@@ -643,11 +649,13 @@ impl Backend for PgBackend {
         if keys.is_empty() {
             return Ok(());
         }
-        // One round trip: the keys are numbers this process computed.
-        let sql: String = keys
-            .iter()
-            .map(|k| format!("SELECT pg_advisory_lock({k});"))
-            .collect();
+        // One statement, the locks taken in the keys' order (PostgreSQL
+        // calls a volatile function in the select list after the sort);
+        // the keys are numbers this process computed.
+        let sql = format!(
+            "SELECT pg_advisory_lock(k) FROM unnest('{}'::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i",
+            key_array(&keys)
+        );
         let fresh = !self.pinned();
         // Counted as held before they are taken, so the connection stays.
         self.claimed.extend(keys);
@@ -666,10 +674,10 @@ impl Backend for PgBackend {
             self.done();
             return Ok(());
         }
-        let sql: String = held
-            .iter()
-            .map(|k| format!("SELECT pg_advisory_unlock({k});"))
-            .collect();
+        let sql = format!(
+            "SELECT pg_advisory_unlock(k) FROM unnest('{}'::bigint[]) AS k",
+            key_array(&held)
+        );
         let r = self.batch_pinned(&sql);
         if r.is_err() {
             // Never hand the pool a connection that may still hold them.

@@ -297,3 +297,86 @@ mod writers_in_parallel {
         }
     }
 }
+
+/// A call's documents are claimed in one statement, in one order for every
+/// session (sorted by key): a session made to wait for a document holds
+/// the claims ordered before it and none after, so two calls claiming
+/// overlapping documents never wait on each other in a ring.
+mod claims {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// The backend process of a store's connection (one connection each).
+    fn pid_of(db: &mut PgBackend) -> i32 {
+        let rows = db.query("SELECT pg_backend_pid()::bigint", &[]).unwrap();
+        i32::try_from(rows[0].int(0).unwrap()).unwrap()
+    }
+
+    /// Advisory locks of the backend `pid`, as keys, granted or waited for.
+    fn locks_of(c: &mut postgres::Client, pid: i32, granted: bool) -> Vec<i64> {
+        let rows = c
+            .query(
+                "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks
+                 WHERE locktype = 'advisory' AND objsubid = 1 AND pid = $1 AND granted = $2",
+                &[&pid, &granted],
+            )
+            .unwrap();
+        let mut keys: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn a_waiting_call_holds_the_claims_before_the_one_it_waits_for_and_none_after() {
+        let schema = or_return!();
+        let mut watch = postgres::Client::connect(&schema.url, postgres::NoTls).unwrap();
+        let names: Vec<String> = (0..12).map(|n| format!("order-{n}")).collect();
+
+        // The keys of the documents, from a session that claims them all.
+        let mut first = PgBackend::connect(&schema.url, &schema.name, true).unwrap();
+        let pid = pid_of(&mut first);
+        let named: Vec<&str> = names.iter().map(String::as_str).collect();
+        first.claim(&named).unwrap();
+        let all = locks_of(&mut watch, pid, true);
+        assert_eq!(all.len(), names.len(), "one claim per document");
+        first.release_claims().unwrap();
+        assert!(locks_of(&mut watch, pid, true).is_empty(), "all let go");
+
+        // Another session holds the middle one; a call claims them all.
+        let middle = all[all.len() / 2];
+        watch
+            .execute("SELECT pg_advisory_lock($1)", &[&middle])
+            .unwrap();
+        let mut second = PgBackend::connect(&schema.url, &schema.name, true).unwrap();
+        let waiter = pid_of(&mut second);
+        let wanted = names.clone();
+        let claimer = std::thread::spawn(move || {
+            let named: Vec<&str> = wanted.iter().map(String::as_str).collect();
+            second.claim(&named).unwrap();
+            second.release_claims().unwrap();
+        });
+        let t = Instant::now();
+        while locks_of(&mut watch, waiter, false).is_empty() {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "the call never waits"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(locks_of(&mut watch, waiter, false), [middle]);
+        let before: Vec<i64> = all.iter().copied().filter(|k| *k < middle).collect();
+        assert_eq!(
+            locks_of(&mut watch, waiter, true),
+            before,
+            "waiting, it holds exactly the claims ordered before"
+        );
+        watch
+            .execute("SELECT pg_advisory_unlock($1)", &[&middle])
+            .unwrap();
+        claimer.join().unwrap();
+        assert!(
+            locks_of(&mut watch, waiter, true).is_empty(),
+            "the claims were all let go"
+        );
+    }
+}
