@@ -520,3 +520,74 @@ fn a_push_that_leaves_photos_and_assignee_alone_keeps_their_rows_and_the_desk_st
     assert_eq!(a_pull.removed, [id.as_str()]);
     assert_eq!(photo_rows(dir.path(), id), [photo.id.as_str()]);
 }
+
+#[test]
+fn a_push_repeating_what_the_server_holds_logs_each_new_change_once_after_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_in(dir.path());
+    let ids = orders(&server, "eng-a", 1);
+    let id = &ids[0];
+    let phone = phone_with(&server, "eng-a", &ids);
+    let push = |bytes: Vec<u8>| {
+        let applied = server.apply_together(request(&phone.fw, "eng-a", vec![(id.clone(), bytes)]));
+        assert!(applied.forbidden.is_empty(), "{:?}", applied.forbidden);
+        assert!(
+            applied.answers.iter().all(Result::is_ok),
+            "{:?}",
+            applied.answers
+        );
+    };
+    phone.fw.add_note(id, "first").unwrap();
+    let (_, first) = changes(&server, &phone.fw, id);
+    push(first.clone());
+    // A second phone of the engineer holds the order as it is now.
+    let cursor = server.log_position().unwrap();
+    let other = phone_with(&server, "eng-a", &ids);
+
+    // Two more notes, pushed out of order, with the first (which the
+    // server holds) again between them, as a phone retrying a lost answer
+    // might.
+    let at_second = phone.fw.heads(id).unwrap();
+    phone.fw.add_note(id, "second").unwrap();
+    let second = phone.fw.export_changes(id, &at_second).unwrap();
+    let at_third = phone.fw.heads(id).unwrap();
+    phone.fw.add_note(id, "third").unwrap();
+    let third = phone.fw.export_changes(id, &at_third).unwrap();
+    push([third, first, second].concat());
+    assert_eq!(notes(&server, id), ["first", "second", "third"]);
+
+    // The other phone pulls one change at a time: two changes, the first
+    // not again, and never one before the change it needs.
+    let (mut at, mut pulled) = (cursor, 0);
+    loop {
+        let plan = server
+            .pull_plan("eng-a", &other.fw.device_id(), at, 1)
+            .unwrap();
+        for c in &plan.changes {
+            let outcome = other.fw.import_changes(&c.doc_id, &c.bytes).unwrap();
+            assert!(outcome.changed, "change {} was new to the phone", c.seq);
+            assert!(
+                !outcome.waiting_for_deps,
+                "change {} came before one it needs",
+                c.seq
+            );
+            pulled += 1;
+        }
+        at = plan.cursor;
+        if !plan.more {
+            break;
+        }
+        assert!(pulled < 10, "the pull goes on");
+    }
+    assert_eq!(pulled, 2, "the two new notes, each once");
+    let held: Vec<String> = other
+        .fw
+        .order(id)
+        .unwrap()
+        .order
+        .repair_notes
+        .into_iter()
+        .map(|n| n.text)
+        .collect();
+    assert_eq!(held, ["first", "second", "third"]);
+}

@@ -433,6 +433,30 @@ fn apply_to(
     settings: &Settings,
 ) -> Result<Step> {
     let before = doc.get_heads();
+    // The order as it was, read now if no copy was kept: reading the whole
+    // order as it is costs less than reading the fields a push changed as
+    // they were at older heads. If it does not read, it is read back as it
+    // was after the push is applied, and refused there.
+    let desk_view = match desk_view {
+        DeskView::FromDocument => match hydrate::<_, WorkOrder>(&*doc) {
+            Ok(was) => DeskView::Kept(Box::new(was)),
+            Err(_) => DeskView::FromDocument,
+        },
+        other => other,
+    };
+    let pushed: Vec<ChangeHash> = read
+        .changes
+        .iter()
+        .map(chunks::VerifiedChange::hash)
+        .collect();
+    // A device's push: which of its changes the document does not hold yet
+    // (the change graph answers). Those of them it holds once applied are
+    // what the change log gets, as pushed and verified, rather than read
+    // back out of the document.
+    let unknown: HashSet<ChangeHash> = match origin {
+        Some(_) => doc.get_missing_deps(&pushed).into_iter().collect(),
+        None => HashSet::new(),
+    };
     // Which of the order's fields the push changes, from Automerge's patch
     // log, on only while the push is applied: to read the order as it was,
     // or as it is now, from the other and those fields alone.
@@ -511,13 +535,15 @@ fn apply_to(
     // What the writer will store, encoded here (on whichever thread this
     // runs), and whether every pushed change is in it: acknowledged means
     // stored, and what is written is exactly this document.
-    let encoded = Encoded::of(doc, &before, kind);
-    let pushed: Vec<ChangeHash> = read
-        .changes
-        .iter()
-        .map(chunks::VerifiedChange::hash)
-        .collect();
     let absent = lacking(doc, pushed, waiting);
+    let logged = match origin {
+        Some(_) => added_in_causal_order(&read.changes, |h| {
+            unknown.contains(h) && !absent.contains(h)
+        }),
+        // Only a device's push is logged here.
+        None => Vec::new(),
+    };
+    let encoded = Encoded::with_changes(doc, &before, kind, logged);
     Ok(Step::Changed {
         before,
         rows,
@@ -543,6 +569,38 @@ fn lacking(doc: &mut AutoCommit, pushed: Vec<ChangeHash>, queued: bool) -> Vec<C
     // change to find out.
     let missing: HashSet<ChangeHash> = doc.get_missing_deps(&pushed).into_iter().collect();
     pushed.into_iter().filter(|h| missing.contains(h)).collect()
+}
+
+/// The pushed changes `added` picks (each once), each after those of them
+/// it depends on and otherwise in the order pushed: a device pulling the
+/// log a page at a time never gets a change before one it needs.
+fn added_in_causal_order(
+    pushed: &[chunks::VerifiedChange],
+    added: impl Fn(&ChangeHash) -> bool,
+) -> Vec<(ChangeHash, Vec<u8>)> {
+    let mut pending: HashSet<ChangeHash> = HashSet::new();
+    let mut left: Vec<&chunks::VerifiedChange> = pushed
+        .iter()
+        .filter(|c| added(&c.hash()) && pending.insert(c.hash()))
+        .collect();
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let before = left.len();
+        left.retain(|c| {
+            if c.change.deps().iter().any(|d| pending.contains(d)) {
+                return true;
+            }
+            pending.remove(&c.hash());
+            out.push((c.hash(), c.bytes.clone()));
+            false
+        });
+        if left.len() == before {
+            // Hashes cannot depend on each other in a ring; were they to,
+            // the rest go as pushed rather than not at all.
+            out.extend(left.drain(..).map(|c| (c.hash(), c.bytes.clone())));
+        }
+    }
+    out
 }
 
 pub(crate) enum Rows2 {

@@ -31,9 +31,22 @@ pub(crate) enum Stored {
 impl Encoded {
     /// The changes since `heads_before`, and the document as a document of
     /// `kind` is stored ([`stored_whole`]).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn of(doc: &mut AutoCommit, heads_before: &[ChangeHash], kind: DocKind) -> Encoded {
         let changes = changes_since(doc, heads_before);
-        let stored = if stored_whole(kind) && !changes.is_empty() {
+        Self::with_changes(doc, heads_before, kind, changes)
+    }
+
+    /// The same with the changes since `heads_before` as the caller knows
+    /// them (a device's push, verified as it was read), or none when
+    /// nothing is logged: not rebuilt from the document's operations.
+    pub(crate) fn with_changes(
+        doc: &mut AutoCommit,
+        heads_before: &[ChangeHash],
+        kind: DocKind,
+        changes: Vec<(ChangeHash, Vec<u8>)>,
+    ) -> Encoded {
+        let stored = if stored_whole(kind) && doc.get_heads() != heads_before {
             Stored::Whole(doc.save_nocompress())
         } else {
             Stored::Chunk(doc.save_after(heads_before))
