@@ -12,7 +12,7 @@ use crate::rules::lifecycle::current_status;
 use crate::rules::roles::DeskRole;
 use crate::rules::{RuleError, wrong_status};
 use crate::settings::SettingsInput;
-use crate::store::Rows;
+use crate::store::write::Rows;
 use crate::validate::{self, MAX_CODE_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use serde::{Deserialize, Serialize};
 

@@ -7,7 +7,7 @@ use super::{Error, Fieldwork, Result, corrupt};
 use crate::doc_ids::{DocKind, stock_doc_id};
 use crate::model::read::hydrate_prop;
 use crate::model::*;
-use crate::store::{Rows, Write};
+use crate::store::write::{Rows, Write};
 use crate::validate::{self, MAX_CODE_CHARS};
 use serde::{Deserialize, Serialize};
 

@@ -9,7 +9,8 @@
 use super::log;
 use super::quarantine::{self, Refused};
 use super::sql::Backend;
-use super::{DocKind, OrderFilter, Rows, Store, Write, stock_doc_id};
+use super::write::{Rows, Write};
+use super::{DocKind, OrderFilter, Store, stock_doc_id};
 use crate::model::{Status, WorkOrder};
 use crate::policy::Policy;
 use automerge::{AutoCommit, ChangeHash};

@@ -3,7 +3,8 @@
 //! chunk or saved whole again (a work order: every time).
 
 use super::sql::{Backend, Dialect, Param, params, query_opt, runs};
-use super::{COMPACT_EVERY, StoreError, Write};
+use super::write::Write;
+use super::{COMPACT_EVERY, StoreError};
 use crate::doc_ids::DocKind;
 use automerge::{AutoCommit, ChangeHash};
 use std::collections::HashMap;

@@ -19,116 +19,31 @@ pub mod convert;
 mod docs;
 mod keyed;
 pub mod log;
+mod migrate;
 pub mod photos;
 pub mod quarantine;
 mod rows;
 mod shared;
 pub mod sql;
+pub(crate) mod write;
 
 pub use rows::{OrderFilter, OrderRow, OrderSort};
 
 use cache::DocCache;
-use docs::{Counted, load_doc, read_stored, write_doc};
 pub(crate) use docs::{Encoded, Taken};
+use docs::{load_doc, read_stored};
 
-use crate::model::{SettingsDoc, VanStock, WorkOrder};
+use crate::model::{SettingsDoc, WorkOrder};
 use crate::policy::Policy;
 use crate::settings::Settings;
-use automerge::{AutoCommit, ChangeHash};
-use sql::{Backend, Dialect, SqlError, SqliteBackend, params, query_opt};
-use std::collections::{BTreeMap, HashMap};
+use automerge::AutoCommit;
+use sql::{Backend, SqlError, SqliteBackend, params, query_opt};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
-/// Numbered migrations; index + 1 is the schema version each one produces.
-/// `rebuild` asks for the materialised rows to be recomputed from the documents.
-struct Migration {
-    sql: &'static str,
-    rebuild: bool,
-    /// It rebuilds a table others refer to: SQLite's foreign keys are off
-    /// while it runs, and checked before it commits.
-    rebuilds_tables: bool,
-}
-
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        sql: include_str!("migrations/001_documents_and_orders.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/002_rework_lookup_and_stock.sql"),
-        rebuild: true,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/003_change_log.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/004_quarantine_and_refusals.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/005_settings_document.sql"),
-        rebuild: false,
-        rebuilds_tables: true,
-    },
-    Migration {
-        sql: include_str!("migrations/006_photos.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-];
-
-/// PostgreSQL's migrations, numbered on their own: the same tables in
-/// PostgreSQL's types, plus what processes sharing them need (the write
-/// generation).
-const POSTGRES_MIGRATIONS: &[Migration] = &[
-    Migration {
-        sql: include_str!("migrations/postgres/001_store.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/postgres/002_quarantine_and_refusals.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/postgres/003_settings_document.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/postgres/004_photos.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/postgres/005_positions_from_transactions.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-    Migration {
-        sql: include_str!("migrations/postgres/006_settled_without_false_holds.sql"),
-        rebuild: false,
-        rebuilds_tables: false,
-    },
-];
-
-fn migrations(dialect: Dialect) -> &'static [Migration] {
-    match dialect {
-        Dialect::Sqlite => MIGRATIONS,
-        Dialect::Postgres => POSTGRES_MIGRATIONS,
-    }
-}
-
-/// The schema version this build writes (SQLite).
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub use migrate::SCHEMA_VERSION;
 
 /// After this many incremental chunks a document is saved whole again.
 pub const COMPACT_EVERY: i64 = 64;
@@ -171,40 +86,6 @@ impl StoreError {
 }
 
 pub use crate::doc_ids::{CATALOG_ID, DocKind, SETTINGS_ID, stock_doc_id};
-
-/// One document written by [`Store::persist`].
-pub(crate) struct Write<'a> {
-    pub doc_id: &'a str,
-    pub kind: DocKind,
-    /// Heads before this call's change; empty for a new document.
-    pub heads_before: Vec<ChangeHash>,
-    pub rows: Rows<'a>,
-    /// Save the document whole now rather than appending a chunk.
-    pub compact: bool,
-    /// Record this call's changes in the change log, made by this origin
-    /// (a device id). A device logs only its own changes (its outbox); the
-    /// server logs every change it applies.
-    pub origin: Option<&'a str>,
-    /// What to write, encoded ahead ([`Encoded::of`]); encoded here if not.
-    pub encoded: Option<&'a Encoded>,
-}
-
-/// What a document write also updates.
-pub(crate) enum Rows<'a> {
-    /// The order as it is now, and as it was before this write when the
-    /// caller read it (a device's push): then what the rows held before
-    /// (its assignee, its photos) is known and not read back.
-    Order {
-        now: &'a WorkOrder,
-        was: Option<&'a WorkOrder>,
-    },
-    /// The engineer's on-hand level per SKU.
-    Stock {
-        engineer: &'a str,
-        levels: &'a BTreeMap<String, i64>,
-    },
-    None,
-}
 
 #[derive(Debug)]
 pub struct Store {
@@ -294,54 +175,6 @@ impl Store {
         migrated?;
         store.settings = load_settings(store.db.as_mut(), &store.fallback)?;
         Ok(store)
-    }
-
-    fn migrate(&mut self, target: i64) -> Result<(), StoreError> {
-        let all = migrations(self.db.dialect());
-        let supported = all.len() as i64;
-        let found = self.db.schema_version()?;
-        if found > supported {
-            return Err(StoreError::NewerSchema { found, supported });
-        }
-        let last = target.min(supported);
-        if found >= last {
-            return Ok(());
-        }
-        let pending: Vec<&Migration> = ((found + 1)..=last)
-            .filter_map(|v| usize::try_from(v - 1).ok().and_then(|i| all.get(i)))
-            .collect();
-        // Every pending migration in one transaction, and the rows rebuilt
-        // once, at the end, by this build's code against the final schema
-        // (a rebuild halfway would write tables a later migration adds).
-        // A crash leaves the old schema or the new one.
-        let keys_off =
-            pending.iter().any(|m| m.rebuilds_tables) && self.db.dialect() == Dialect::Sqlite;
-        if keys_off {
-            // Only outside a transaction does this take effect.
-            self.db.execute_batch("PRAGMA foreign_keys = OFF")?;
-        }
-        let fallback = &self.fallback;
-        let applied = sql::in_transaction(self.db.as_mut(), |db| -> Result<(), StoreError> {
-            for m in &pending {
-                db.execute_batch(m.sql)?;
-            }
-            if keys_off && !db.query("PRAGMA foreign_key_check", &[])?.is_empty() {
-                return Err(StoreError::Corrupt {
-                    doc_id: "schema".into(),
-                    reason: format!("migrating to schema {last} would break a reference"),
-                });
-            }
-            if pending.iter().any(|m| m.rebuild) {
-                let settings = load_settings(db, fallback)?;
-                rebuild_rows(db, &settings)?;
-            }
-            db.set_schema_version(last)?;
-            Ok(())
-        });
-        if keys_off {
-            self.db.execute_batch("PRAGMA foreign_keys = ON")?;
-        }
-        applied
     }
 
     /// Turn off fsync for this connection: only for building benchmark
@@ -483,226 +316,9 @@ impl Store {
         self.checked.remove(doc_id);
     }
 
-    /// Write what changed in each cached document since its `heads_before`,
-    /// the rows they feed and `meta` entries, in one transaction. On error the
-    /// cached copies are dropped, so memory never runs ahead of the database.
-    pub(crate) fn persist(
-        &mut self,
-        writes: &[Write<'_>],
-        meta: &[(&str, &str)],
-    ) -> Result<(), StoreError> {
-        let result = self.try_persist(writes, meta);
-        if result.is_err() {
-            for w in writes {
-                self.evict(w.doc_id);
-            }
-        }
-        result
-    }
-
-    /// [`Store::persist`], except that on error the cached copies are
-    /// kept: the caller writes them again or evicts them.
-    pub(crate) fn try_persist(
-        &mut self,
-        writes: &[Write<'_>],
-        meta: &[(&str, &str)],
-    ) -> Result<(), StoreError> {
-        self.persist_inner(writes, meta)
-    }
-
     /// How many documents the store keeps decoded now.
     pub(crate) fn cached_capacity(&self) -> usize {
         self.cache.capacity()
-    }
-
-    /// Begin a group of writes committed together: every [`Store::persist`]
-    /// until [`Store::end_group`] runs inside one transaction, each undone
-    /// on its own if it fails (a savepoint), and all made durable by one
-    /// commit (the server's group commit, one fsync for many pushes).
-    pub(crate) fn begin_group(&mut self) -> Result<(), StoreError> {
-        self.db.begin()?;
-        self.group = Some(Vec::new());
-        Ok(())
-    }
-
-    /// Commit the group. If the commit fails nothing of the group is kept,
-    /// and the decoded copies of what it wrote are dropped (memory never
-    /// runs ahead of the database); the error carries those documents, for
-    /// the caller's own copies.
-    pub(crate) fn end_group(&mut self) -> Result<(), (SqlError, Vec<String>)> {
-        let touched = self.group.take().unwrap_or_default();
-        let Err(e) = self.db.commit() else {
-            return Ok(());
-        };
-        let _ = self.db.rollback();
-        for d in &touched {
-            self.evict(d);
-        }
-        if touched.iter().any(|d| d == SETTINGS_ID) {
-            // The settings it wrote are gone with it.
-            match load_settings(self.db.as_mut(), &self.fallback) {
-                Ok(s) => self.settings = s,
-                Err(_) => self.cache.clear(),
-            }
-        }
-        Err((e, touched))
-    }
-
-    fn persist_inner(
-        &mut self,
-        writes: &[Write<'_>],
-        meta: &[(&str, &str)],
-    ) -> Result<(), StoreError> {
-        if let Some(group) = &mut self.group {
-            group.extend(writes.iter().map(|w| w.doc_id.to_string()));
-        }
-        let Store {
-            db,
-            cache,
-            settings,
-            fallback,
-            keeps_grants,
-            seen,
-            checked: _,
-            reloaded: _,
-            settings_seen,
-            encrypted: _,
-            group: _,
-            #[cfg(feature = "testing")]
-            before_commit,
-        } = self;
-        let shared = db.is_shared();
-        let mut new_settings: Option<Settings> = None;
-        let mut written = Vec::new();
-        sql::in_transaction(db.as_mut(), |db| -> Result<(), StoreError> {
-            // Each table is written for all the documents at once, in
-            // their order (the server's group commit writes a wave of
-            // pushed orders in one call): a statement per table and few
-            // dozen rows rather than one per document, each a round trip on
-            // PostgreSQL. First the documents, and which settings each
-            // write's rows are served under (a settings document written
-            // earlier in the call takes effect for those after it).
-            let mut versions: Vec<Settings> = Vec::new();
-            let mut in_force: Vec<Option<usize>> = Vec::with_capacity(writes.len());
-            let mut replaced = docs::replace_whole(db, writes)?;
-            for w in writes {
-                let doc = cache
-                    .get_mut(w.doc_id)
-                    .ok_or_else(|| StoreError::NotFound(w.doc_id.into()))?;
-                let counted = match replaced.remove(w.doc_id) {
-                    Some(counted) => counted,
-                    None => write_doc(db, w, doc)?,
-                };
-                if shared {
-                    // This document's own count, not a row every write
-                    // shares: other processes see it moved and reload.
-                    let now = match counted {
-                        Counted::Now(n) => Some(n),
-                        Counted::No => db
-                            .query(
-                                "UPDATE documents SET generation = generation + 1 WHERE doc_id = ?1 RETURNING generation",
-                                params![w.doc_id],
-                            )?
-                            .first()
-                            .map(|r| r.int(0))
-                            .transpose()?,
-                    };
-                    written.push((w.doc_id, now));
-                }
-                if w.kind == DocKind::Settings {
-                    let parsed: SettingsDoc =
-                        crate::model::read::hydrate(&*doc).map_err(|e| StoreError::Corrupt {
-                            doc_id: w.doc_id.into(),
-                            reason: e.to_string(),
-                        })?;
-                    versions.push(Settings::from_doc(&parsed, fallback));
-                }
-                in_force.push(versions.len().checked_sub(1));
-            }
-            // The change log, every document's changes in one statement.
-            let own = writes
-                .iter()
-                .map(|w| match (w.origin, w.encoded) {
-                    (Some(_), None) => cache
-                        .get_mut(w.doc_id)
-                        .map(|doc| Some(docs::changes_since(doc, &w.heads_before)))
-                        .ok_or_else(|| StoreError::NotFound(w.doc_id.into())),
-                    _ => Ok(None),
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let mut logged: Vec<log::Logged<'_>> = Vec::new();
-            for (w, own) in writes.iter().zip(&own) {
-                let (Some(origin), Some(changes)) =
-                    (w.origin, w.encoded.map(|e| &e.changes).or(own.as_ref()))
-                else {
-                    continue;
-                };
-                logged.extend(
-                    changes
-                        .iter()
-                        .map(|(h, b)| (w.doc_id, origin, *h, b.as_slice())),
-                );
-            }
-            log::append_all(db, &logged)?;
-            // The rows: grants moved in the writes' order, each order's row
-            // written once (as the last write of it left it).
-            let policy = |i: usize, at_ms: i64| {
-                in_force[i]
-                    .and_then(|v| versions.get(v))
-                    .unwrap_or(&*settings)
-                    .policy_at(at_ms)
-            };
-            let mut orders: Vec<rows::OrderWrite<'_>> = Vec::new();
-            for (i, w) in writes.iter().enumerate() {
-                match w.rows {
-                    Rows::Order { now, was } => {
-                        if *keeps_grants {
-                            let previous = was.map(|w| w.assignee.as_deref());
-                            log::regrant(db, &now.id, previous, now.assignee.as_deref())?;
-                        }
-                        let later = writes[i + 1..].iter().any(|l| l.doc_id == w.doc_id);
-                        if later {
-                            // Its photos as this write left them; its row
-                            // as the last one leaves it.
-                            rows::upsert_order(db, now, was, policy(i, now.created_at_ms))?;
-                        } else {
-                            orders.push((now, was, policy(i, now.created_at_ms)));
-                        }
-                    }
-                    Rows::Stock { engineer, levels } => rows::replace_stock(db, engineer, levels)?,
-                    Rows::None => {}
-                }
-            }
-            rows::upsert_orders(db, &orders)?;
-            new_settings = versions.pop();
-            if let Some(s) = &new_settings {
-                // Only orders received since the earliest version this store
-                // had not seen are served differently now: recompute those.
-                // A version saved here takes effect now, so none (decision 0012).
-                if let Some(since) = s.first_new_since(settings) {
-                    rebuild_order_rows_since(db, s, since)?;
-                }
-            }
-            for (k, v) in meta {
-                set_meta(db, k, v)?;
-            }
-            #[cfg(feature = "testing")]
-            if let Some(hook) = before_commit {
-                (hook.0)();
-            }
-            Ok(())
-        })?;
-        for (doc_id, now) in written {
-            // Claimed for this call: nobody else wrote it in between.
-            seen.insert(doc_id.to_string(), now);
-            if doc_id == SETTINGS_ID {
-                *settings_seen = now;
-            }
-        }
-        if let Some(s) = new_settings {
-            *settings = s;
-        }
-        Ok(())
     }
 
     pub fn list_orders(
@@ -750,62 +366,6 @@ fn set_meta(db: &mut dyn Backend, key: &str, value: &str) -> Result<(), StoreErr
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],
     )?;
-    Ok(())
-}
-
-/// Recompute every materialised row from the documents (used by migrations
-/// that add columns, and by repair after corruption).
-fn rebuild_rows(tx: &mut dyn Backend, settings: &Settings) -> Result<(), StoreError> {
-    let ids: Vec<(String, String)> = tx
-        .query("SELECT doc_id, kind FROM documents", &[])?
-        .iter()
-        .map(|r| Ok((r.text(0)?, r.text(1)?)))
-        .collect::<Result<_, SqlError>>()?;
-    for (id, kind) in ids {
-        let Some(doc) = load_doc(tx, &id)? else {
-            continue;
-        };
-        let corrupt = |e: autosurgeon::HydrateError| StoreError::Corrupt {
-            doc_id: id.clone(),
-            reason: e.to_string(),
-        };
-        if kind == DocKind::WorkOrder.as_str() {
-            let order: WorkOrder = crate::model::read::hydrate(&doc).map_err(corrupt)?;
-            rows::upsert_order(tx, &order, None, settings.policy_at(order.created_at_ms))?;
-        } else if kind == DocKind::VanStock.as_str() {
-            let stock: VanStock = crate::model::read::hydrate(&doc).map_err(corrupt)?;
-            rows::replace_stock(tx, &stock.engineer, &stock.levels())?;
-        }
-    }
-    Ok(())
-}
-
-/// Recompute the rows of orders received at or after `since_ms` (found in
-/// the rows, not the documents), under the settings they are served by.
-fn rebuild_order_rows_since(
-    tx: &mut dyn Backend,
-    settings: &Settings,
-    since_ms: i64,
-) -> Result<(), StoreError> {
-    let ids: Vec<String> = tx
-        .query(
-            "SELECT id FROM orders WHERE created_at_ms >= ?1",
-            params![since_ms],
-        )?
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<_, SqlError>>()?;
-    for id in ids {
-        let Some(doc) = load_doc(tx, &id)? else {
-            continue;
-        };
-        let order: WorkOrder =
-            crate::model::read::hydrate(&doc).map_err(|e| StoreError::Corrupt {
-                doc_id: id.clone(),
-                reason: e.to_string(),
-            })?;
-        rows::upsert_order(tx, &order, None, settings.policy_at(order.created_at_ms))?;
-    }
     Ok(())
 }
 

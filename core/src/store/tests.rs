@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::write::{Rows, Write};
 use super::*;
 use crate::rules::testing::visited_order;
 use rusqlite::Connection;
