@@ -218,15 +218,8 @@ impl Inner {
                     missing: Vec::new(),
                 }))
             }
-            Ok(Step::Changed {
-                before,
-                rows,
-                was,
-                waiting,
-                encoded,
-                absent,
-            }) => {
-                if let Rows2::Order(o) = &rows {
+            Ok(Step::Changed(edit)) => {
+                if let Rows2::Order(o) = &edit.rows {
                     for ev in &o.events {
                         if let Some(h) = Hlc::decode(&ev.hlc) {
                             self.hlc.observe(h);
@@ -239,12 +232,7 @@ impl Inner {
                     origin,
                     exists,
                     doc: Some(doc),
-                    before,
-                    rows,
-                    was,
-                    waiting,
-                    encoded,
-                    absent,
+                    edit,
                 }))
             }
         }
@@ -259,18 +247,18 @@ impl Inner {
             .map(|c| Write {
                 doc_id: c.doc_id,
                 kind: c.kind,
-                heads_before: c.before.clone(),
-                rows: match &c.rows {
+                heads_before: c.edit.before.clone(),
+                rows: match &c.edit.rows {
                     Rows2::Order(o) => Rows::Order {
                         now: o,
-                        was: c.was.as_deref(),
+                        was: c.edit.was.as_deref(),
                     },
                     Rows2::Stock(engineer, levels) => Rows::Stock { engineer, levels },
                     Rows2::Catalog => Rows::None,
                 },
                 compact: false,
                 origin: c.origin,
-                encoded: Some(&c.encoded),
+                encoded: Some(&c.edit.encoded),
             })
             .collect();
         self.store.try_persist(&writes, &meta_of(&clock))
@@ -278,8 +266,14 @@ impl Inner {
 
     /// A changed document written: remembered, and answered.
     fn written(&mut self, c: Changed<'_>) -> ImportOutcome {
-        if let Rows2::Order(o) = &c.rows
-            && c.absent.is_empty()
+        let Edit {
+            rows,
+            waiting,
+            absent,
+            ..
+        } = c.edit;
+        if let Rows2::Order(o) = &rows
+            && absent.is_empty()
         {
             // What was just written, so the next push to it (or a read)
             // need not hydrate it again.
@@ -287,9 +281,9 @@ impl Inner {
         }
         ImportOutcome {
             changed: true,
-            waiting_for_deps: c.waiting,
+            waiting_for_deps: waiting,
             missing: if c.origin.is_some() {
-                c.absent
+                absent
             } else {
                 Vec::new()
             },
@@ -318,12 +312,7 @@ struct Changed<'a> {
     exists: bool,
     /// Until it is handed back to the store, just before its write.
     doc: Option<AutoCommit>,
-    before: Vec<ChangeHash>,
-    rows: Rows2,
-    was: Option<Box<WorkOrder>>,
-    waiting: bool,
-    encoded: Encoded,
-    absent: Vec<ChangeHash>,
+    edit: Edit,
 }
 
 fn malformed(doc_id: &str, reason: String) -> Error {
@@ -364,17 +353,20 @@ enum Step {
     Unchanged {
         waiting: bool,
     },
-    Changed {
-        before: Vec<ChangeHash>,
-        rows: Rows2,
-        /// The order as it was before the push, when it was read to
-        /// compare with: its rows need not be read back to be replaced.
-        was: Option<Box<WorkOrder>>,
-        waiting: bool,
-        encoded: Encoded,
-        /// Pushed changes the document does not hold after all.
-        absent: Vec<ChangeHash>,
-    },
+    Changed(Edit),
+}
+
+/// What an import changed in its document, to be written.
+struct Edit {
+    before: Vec<ChangeHash>,
+    rows: Rows2,
+    /// The order as it was before the push, when it was read to compare
+    /// with: its rows need not be read back to be replaced.
+    was: Option<Box<WorkOrder>>,
+    waiting: bool,
+    encoded: Encoded,
+    /// Pushed changes the document does not hold after all.
+    absent: Vec<ChangeHash>,
 }
 
 /// An import after step 2 ([`Staged::apply`]), for [`Inner::finish_import`].
@@ -545,14 +537,14 @@ fn apply_to(
         None => Vec::new(),
     };
     let encoded = Encoded::with_changes(doc, &before, kind, logged);
-    Ok(Step::Changed {
+    Ok(Step::Changed(Edit {
         before,
         rows,
         was: desk_view.map(Box::new),
         waiting,
         encoded,
         absent,
-    })
+    }))
 }
 
 /// Which of `pushed` the document does not hold, in their order. `queued`:
