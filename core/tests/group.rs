@@ -443,6 +443,17 @@ fn a_document_the_database_refuses_fails_alone_and_the_rest_of_its_wave_is_store
     }
 }
 
+/// Apply `r` alone; every document of it must be taken.
+fn push_taken(server: &ServerStore, r: PushRequest) {
+    let applied = server.apply_together(r);
+    assert!(applied.forbidden.is_empty(), "{:?}", applied.forbidden);
+    assert!(
+        applied.answers.iter().all(Result::is_ok),
+        "{:?}",
+        applied.answers
+    );
+}
+
 /// The photos the server lists for `id` (its rows, read from its file).
 fn photo_rows(dir: &std::path::Path, id: &str) -> Vec<String> {
     let db = rusqlite::Connection::open(dir.join("server.db")).unwrap();
@@ -486,13 +497,7 @@ fn a_push_that_leaves_photos_and_assignee_alone_keeps_their_rows_and_the_desk_st
     let cursor = pull(&a.fw, "eng-a", 0).cursor;
     let push = || {
         let r = request(&a.fw, "eng-a", vec![changes(&server, &a.fw, id)]);
-        let applied = server.apply_together(r);
-        assert!(applied.forbidden.is_empty(), "{:?}", applied.forbidden);
-        assert!(
-            applied.answers.iter().all(Result::is_ok),
-            "{:?}",
-            applied.answers
-        );
+        push_taken(&server, r);
     };
     push();
     assert_eq!(
@@ -529,12 +534,9 @@ fn a_push_repeating_what_the_server_holds_logs_each_new_change_once_after_what_i
     let id = &ids[0];
     let phone = phone_with(&server, "eng-a", &ids);
     let push = |bytes: Vec<u8>| {
-        let applied = server.apply_together(request(&phone.fw, "eng-a", vec![(id.clone(), bytes)]));
-        assert!(applied.forbidden.is_empty(), "{:?}", applied.forbidden);
-        assert!(
-            applied.answers.iter().all(Result::is_ok),
-            "{:?}",
-            applied.answers
+        push_taken(
+            &server,
+            request(&phone.fw, "eng-a", vec![(id.clone(), bytes)]),
         );
     };
     phone.fw.add_note(id, "first").unwrap();
