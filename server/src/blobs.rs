@@ -129,7 +129,7 @@ impl Running {
 /// Where an append stands before it writes: `Some` when the blob is whole
 /// already (nothing to write), an error when the chunk is not the next one
 /// or goes past the blob's end.
-fn before_append(
+pub(crate) fn before_append(
     held: Held,
     offset: u64,
     len: u64,

@@ -91,6 +91,14 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=10_000)
     )]
     database_connections: u32,
+    /// Storage work (the database, documents, photos' bytes) this process does at once; more waits its turn. Each holds a thread, and on PostgreSQL a connection (default: four per core, at least 8)
+    #[arg(
+        long,
+        env = "FIELDWORK_STORAGE_THREADS",
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=4096)
+    )]
+    storage_threads: Option<usize>,
     /// Documents this process keeps decoded in memory, all tenants together (each decoded order some 16 to 50 KB; at least 16 per tenant)
     #[arg(
         long,
@@ -362,7 +370,20 @@ fn run_serve(a: ServeArgs) -> Result<(), String> {
     state.metrics_here = a.metrics_listen.is_none();
     state.set_cached_documents(a.cached_documents);
     let state = Arc::new(state);
-    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    // Storage work is mostly CPU (Automerge) with waits on the database
+    // between: four per core keep the cores busy while some wait; more
+    // would only queue in the kernel instead of here, each thread holding
+    // its stack and its allocator cache.
+    let storage_threads = a.storage_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(8, |n| n.get() * 4)
+            .max(8)
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(storage_threads)
+        .build()
+        .map_err(|e| e.to_string())?;
     let listen = a.listen;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)

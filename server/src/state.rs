@@ -327,33 +327,31 @@ pub(crate) fn authenticate(
     Ok(p)
 }
 
-/// A held blob as a response body, read in parts on a blocking thread.
+/// How much of a blob one read takes off the storage.
+const BLOB_PART: u64 = 256 * 1024;
+
+/// A held blob as a response body. Each part is read by a short blocking
+/// call of its own when the connection wants it, so a phone receiving
+/// slowly holds no storage thread while it does.
 pub(crate) fn stream_blob(
     reader: crate::blobs::BlobReader,
     media_type: &str,
     size: i64,
 ) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(2);
-    tokio::task::spawn_blocking(move || {
-        let mut reader = reader;
-        loop {
-            let mut buf = vec![0u8; 256 * 1024];
-            let n = match std::io::Read::read(&mut reader, &mut buf) {
-                Ok(0) => return,
-                Ok(n) => n,
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-            };
-            buf.truncate(n);
-            if tx.blocking_send(Ok(axum::body::Bytes::from(buf))).is_err() {
-                return;
-            }
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    let stream = futures_util::stream::try_unfold(reader, |reader| async move {
+        let (reader, part) = tokio::task::spawn_blocking(move || {
+            let mut reader = reader;
+            let mut part = Vec::with_capacity(BLOB_PART as usize);
+            let read = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut reader, BLOB_PART),
+                &mut part,
+            );
+            (reader, read.map(|_| part))
+        })
+        .await
+        .map_err(|_| std::io::Error::other("a worker stopped"))?;
+        let part = part?;
+        Ok::<_, std::io::Error>((!part.is_empty()).then(|| (axum::body::Bytes::from(part), reader)))
     });
     let mime = fieldwork_core::model::MediaType::parse_mime(media_type)
         .map(fieldwork_core::model::MediaType::mime)

@@ -5,11 +5,11 @@
 //! of a blob counts until the last chunk's check of the whole.
 
 use crate::auth::Role;
-use crate::blobs::{BlobStoreError, Held};
+use crate::blobs::{BlobStoreError, Held, before_append};
 use crate::state::{ApiError, ApiResult, AppState, authenticate, blocking};
 use axum::Json;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -75,25 +75,39 @@ fn storage(e: BlobStoreError) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
-/// The request body as a blocking reader, fed by the async side frame by
-/// frame: the blob store writes and hashes while the rest is arriving.
-struct FrameReader {
-    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-    current: Bytes,
+/// The store's answer to an appended chunk.
+fn appended(result: Result<Held, BlobStoreError>, size: i64) -> ApiResult<Response> {
+    match result {
+        Ok(held) => Ok(held_json(held, size).into_response()),
+        Err(BlobStoreError::Offset { have }) => Ok((
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({
+                "error": format!("the server holds {have} bytes: send from there"),
+                "have": have,
+                "complete": false,
+                "size": size,
+            })),
+        )
+            .into_response()),
+        Err(e @ (BlobStoreError::PastEnd | BlobStoreError::HashMismatch)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({ "error": e.to_string() })),
+        )
+            .into_response()),
+        Err(e @ BlobStoreError::NotAllowed) => Ok((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(serde_json::json!({ "error": e.to_string() })),
+        )
+            .into_response()),
+        Err(e) => Err(storage(e)),
+    }
 }
 
-impl std::io::Read for FrameReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(frame) => self.current = frame?,
-                None => return Ok(0),
-            }
-        }
-        let n = self.current.len().min(out.len());
-        out[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
-    }
+/// A chunk the store will take: what it needs once the bytes are here.
+struct Expected {
+    blobs: Arc<dyn crate::blobs::BlobStore>,
+    size: i64,
+    media: MediaType,
 }
 
 async fn upload_chunk(
@@ -116,74 +130,79 @@ async fn upload_chunk(
             "a chunk is at most 1 MiB",
         ));
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
-    let store = blocking(move || {
-        let d = declared(&st, &p.tenant, &p.person, &hash)?;
-        let size = u64::try_from(d.size).unwrap_or(0);
-        let last = at.offset.saturating_add(len) == size;
-        if len == 0 || (len < MIN_UPLOAD_CHUNK as u64 && !last) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "a chunk is 256 KiB to 1 MiB (the last may be shorter)",
-            ));
-        }
-        let media = MediaType::parse_mime(&d.media_type).ok_or_else(|| {
+    // Whether the chunk can be taken is known before a byte of it is read:
+    // a refused chunk is not received.
+    let tenant = p.tenant.clone();
+    let checked = {
+        let (st, hash) = (Arc::clone(&st), hash.clone());
+        blocking(move || {
+            let d = declared(&st, &p.tenant, &p.person, &hash)?;
+            let size = u64::try_from(d.size).unwrap_or(0);
+            let last = at.offset.saturating_add(len) == size;
+            if len == 0 || (len < MIN_UPLOAD_CHUNK as u64 && !last) {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "a chunk is 256 KiB to 1 MiB (the last may be shorter)",
+                ));
+            }
+            let media = MediaType::parse_mime(&d.media_type).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "not an allowed kind of file",
+                )
+            })?;
+            let blobs = st.blobs(&p.tenant)?;
+            let held = blobs.held(&hash).map_err(storage)?;
+            let early = match before_append(held, at.offset, len, size) {
+                Ok(None) => {
+                    return Ok(Ok(Expected {
+                        blobs,
+                        size: d.size,
+                        media,
+                    }));
+                }
+                Ok(Some(whole)) => Ok(whole),
+                Err(refused) => Err(refused),
+            };
+            appended(early, d.size).map(Err)
+        })
+        .await?
+    };
+    let expected = match checked {
+        Ok(expected) => expected,
+        Err(answer) => return Ok(answer),
+    };
+    // The chunk arrives whole (at most 1 MiB) before the store sees it: no
+    // storage thread waits on the phone's connection while it does.
+    let bytes = axum::body::to_bytes(body, usize::try_from(len).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| {
             ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "not an allowed kind of file",
+                StatusCode::BAD_REQUEST,
+                "the chunk did not arrive whole or was longer than it said",
             )
         })?;
-        let blobs = st.blobs(&p.tenant)?;
-        let mut body = FrameReader {
-            rx,
-            current: Bytes::new(),
-        };
-        match blobs.append(&hash, at.offset, &mut body, len, size, media) {
-            Ok(held) => {
-                crate::metrics::metrics().blob_received(len);
-                if held.complete {
-                    // The desk's open pages show the photo now.
-                    let orders = st.tenant(&p.tenant)?.orders_with_blob(&hash)?;
-                    st.publish(&p.tenant, orders);
-                }
-                Ok(held_json(held, d.size).into_response())
-            }
-            Err(BlobStoreError::Offset { have }) => Ok((
-                StatusCode::CONFLICT,
-                Json(serde_json::json!({
-                    "error": format!("the server holds {have} bytes: send from there"),
-                    "have": have,
-                    "complete": false,
-                    "size": d.size,
-                })),
-            )
-                .into_response()),
-            Err(e @ (BlobStoreError::PastEnd | BlobStoreError::HashMismatch)) => Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(serde_json::json!({ "error": e.to_string() })),
-            )
-                .into_response()),
-            Err(e @ BlobStoreError::NotAllowed) => Ok((
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                Json(serde_json::json!({ "error": e.to_string() })),
-            )
-                .into_response()),
-            Err(e) => Err(storage(e)),
-        }
-    });
-    // Frames go to the store as they arrive; if it stops reading (a
-    // refusal), the rest of the body is not read.
-    let forward = async move {
-        use futures_util::StreamExt;
-        let mut frames = body.into_data_stream();
-        while let Some(frame) = frames.next().await {
-            if tx.send(frame.map_err(std::io::Error::other)).await.is_err() {
-                break;
+    if bytes.len() as u64 != len {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the chunk did not arrive whole or was longer than it said",
+        ));
+    }
+    blocking(move || {
+        let Expected { blobs, size, media } = expected;
+        let u_size = u64::try_from(size).unwrap_or(0);
+        let result = blobs.append(&hash, at.offset, &mut &bytes[..], len, u_size, media);
+        if let Ok(held) = &result {
+            crate::metrics::metrics().blob_received(len);
+            if held.complete {
+                // The desk's open pages show the photo now.
+                let orders = st.tenant(&tenant)?.orders_with_blob(&hash)?;
+                st.publish(&tenant, orders);
             }
         }
-    };
-    let (_, answer) = tokio::join!(forward, store);
-    answer
+        appended(result, size)
+    })
+    .await
 }
 
 async fn download(
