@@ -461,6 +461,11 @@ fn apply_to(
     let changed = tracked
         .then(|| {
             let patches = doc.diff_incremental();
+            // Automerge keeps a copy of the last diff's patches in the
+            // document; a second diff, empty since the first moved the
+            // cursor, takes its place, so a document kept in memory does
+            // not hold on to its last push's patches.
+            doc.diff_incremental();
             doc.reset_diff_cursor();
             fields_changed(&patches)
         })

@@ -26,9 +26,19 @@ pub const DEFAULT_CAPACITY: usize = 256;
 /// touches.
 const MIN_CAPACITY: usize = 16;
 
+/// A kept document and the tick it was last used at. The document is boxed:
+/// an `AutoCommit` is a few kilobytes itself before any of its contents, and
+/// a hash table holds its entries inline in every slot, used or not, and
+/// copies them all each time it grows.
+#[derive(Debug)]
+struct Entry {
+    doc: Box<AutoCommit>,
+    used: u64,
+}
+
 #[derive(Debug)]
 pub(crate) struct DocCache {
-    docs: HashMap<String, (AutoCommit, u64)>,
+    docs: HashMap<String, Entry>,
     tick: u64,
     /// How many to keep; the server's tenants share one (their part of
     /// the process's budget), changed as tenants open.
@@ -78,14 +88,14 @@ impl DocCache {
     pub(crate) fn get_mut(&mut self, doc_id: &str) -> Option<&mut AutoCommit> {
         self.tick += 1;
         let tick = self.tick;
-        self.docs.get_mut(doc_id).map(|(doc, used)| {
-            *used = tick;
-            doc
+        self.docs.get_mut(doc_id).map(|e| {
+            e.used = tick;
+            &mut *e.doc
         })
     }
 
     pub(crate) fn remove(&mut self, doc_id: &str) -> Option<AutoCommit> {
-        self.docs.remove(doc_id).map(|(doc, _)| doc)
+        self.docs.remove(doc_id).map(|e| *e.doc)
     }
 
     /// Keep `doc`, marked as just used; if the cache is full, the least
@@ -96,7 +106,13 @@ impl DocCache {
             self.shrink((capacity / 8).max(1));
         }
         self.tick += 1;
-        self.docs.insert(doc_id.to_string(), (doc, self.tick));
+        self.docs.insert(
+            doc_id.to_string(),
+            Entry {
+                doc: Box::new(doc),
+                used: self.tick,
+            },
+        );
     }
 
     pub(crate) fn clear(&mut self) {
@@ -114,11 +130,11 @@ impl DocCache {
         if n == 0 {
             return;
         }
-        let mut ticks: Vec<u64> = self.docs.values().map(|(_, t)| *t).collect();
+        let mut ticks: Vec<u64> = self.docs.values().map(|e| e.used).collect();
         // Ticks are unique: everything at or before the n-th oldest goes.
         let (_, cutoff, _) = ticks.select_nth_unstable(n - 1);
         let cutoff = *cutoff;
-        self.docs.retain(|_, (_, t)| *t > cutoff);
+        self.docs.retain(|_, e| e.used > cutoff);
     }
 }
 
