@@ -48,7 +48,7 @@ fn declared(st: &AppState, tenant: &str, engineer: &str, hash: &str) -> ApiResul
         .ok_or_else(not_yours)
 }
 
-fn held_json(held: Held, size: i64) -> Json<serde_json::Value> {
+fn held_json(held: Held, size: u64) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "have": held.have, "complete": held.complete, "size": size }))
 }
 
@@ -61,7 +61,7 @@ async fn upload_status(
     blocking(move || {
         let d = declared(&st, &p.tenant, &p.person, &hash)?;
         let held = st.blobs(&p.tenant)?.held(&hash).map_err(storage)?;
-        Ok(held_json(held, d.size))
+        Ok(held_json(held, d.size_bytes()))
     })
     .await
 }
@@ -76,7 +76,7 @@ fn storage(e: BlobStoreError) -> ApiError {
 }
 
 /// The store's answer to an appended chunk.
-fn appended(result: Result<Held, BlobStoreError>, size: i64) -> ApiResult<Response> {
+fn appended(result: Result<Held, BlobStoreError>, size: u64) -> ApiResult<Response> {
     match result {
         Ok(held) => Ok(held_json(held, size).into_response()),
         Err(BlobStoreError::Offset { have }) => Ok((
@@ -106,7 +106,7 @@ fn appended(result: Result<Held, BlobStoreError>, size: i64) -> ApiResult<Respon
 /// A chunk the store will take: what it needs once the bytes are here.
 struct Expected {
     blobs: Arc<dyn crate::blobs::BlobStore>,
-    size: i64,
+    size: u64,
     media: MediaType,
 }
 
@@ -137,7 +137,7 @@ async fn upload_chunk(
         let (st, hash) = (Arc::clone(&st), hash.clone());
         blocking(move || {
             let d = declared(&st, &p.tenant, &p.person, &hash)?;
-            let size = u64::try_from(d.size).unwrap_or(0);
+            let size = d.size_bytes();
             let last = at.offset.saturating_add(len) == size;
             if len == 0 || (len < MIN_UPLOAD_CHUNK as u64 && !last) {
                 return Err(ApiError::new(
@@ -155,16 +155,12 @@ async fn upload_chunk(
             let held = blobs.held(&hash).map_err(storage)?;
             let early = match before_append(held, at.offset, len, size) {
                 Ok(None) => {
-                    return Ok(Ok(Expected {
-                        blobs,
-                        size: d.size,
-                        media,
-                    }));
+                    return Ok(Ok(Expected { blobs, size, media }));
                 }
                 Ok(Some(whole)) => Ok(whole),
                 Err(refused) => Err(refused),
             };
-            appended(early, d.size).map(Err)
+            appended(early, size).map(Err)
         })
         .await?
     };
@@ -176,22 +172,17 @@ async fn upload_chunk(
     // storage thread waits on the phone's connection while it does.
     let bytes = axum::body::to_bytes(body, usize::try_from(len).unwrap_or(usize::MAX))
         .await
-        .map_err(|_| {
+        .ok()
+        .filter(|b| b.len() as u64 == len)
+        .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "the chunk did not arrive whole or was longer than it said",
             )
         })?;
-    if bytes.len() as u64 != len {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "the chunk did not arrive whole or was longer than it said",
-        ));
-    }
     blocking(move || {
         let Expected { blobs, size, media } = expected;
-        let u_size = u64::try_from(size).unwrap_or(0);
-        let result = blobs.append(&hash, at.offset, &mut &bytes[..], len, u_size, media);
+        let result = blobs.append(&hash, at.offset, &mut &bytes[..], len, size, media);
         if let Ok(held) = &result {
             crate::metrics::metrics().blob_received(len);
             if held.complete {

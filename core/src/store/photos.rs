@@ -94,6 +94,14 @@ pub struct Declared {
     pub media_type: String,
 }
 
+impl Declared {
+    /// The declared size in bytes (a negative size, which attaching never
+    /// records, reads as empty).
+    pub fn size_bytes(&self) -> u64 {
+        u64::try_from(self.size).unwrap_or(0)
+    }
+}
+
 /// What a photo `engineer` may read declares of `hash`, if any: an order
 /// assigned to the engineer now refers to it and has not removed it.
 pub fn declared_to(
