@@ -1,13 +1,28 @@
-# Sourced by scripts/test, scripts/kotlin-test, scripts/swift-check and
-# scripts/bench: installs the tools the binding checks need when they are
-# missing, so a new machine needs nothing but Rust, Java, Node, Python and
-# apt. Versions are pinned; everything lands under target/tools except JNA
-# (Debian's libjna-java).
+# Sourced by the scripts here: the workspace's one debug build, and the
+# tools the checks need, installed when they are missing, so a new machine
+# needs nothing but Rust, Java, Node, Python and apt. Versions are pinned;
+# everything lands under target/tools except JNA (Debian's libjna-java).
 
 KOTLIN_VERSION=2.4.20
 TREE_SITTER_VERSION=0.26.1
 TREE_SITTER_SWIFT_VERSION=0.7.4
 TOOLS="$PWD/target/tools"
+
+# What every debug build here asks Cargo for: the whole workspace with its
+# tests (so dev-dependencies' features are unified) and the binding
+# library's panic probe. Cargo picks dependencies' features from the
+# packages a command names, so `-p fieldwork-server` or `-p fieldwork-ffi`
+# alone rebuilt about 25 and 90 crates with other features after
+# `cargo test --workspace` (1.8 and 6.4 minutes on 2 cores, 2026-12-03).
+# With one set, `cargo test` builds the server, the libraries and the
+# generator once, and the later steps find them built.
+WORKSPACE=(--locked --workspace --features fieldwork-ffi/panic-probe)
+
+# The workspace's debug build: target/debug/{fieldwork, uniffi-bindgen,
+# libfieldwork.*}. A no-op after `cargo test "${WORKSPACE[@]}"`.
+build_debug() {
+  cargo build "${WORKSPACE[@]}" --all-targets
+}
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
