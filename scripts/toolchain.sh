@@ -19,7 +19,8 @@ TOOLS="$PWD/target/tools"
 WORKSPACE=(--locked --workspace --features fieldwork-ffi/panic-probe)
 
 # The workspace's debug build: target/debug/{fieldwork, uniffi-bindgen,
-# libfieldwork.*}. A no-op after `cargo test "${WORKSPACE[@]}"`.
+# libfieldwork.*}. After `cargo test "${WORKSPACE[@]}"` it only links the
+# generator's binary (under a second).
 build_debug() {
   cargo build "${WORKSPACE[@]}" --all-targets
 }
