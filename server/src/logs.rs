@@ -13,6 +13,7 @@ use std::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Directive;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -21,8 +22,17 @@ pub enum LogFormat {
 }
 
 /// Logs to stderr from here on, at `RUST_LOG`'s level or `default_level`.
+/// A `RUST_LOG` that is not a filter is not silently ignored: the first
+/// line logged says so and why.
 pub fn init(format: LogFormat, default_level: &str) {
-    let filter = filter_for(std::env::var("RUST_LOG").ok().as_deref(), default_level);
+    let rust_log = std::env::var("RUST_LOG").map_err(|e| match e {
+        std::env::VarError::NotPresent => None,
+        std::env::VarError::NotUnicode(_) => Some("it is not UTF-8".to_string()),
+    });
+    let (filter, unreadable) = match &rust_log {
+        Ok(v) => filter_for(Some(v), default_level),
+        Err(why) => (filter_for(None, default_level).0, why.clone()),
+    };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -37,6 +47,9 @@ pub fn init(format: LogFormat, default_level: &str) {
             .with_span_list(false)
             .try_init(),
     };
+    if let Some(why) = unreadable {
+        tracing::warn!("RUST_LOG is not a log filter ({why}): logging at {default_level}");
+    }
 }
 
 /// Automerge marks its parsing with spans at `info`, one for every column
@@ -46,18 +59,22 @@ pub fn init(format: LogFormat, default_level: &str) {
 /// left out unless asked for.
 const AUTOMERGE_QUIET: &str = "automerge=warn";
 
-/// The filter for `rust_log` (unset, empty or unreadable: `default_level`),
-/// with Automerge's spans left out unless `rust_log` names `automerge`.
-fn filter_for(rust_log: Option<&str>, default_level: &str) -> EnvFilter {
-    let asked = rust_log
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && EnvFilter::try_new(s).is_ok())
-        .unwrap_or(default_level);
-    if asked.contains("automerge") {
-        return EnvFilter::new(asked);
-    }
-    EnvFilter::try_new(format!("{asked},{AUTOMERGE_QUIET}"))
-        .unwrap_or_else(|_| EnvFilter::new(asked))
+/// The filter for `rust_log` (unset or empty: `default_level`), with
+/// Automerge's spans left out unless `rust_log` names `automerge`; and, if
+/// `rust_log` is not a filter, why (then `default_level` is used).
+fn filter_for(rust_log: Option<&str>, default_level: &str) -> (EnvFilter, Option<String>) {
+    let asked = rust_log.map(str::trim).filter(|s| !s.is_empty());
+    let (filter, unreadable) = match asked.map(EnvFilter::try_new) {
+        Some(Ok(filter)) => (filter, None),
+        Some(Err(e)) => (EnvFilter::new(default_level), Some(e.to_string())),
+        None => (EnvFilter::new(default_level), None),
+    };
+    let names_automerge = unreadable.is_none() && asked.is_some_and(|s| s.contains("automerge"));
+    let filter = match AUTOMERGE_QUIET.parse::<Directive>() {
+        Ok(quiet) if !names_automerge => filter.add_directive(quiet),
+        _ => filter,
+    };
+    (filter, unreadable)
 }
 
 /// The route a request no route matched is logged and counted under.
@@ -115,7 +132,7 @@ mod tests {
     /// Whether, under the filter for `rust_log`, a span of Automerge's and
     /// one of ours are recorded.
     fn recorded(rust_log: Option<&str>) -> (bool, bool) {
-        let subscriber = tracing_subscriber::registry().with(filter_for(rust_log, "info"));
+        let subscriber = tracing_subscriber::registry().with(filter_for(rust_log, "info").0);
         tracing::subscriber::with_default(subscriber, || {
             let theirs = tracing::info_span!(target: "automerge::storage::columns", "add_column");
             let ours = tracing::info_span!("request");
@@ -133,5 +150,21 @@ mod tests {
         assert_eq!(recorded(Some("warn")), (false, false));
         // Unreadable: the default, still without Automerge's spans.
         assert_eq!(recorded(Some("info,=[")), (false, true));
+    }
+
+    #[test]
+    fn an_unreadable_rust_log_is_reported_with_its_reason_and_a_readable_one_is_not() {
+        for readable in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("debug"),
+            Some("info,automerge=info"),
+        ] {
+            assert_eq!(filter_for(readable, "info").1, None, "{readable:?}");
+        }
+        let (_, why) = filter_for(Some("info,=["), "info");
+        let why = why.expect("an unreadable RUST_LOG is reported");
+        assert!(!why.is_empty());
     }
 }

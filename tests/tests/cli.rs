@@ -156,6 +156,40 @@ fn the_server_and_admin_take_their_storage_and_address_from_the_environment() {
 }
 
 #[test]
+fn an_unreadable_rust_log_is_said_on_the_servers_first_line_and_it_serves_at_info() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let mut child = Command::new(exe())
+        .args(["serve", "--data"])
+        .arg(data.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info,=[")
+        .env_remove("FIELDWORK_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().strip_prefix("fieldwork: serving on ").unwrap();
+    let client = fieldwork_core::sync::client::http_client().unwrap();
+    let ready = client.get(format!("{url}/readyz")).send().unwrap().status();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(ready.as_u16(), 200);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let first = logged.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("RUST_LOG is not a log filter") && first.contains("logging at info"),
+        "{logged}"
+    );
+    // At info: the request is logged.
+    assert!(logged.contains("route=/readyz"), "{logged}");
+}
+
+#[test]
 fn a_taken_port_names_the_option_and_the_failed_demo_leaves_nothing_behind() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
