@@ -160,11 +160,12 @@ pub enum RefusalsOf<'a> {
 }
 
 /// Refusals of pushes to a document or from a device, newest first, at
-/// most `limit`.
+/// most `limit` (written into the statement: SQLite compiles a SELECT whose
+/// LIMIT is bound afresh on every run).
 pub fn refusals(
     db: &mut dyn Backend,
     of: RefusalsOf<'_>,
-    limit: i64,
+    limit: u32,
 ) -> Result<Vec<Refusal>, StoreError> {
     let (column, key) = match of {
         RefusalsOf::Document(d) => ("doc_id", d),
@@ -174,9 +175,9 @@ pub fn refusals(
         .query(
             &format!(
                 "SELECT device_id, engineer, doc_id, reason, bytes, at_ms FROM refusals
-                  WHERE {column} = ?1 ORDER BY id DESC LIMIT ?2"
+                  WHERE {column} = ?1 ORDER BY id DESC LIMIT {limit}"
             ),
-            params![key, limit],
+            params![key],
         )?
         .iter()
         .map(|r| {

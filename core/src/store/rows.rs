@@ -300,13 +300,35 @@ pub(super) fn list_orders(
     f: &OrderFilter,
     now_ms: i64,
 ) -> Result<Vec<OrderRow>, StoreError> {
+    let like = f.customer.as_deref().map(like_pattern);
+    let (sql, args) = list_sql(f, like.as_deref(), now_ms);
+    Ok(db
+        .query(&sql, &args)?
+        .iter()
+        .map(|r| row_of(r, now_ms))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The statement [`list_orders`] runs for `f` (`like`: the customer's
+/// pattern), and its parameters.
+///
+/// The page's size is written into the statement, not bound: SQLite
+/// compiles a SELECT whose LIMIT is a parameter afresh every time the
+/// parameter is bound (its statement status counts a re-prepare per run),
+/// and the list is what an app shows most. The size is our own number, at
+/// most [`OrderFilter::MAX_LIMIT`]; the offset stays a parameter (binding it
+/// costs nothing), so paging through a list reuses one statement.
+pub(super) fn list_sql<'a>(
+    f: &'a OrderFilter,
+    like: Option<&'a str>,
+    now_ms: i64,
+) -> (String, Vec<Param<'a>>) {
     let mut sql = String::from(
         "SELECT id, status, urgent, assignee, customer_name, created_at_ms, next_due_at_ms,
                 next_due_clock, updated_at_ms, serial, fault_code, is_open
          FROM orders WHERE 1 = 1",
     );
-    let like = f.customer.as_deref().map(like_pattern);
-    let mut args: Vec<Param<'_>> = Vec::new();
+    let mut args: Vec<Param<'a>> = Vec::new();
     if f.open_only {
         sql.push_str(" AND is_open = 1");
     }
@@ -328,7 +350,7 @@ pub(super) fn list_orders(
         args.push(Param::Text(a));
         sql.push_str(&format!(" AND assignee = ?{}", args.len()));
     }
-    if let Some(c) = &like {
+    if let Some(c) = like {
         // Lower-cased on both sides: SQLite's LIKE ignores ASCII case and
         // PostgreSQL's does not; this way both match the same names.
         args.push(Param::Text(c));
@@ -358,13 +380,7 @@ pub(super) fn list_orders(
         0 => 50,
         n => n.min(OrderFilter::MAX_LIMIT),
     };
-    args.push(Param::from(limit));
-    sql.push_str(&format!(" LIMIT ?{}", args.len()));
     args.push(Param::from(f.offset));
-    sql.push_str(&format!(" OFFSET ?{}", args.len()));
-    Ok(db
-        .query(&sql, &args)?
-        .iter()
-        .map(|r| row_of(r, now_ms))
-        .collect::<Result<_, _>>()?)
+    sql.push_str(&format!(" LIMIT {limit} OFFSET ?{}", args.len()));
+    (sql, args)
 }

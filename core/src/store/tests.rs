@@ -376,3 +376,65 @@ fn the_pull_after_a_push_runs_a_statement_compiled_once() {
         "the pull's statement was compiled again"
     );
 }
+
+#[test]
+fn the_order_list_runs_one_statement_compiled_once_page_after_page() {
+    // With its LIMIT bound as a parameter, SQLite compiled the list's query
+    // afresh on every run, and the list is the screen an app shows most.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Store::open(&path, Policy::default()).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    for i in 0..120 {
+        conn.execute(
+            "INSERT INTO documents (doc_id, kind, snapshot, chunk_count) VALUES (?1, 'work_order', x'00', 0)",
+            [format!("wo-{i:03}")],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO orders (id, status, urgent, assignee, customer_name, created_at_ms, updated_at_ms)
+             VALUES (?1, 'received', ?2, 'eng', 'Customer', ?3, ?3)",
+            rusqlite::params![format!("wo-{i:03}"), i % 7 == 0, i],
+        )
+        .unwrap();
+    }
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut compiled = None;
+    for page in 0..3u32 {
+        let filter = OrderFilter {
+            open_only: true,
+            limit: 50,
+            offset: page * 50,
+            ..OrderFilter::default()
+        };
+        let (sql, args) = super::rows::list_sql(&filter, None, 0);
+        // Every page is the same statement: only its offset is bound.
+        assert_eq!(*compiled.get_or_insert_with(|| sql.clone()), sql);
+        let mut stmt = conn.prepare_cached(&sql).unwrap();
+        let bound: Vec<rusqlite::types::Value> = args
+            .iter()
+            .map(|p| match *p {
+                sql::Param::Null => rusqlite::types::Value::Null,
+                sql::Param::Int(v) => v.into(),
+                sql::Param::Text(v) => v.to_string().into(),
+                sql::Param::Blob(v) => v.to_vec().into(),
+            })
+            .collect();
+        let ids: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(bound), |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        pages.push(ids);
+        assert_eq!(
+            stmt.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "the list's statement was compiled again"
+        );
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+    let mut all: Vec<&String> = pages.iter().flatten().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 120, "the pages cover every order once");
+}

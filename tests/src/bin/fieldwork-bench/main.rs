@@ -121,6 +121,12 @@ fn run() -> Res<()> {
         println!("{}", json(&order_decode(&big)?));
         return Ok(());
     }
+    if args.iter().any(|a| a == "--only-list") {
+        let big = dir.path().join("big.db");
+        build_fixture(&big)?;
+        println!("{}", json(&list_urgent(&big)?));
+        return Ok(());
+    }
     if only_settings {
         let big = dir.path().join("big.db");
         build_fixture(&big)?;
