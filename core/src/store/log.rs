@@ -57,16 +57,16 @@ pub fn requeue(
 }
 
 /// Move the grant of `doc_id` to `assignee` at the current log position,
-/// if it moved: from `previous` when the caller knows the order's assignee
-/// before this write, else from the order's row.
+/// if it moved: from the assignee of `was`, the order as it was before this
+/// write, when the caller has it; else from the order's row.
 pub(super) fn regrant(
     db: &mut dyn Backend,
     doc_id: &str,
-    previous: Option<Option<&str>>,
+    was: Option<&crate::model::WorkOrder>,
     assignee: Option<&str>,
 ) -> Result<(), StoreError> {
-    let previous = match previous {
-        Some(known) => known.map(str::to_string),
+    let previous = match was {
+        Some(was) => was.assignee.clone(),
         None => query_opt(
             db,
             "SELECT assignee FROM orders WHERE id = ?1",

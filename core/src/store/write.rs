@@ -289,8 +289,7 @@ fn write_rows(
         match w.rows {
             Rows::Order { now, was } => {
                 if keeps_grants {
-                    let previous = was.map(|w| w.assignee.as_deref());
-                    log::regrant(db, &now.id, previous, now.assignee.as_deref())?;
+                    log::regrant(db, &now.id, was, now.assignee.as_deref())?;
                 }
                 let later = writes[i + 1..].iter().any(|l| l.doc_id == w.doc_id);
                 if later {
