@@ -2,7 +2,7 @@
 //! the desk (dispatcher API over HTTP) and engineers' devices (a core store
 //! each, enrolled over HTTP, syncing with the core's client).
 
-use fieldwork_core::sync::client::{SyncClient, SyncEvent, SyncListener};
+use fieldwork_core::sync::client::{SyncClient, SyncEvent, SyncListener, SyncSummary};
 use fieldwork_core::{Config, Fieldwork, ManualClock};
 use fieldwork_server::auth::Role;
 use fieldwork_server::routes::serve;
@@ -360,5 +360,26 @@ impl Device {
         self.sync = SyncClient::new(self.fw.clone(), url, &self.token, self.events.clone())?;
         self.sync.set_online(true);
         Ok(())
+    }
+
+    /// Sync up to `tries` times, until no photo waits to be sent (a
+    /// network error worth retrying is retried); the photos' part of every
+    /// sync, added up.
+    pub fn sync_until_photos_sent(&self, tries: usize) -> Res<SyncSummary> {
+        let mut total = SyncSummary::default();
+        for _ in 0..tries {
+            match self.sync.sync_now() {
+                Ok(s) => {
+                    total.blobs_uploaded += s.blobs_uploaded;
+                    total.blob_bytes_up += s.blob_bytes_up;
+                    if self.fw.blobs_waiting()?.count == 0 {
+                        return Ok(total);
+                    }
+                }
+                Err(e) if e.is_retryable() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(format!("photos still waiting after {tries} syncs").into())
     }
 }

@@ -11,6 +11,15 @@ pub mod harness;
 pub mod process;
 pub mod proxy;
 
+/// The SHA-256 of `bytes` in lower-case hex: how a photo's blob is named.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// `len` bytes that start like a JPEG (so a phone and the server take them
 /// as a photo), different for each `seed`.
 pub fn jpeg(len: usize, seed: u64) -> Vec<u8> {

@@ -5,20 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fieldwork_core::model::*;
-use fieldwork_core::sync::client::{SyncEvent, SyncSummary};
+use fieldwork_core::sync::client::SyncEvent;
 use fieldwork_core::{Error, Language, SettingsInput};
 use fieldwork_server::auth::Role;
 use fieldwork_tests::backend::Backend;
-use fieldwork_tests::fleet;
 use fieldwork_tests::harness::{Desk, Device, Server, TENANT};
-use fieldwork_tests::jpeg;
-use fieldwork_tests::process::ServerProcess;
 use fieldwork_tests::proxy::{Fault, FaultyProxy};
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use fieldwork_tests::{jpeg, sha256_hex};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 fieldwork_tests::conformance!(
     a_photo_taken_offline_reaches_the_desk_whole,
@@ -32,17 +26,9 @@ fieldwork_tests::conformance!(
     blobs_nothing_refers_to_are_collected_after_the_grace_period,
     the_sync_thread_retries_a_failed_upload_on_its_own,
     two_phones_sending_the_same_photo_at_once_both_finish,
-    phones_slow_to_send_or_receive_photos_hold_up_no_one_elses_sync,
 );
 
 const T0: i64 = 1_795_000_000_000;
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 struct World {
     dir: tempfile::TempDir,
@@ -109,23 +95,6 @@ fn blob_files(root: &Path) -> usize {
         .sum()
 }
 
-fn sync_until_done(d: &Device, tries: usize) -> SyncSummary {
-    let mut total = SyncSummary::default();
-    for _ in 0..tries {
-        match d.sync.sync_now() {
-            Ok(s) => {
-                total.blobs_uploaded += s.blobs_uploaded;
-                total.blob_bytes_up += s.blob_bytes_up;
-                if d.fw.blobs_waiting().unwrap().count == 0 {
-                    return total;
-                }
-            }
-            Err(e) => assert!(e.is_retryable(), "{e}"),
-        }
-    }
-    panic!("photos still waiting after {tries} syncs");
-}
-
 fn a_photo_taken_offline_reaches_the_desk_whole(b: &Backend) {
     let w = world(b);
     let a = w.device("eng-a", "a");
@@ -140,7 +109,7 @@ fn a_photo_taken_offline_reaches_the_desk_whole(b: &Backend) {
             Some("burnt relay"),
         )
         .unwrap();
-    assert_eq!(photo.hash, sha(&bytes));
+    assert_eq!(photo.hash, sha256_hex(&bytes));
     assert_eq!(photo.media_type, MediaType::Jpeg);
     assert_eq!(a.fw.blobs_waiting().unwrap().count, 1, "one photo waiting");
     assert_eq!(a.fw.blobs_waiting().unwrap().bytes, 1_500_000);
@@ -166,7 +135,7 @@ fn a_photo_taken_offline_reaches_the_desk_whole(b: &Backend) {
     let (status, served) = w.desk_photo(&w.desk, &id, &photo.id);
     assert_eq!(status, 200);
     assert_eq!(
-        sha(&served),
+        sha256_hex(&served),
         photo.hash,
         "the desk gets exactly the bytes taken"
     );
@@ -206,7 +175,7 @@ fn the_same_photo_on_two_orders_is_stored_once(b: &Backend) {
     }
     for (id, p) in [(&first, &p1), (&second, &p2)] {
         let (status, served) = w.desk_photo(&w.desk, id, &p.id);
-        assert_eq!((status, sha(&served)), (200, p.hash.clone()));
+        assert_eq!((status, sha256_hex(&served)), (200, p.hash.clone()));
     }
 }
 
@@ -235,7 +204,7 @@ fn an_upload_cut_mid_chunk_resumes_from_what_the_server_holds(b: &Backend) {
     proxy.inject_next(Fault::CutRequest);
     let cut = a.sync.sync_now();
     assert!(cut.is_err(), "the cut connection fails the sync: {cut:?}");
-    let held = w.held(&sha(&bytes));
+    let held = w.held(&sha256_hex(&bytes));
     assert!(!held.complete);
     assert!(
         held.have >= 512 * 1024 && held.have < size as u64,
@@ -248,7 +217,7 @@ fn an_upload_cut_mid_chunk_resumes_from_what_the_server_holds(b: &Backend) {
         size as u64 - held.have,
         "only the rest was sent"
     );
-    assert!(w.held(&sha(&bytes)).complete);
+    assert!(w.held(&sha256_hex(&bytes)).complete);
     let photo = &a.fw.order(&id).unwrap().order.photos[0];
     let (status, served) = w.desk_photo(&w.desk, &id, &photo.id);
     assert_eq!((status, served == bytes), (200, true));
@@ -269,17 +238,17 @@ fn uploads_through_a_faulty_network_all_arrive_whole(b: &Backend) {
                 None,
             )
             .unwrap();
-        expected.push((p.id, sha(&bytes)));
+        expected.push((p.id, sha256_hex(&bytes)));
     }
     let proxy = FaultyProxy::start(&w.server.url, 0x5eed, 12, 40).unwrap();
     let mut a = a;
     a.reconnect(&proxy.url).unwrap();
-    sync_until_done(&a, 60);
+    a.sync_until_photos_sent(60).unwrap();
     assert!(!proxy.faults().is_empty(), "faults were injected");
     for (photo, hash) in &expected {
         assert!(w.held(hash).complete);
         let (status, served) = w.desk_photo(&w.desk, &id, photo);
-        assert_eq!((status, &sha(&served)), (200, hash));
+        assert_eq!((status, &sha256_hex(&served)), (200, hash));
     }
 }
 
@@ -572,7 +541,7 @@ fn blobs_nothing_refers_to_are_collected_after_the_grace_period(b: &Backend) {
     a.sync.sync_now().unwrap();
     // Half of a third photo, then the phone goes quiet.
     let half = jpeg(600_000, 24);
-    let partial = sha(&half);
+    let partial = sha256_hex(&half);
     w.server
         .state
         .blobs(TENANT)
@@ -602,7 +571,7 @@ fn blobs_nothing_refers_to_are_collected_after_the_grace_period(b: &Backend) {
         "the removed photo's blob and the abandoned upload"
     );
     assert!(
-        w.held(&sha(&kept)).complete,
+        w.held(&sha256_hex(&kept)).complete,
         "a photo still on an order stays"
     );
     assert_eq!(w.held(&gone.hash).have, 0);
@@ -696,131 +665,4 @@ fn two_phones_sending_the_same_photo_at_once_both_finish(b: &Backend) {
     assert!(w.held(&p1.hash).complete);
     let (status, served) = w.desk_photo(&w.desk, &id, &p2.id);
     assert_eq!((status, served == bytes), (200, true));
-}
-
-/// The server's own binary, run as a process.
-fn exe() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_fieldwork-e2e"))
-}
-
-/// A bare HTTP/1.1 connection to the server at `url` that has sent `head`.
-fn raw_request(url: &str, head: &str) -> TcpStream {
-    let mut s = TcpStream::connect(url.strip_prefix("http://").unwrap()).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(head.as_bytes()).unwrap();
-    s
-}
-
-/// The response's status line and headers, and not a byte of its body.
-fn response_head(s: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            other => panic!("no answer from the server: {other:?}"),
-        }
-    }
-    String::from_utf8(head).unwrap()
-}
-
-fn phones_slow_to_send_or_receive_photos_hold_up_no_one_elses_sync(b: &Backend) {
-    let root = tempfile::tempdir().unwrap();
-    let center = fleet::provision(b, 2, 1).unwrap();
-    // Two storage threads: fewer than the slow transfers below.
-    let server = ServerProcess::start_with_env(
-        exe(),
-        &b.args(),
-        &[("FIELDWORK_STORAGE_THREADS", std::ffi::OsStr::new("2"))],
-    )
-    .unwrap();
-    let phones = fleet::enrol(&center, std::slice::from_ref(&server.url), root.path(), T0).unwrap();
-    let desk = Desk::new(&server.url, &center.token).unwrap();
-    let (a, other) = (&phones[0], &phones[1]);
-    let (id, other_id) = (&center.engineers[0].1[0], &center.engineers[1].1[0]);
-    let file = |name: &str, bytes: &[u8]| {
-        let p = root.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    };
-    // A photo larger than what a connection buffers, on the server whole.
-    let big = jpeg(12 * 1024 * 1024, 8);
-    a.fw.attach_photo(id, &file("big.jpg", &big), PhotoKind::CompletedWork, None)
-        .unwrap();
-    sync_until_done(a, 3);
-    // A second one the server knows of but holds nothing of yet (the phone
-    // holds its photos back, as on a metered network).
-    a.sync.set_send_photos(false);
-    let second = jpeg(2 * 1024 * 1024, 9);
-    a.fw.attach_photo(id, &file("second.jpg", &second), PhotoKind::Fault, None)
-        .unwrap();
-    a.sync.sync_now().unwrap();
-    assert_eq!(a.fw.blobs_waiting().unwrap().count, 1);
-
-    // Three downloads of the big photo that stop reading once it has begun,
-    // and an upload of the second that stops after its first 1,000 bytes.
-    let downloads: Vec<TcpStream> = (0..3)
-        .map(|_| {
-            let mut s = raw_request(
-                &server.url,
-                &format!(
-                    "GET /v1/blobs/{} HTTP/1.1\r\nhost: fieldwork\r\nauthorization: Bearer {}\r\n\r\n",
-                    sha(&big),
-                    a.token
-                ),
-            );
-            let head = response_head(&mut s);
-            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-            s
-        })
-        .collect();
-    let chunk = 1024 * 1024;
-    let mut upload = raw_request(
-        &server.url,
-        &format!(
-            "PUT /v1/blobs/{}/upload?offset=0 HTTP/1.1\r\nhost: fieldwork\r\nauthorization: Bearer {}\r\ncontent-type: application/octet-stream\r\ncontent-length: {chunk}\r\n\r\n",
-            sha(&second),
-            a.token
-        ),
-    );
-    upload.write_all(&second[..1000]).unwrap();
-
-    // Another engineer's sync goes through meanwhile, to the desk.
-    other.fw.add_note(other_id, "on my way").unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let sync = other.sync.clone();
-    std::thread::spawn(move || tx.send(sync.sync_now().map(|_| ())));
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the sync waited behind phones slow to send or receive photos")
-        .unwrap();
-    assert_eq!(desk.notes(other_id).unwrap(), ["on my way"]);
-
-    // The slow upload's chunk ends and is taken.
-    upload.write_all(&second[1000..chunk]).unwrap();
-    let head = response_head(&mut upload);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    drop(downloads);
-    let held: serde_json::Value = fieldwork_core::sync::client::http_client()
-        .unwrap()
-        .get(format!("{}/v1/blobs/{}/upload", server.url, sha(&second)))
-        .bearer_auth(&a.token)
-        .send()
-        .and_then(|r| r.bytes())
-        .map(|b| serde_json::from_slice(&b).unwrap())
-        .unwrap();
-    assert_eq!(held["have"], chunk);
-    // The phone sends the rest from there; the desk gets both whole.
-    a.sync.set_send_photos(true);
-    let sent = sync_until_done(a, 3);
-    assert_eq!(sent.blob_bytes_up, (second.len() - chunk) as u64);
-    let photos = a.fw.order(id).unwrap().order.photos;
-    let mut hashes: Vec<String> = photos.iter().map(|p| p.hash.clone()).collect();
-    let mut expected = vec![sha(&big), sha(&second)];
-    hashes.sort();
-    expected.sort();
-    assert_eq!(hashes, expected);
-    for photo in &photos {
-        let (status, served) = desk.photo(id, &photo.id).unwrap();
-        assert_eq!((status, sha(&served)), (200, photo.hash.clone()));
-    }
 }
