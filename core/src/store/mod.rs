@@ -48,6 +48,10 @@ pub use migrate::SCHEMA_VERSION;
 /// After this many incremental chunks a document is saved whole again.
 pub const COMPACT_EVERY: i64 = 64;
 
+/// Documents one store keeps decoded unless told otherwise: what a phone
+/// keeps. A server process does not use it: it shares its own budget, all
+/// tenants together, among its tenants' stores
+/// (`fieldwork_server::state::DEFAULT_CACHED_DOCUMENTS`, `--cached-documents`).
 pub use cache::DEFAULT_CAPACITY as DEFAULT_CACHED_DOCUMENTS;
 
 #[derive(Debug, thiserror::Error)]
