@@ -100,11 +100,13 @@ impl Inner {
             Taken::Decoded(Box::new(AutoCommit::new().with_actor(self.actor.clone())))
         };
         Ok(Staged {
-            doc_id,
-            kind,
-            origin,
-            pinned,
-            read,
+            incoming: Incoming {
+                doc_id,
+                kind,
+                read,
+                origin,
+                pinned,
+            },
             exists,
             doc,
             desk_view,
@@ -333,14 +335,23 @@ enum DeskView {
     FromDocument,
 }
 
+/// What is imported into one document, and from whom: what step 2
+/// applies and checks.
+struct Incoming<'a> {
+    doc_id: &'a str,
+    kind: DocKind,
+    /// The changes as [`chunks`] read them.
+    read: Chunks,
+    /// The device that pushed them (`None`: not a device's push).
+    origin: Option<&'a str>,
+    /// That device's pinned key, if it has one.
+    pinned: Option<&'a PinnedKey>,
+}
+
 /// An import after step 1 ([`Inner::stage_import`]): it holds its
 /// document, and needs nothing of the store but its settings to go on.
 pub(crate) struct Staged<'a> {
-    doc_id: &'a str,
-    kind: DocKind,
-    origin: Option<&'a str>,
-    pinned: Option<&'a PinnedKey>,
-    read: Chunks,
+    incoming: Incoming<'a>,
     exists: bool,
     doc: Taken,
     desk_view: DeskView,
@@ -385,24 +396,24 @@ impl<'a> Staged<'a> {
     /// photo policy. Touches no store: runs on any thread.
     pub(crate) fn apply(self, settings: &Settings) -> Prepared<'a> {
         let Staged {
-            doc_id,
-            kind,
-            origin,
-            pinned,
-            read,
+            incoming,
             exists,
             doc,
             desk_view,
         } = self;
-        let (doc, step) = match doc.decode(doc_id) {
+        let (doc, step) = match doc.decode(incoming.doc_id) {
             Ok(mut doc) => {
-                let step = apply_to(
-                    &mut doc, doc_id, kind, &read, origin, pinned, desk_view, settings,
-                );
+                let step = apply_to(&mut doc, &incoming, desk_view, settings);
                 (doc, step)
             }
             Err(e) => (AutoCommit::new(), Err(e.into())),
         };
+        let Incoming {
+            doc_id,
+            kind,
+            origin,
+            ..
+        } = incoming;
         Prepared {
             doc_id,
             kind,
@@ -414,17 +425,19 @@ impl<'a> Staged<'a> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply_to(
     doc: &mut AutoCommit,
-    doc_id: &str,
-    kind: DocKind,
-    read: &Chunks,
-    origin: Option<&str>,
-    pinned: Option<&PinnedKey>,
+    incoming: &Incoming<'_>,
     desk_view: DeskView,
     settings: &Settings,
 ) -> Result<Step> {
+    let Incoming {
+        doc_id,
+        kind,
+        ref read,
+        origin,
+        pinned,
+    } = *incoming;
     let before = doc.get_heads();
     // The order as it was, read now if no copy was kept: reading the whole
     // order as it is costs less than reading the fields a push changed as
