@@ -25,13 +25,13 @@ pub enum LogFormat {
 /// A `RUST_LOG` that is not a filter is not silently ignored: the first
 /// line logged says so and why.
 pub fn init(format: LogFormat, default_level: &str) {
-    let rust_log = std::env::var("RUST_LOG").map_err(|e| match e {
-        std::env::VarError::NotPresent => None,
-        std::env::VarError::NotUnicode(_) => Some("it is not UTF-8".to_string()),
-    });
-    let (filter, unreadable) = match &rust_log {
-        Ok(v) => filter_for(Some(v), default_level),
-        Err(why) => (filter_for(None, default_level).0, why.clone()),
+    let (filter, unreadable) = match std::env::var("RUST_LOG") {
+        Ok(v) => filter_for(Some(&v), default_level),
+        Err(std::env::VarError::NotPresent) => filter_for(None, default_level),
+        Err(std::env::VarError::NotUnicode(_)) => (
+            filter_for(None, default_level).0,
+            Some("it is not UTF-8".to_string()),
+        ),
     };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)

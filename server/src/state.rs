@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 
 /// Documents a server process keeps decoded in memory by default, all
 /// tenants together (not core's per-store default of the same name, which
-/// is what a phone keeps): about the orders a center of 200 engineers works on in
-/// a morning. A push to a document held decoded skips reading it back
+/// is what a phone keeps): about the orders a center of 200 engineers works
+/// on in a morning. A push to a document held decoded skips reading it back
 /// (about half a millisecond of the server's time for a fresh order); each
 /// costs some 16 to 50 KB of memory, more for long histories. In the
 /// 200-phone burst on 1,005 orders, holding them all gave a p99 of 289 to

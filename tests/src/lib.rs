@@ -14,10 +14,7 @@ pub mod proxy;
 /// The SHA-256 of `bytes` in lower-case hex: how a photo's blob is named.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    fieldwork_core::at_rest::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// `len` bytes that start like a JPEG (so a phone and the server take them
