@@ -68,6 +68,17 @@ impl ServerProcess {
         Self::spawn(exe, storage, extra, &[], std::fs::File::create(log)?.into())
     }
 
+    /// The same with these environment variables set, its log (stderr)
+    /// written to `log`.
+    pub fn start_logged_with_env(
+        exe: &Path,
+        storage: &[OsString],
+        env: &[(&str, &std::ffi::OsStr)],
+        log: &Path,
+    ) -> Res<ServerProcess> {
+        Self::spawn(exe, storage, &[], env, std::fs::File::create(log)?.into())
+    }
+
     fn spawn(
         exe: &Path,
         storage: &[OsString],

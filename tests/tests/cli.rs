@@ -4,6 +4,7 @@
 //! the fix.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fieldwork_tests::process::ServerProcess;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -159,25 +160,20 @@ fn the_server_and_admin_take_their_storage_and_address_from_the_environment() {
 fn an_unreadable_rust_log_is_said_on_the_servers_first_line_and_it_serves_at_info() {
     let data = tempfile::tempdir().unwrap();
     let log = data.path().join("server.log");
-    let mut child = Command::new(exe())
-        .args(["serve", "--data"])
-        .arg(data.path())
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info,=[")
-        .env_remove("FIELDWORK_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().strip_prefix("fieldwork: serving on ").unwrap();
-    let client = fieldwork_core::sync::client::http_client().unwrap();
-    let ready = client.get(format!("{url}/readyz")).send().unwrap().status();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let server = ServerProcess::start_logged_with_env(
+        exe(),
+        &["--data".into(), data.path().into()],
+        &[("RUST_LOG", std::ffi::OsStr::new("info,=["))],
+        &log,
+    )
+    .unwrap();
+    let ready = fieldwork_core::sync::client::http_client()
+        .unwrap()
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .unwrap()
+        .status();
+    server.kill().unwrap();
     assert_eq!(ready.as_u16(), 200);
     let logged = std::fs::read_to_string(&log).unwrap();
     let first = logged.lines().next().unwrap_or_default();
