@@ -3,10 +3,10 @@
 //! SQLite and on PostgreSQL.
 //!
 //! PostgreSQL comes from `FIELDWORK_TEST_PG` (a connection string to a
-//! database the tests may create databases from, e.g.
-//! `postgres://postgres@127.0.0.1:5432/test`). `.ci/run` sets it, so CI
-//! fails when PostgreSQL is unreachable; where it is unset (a newcomer's
-//! machine) the PostgreSQL half of each test says so and does nothing.
+//! database the tests may create databases from). `scripts/test` sets it to
+//! a private cluster it starts for the run (scripts/private-pg.sh), or
+//! leaves the one a developer named. Where it is unset (a bare `cargo test`)
+//! the PostgreSQL half of each test says it was skipped and does nothing.
 //! Each test gets a database of its own, dropped afterwards.
 
 use crate::harness::Res;

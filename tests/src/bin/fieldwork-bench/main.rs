@@ -173,11 +173,26 @@ fn run() -> Res<()> {
         println!("{}", json(r));
     }
     if let Some(path) = markdown {
-        std::fs::write(&path, markdown_table(&rows) + &fleet::section(&rows))?;
+        // The measured-by-hand sections at the end (build and test times)
+        // are kept as they are.
+        let kept = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|old| old.find(HAND_KEPT).map(|at| old[at..].to_string()))
+            .unwrap_or_default();
+        let mut text = markdown_table(&rows) + &fleet::section(&rows);
+        if !kept.is_empty() {
+            text.push('\n');
+            text.push_str(&kept);
+        }
+        std::fs::write(&path, text)?;
         eprintln!("wrote {path}");
     }
     Ok(())
 }
+
+/// Where the part of docs/benchmarks.md that `scripts/bench` does not
+/// measure begins: it is kept when the file is written again.
+const HAND_KEPT: &str = "## Build and test times";
 
 fn mean(samples: &[Duration]) -> f64 {
     samples.iter().map(Duration::as_secs_f64).sum::<f64>() / samples.len() as f64
@@ -498,7 +513,7 @@ fn markdown_table(rows: &[Row]) -> String {
         "# Benchmarks\n\nWritten by `scripts/bench` (do not edit by hand). Each figure is measured \
          against a baseline in the same run; `ratio` = value / baseline.\n\n",
     );
-    s.push_str(&format!("Machine: {}. Release build (LTO).\n\n", machine()));
+    s.push_str(&format!("Machine: {}. Release build.\n\n", machine()));
     s.push_str("| name | value | unit | baseline | ratio | what |\n|---|---|---|---|---|---|\n");
     for r in rows {
         s.push_str(&format!(

@@ -3,7 +3,7 @@
 //! decrement counted and conflicts the rules must judge reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::model::*;
 use fieldwork_core::rules::conflicts::Conflict;

@@ -19,7 +19,7 @@ impl Drop for Replay {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "the faults came from seed {0}: replay them with FIELDWORK_FAULT_SEED={0} cargo test -p fieldwork-tests --test faults",
+                "the faults came from seed {0}: replay them with FIELDWORK_FAULT_SEED={0} cargo test -p fieldwork-tests --test e2e faults::",
                 self.0
             );
         }

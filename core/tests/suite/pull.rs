@@ -2,7 +2,7 @@
 //! number per pull, following the cursor until every one has gone once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::{Config, ManualClock, ServerStore};
 use std::collections::BTreeSet;

@@ -3,7 +3,7 @@
 //! policy it was received under, and bad settings change nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::rules::roles::DeskRole;
 use fieldwork_core::rules::sla::ClockKind;

@@ -5,7 +5,7 @@
 //! so raising a cap without the bounds fails here, not on a phone.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use fieldwork_core::api::ConsentInput;
 use fieldwork_core::model::*;

@@ -5,7 +5,7 @@
 //! poppler-utils, qpdf and zbar-tools.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::model::*;
 use fieldwork_core::report::ReportError;

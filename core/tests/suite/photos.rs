@@ -3,7 +3,7 @@
 //! they break the service center's limits, removed by marking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::model::*;
 use fieldwork_core::rules::conflicts::Conflict;

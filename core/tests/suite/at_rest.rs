@@ -4,7 +4,7 @@
 //! rekey; a plaintext store encrypted in place with its photos.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::at_rest::StoreKey;
 use fieldwork_core::model::*;

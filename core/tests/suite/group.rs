@@ -5,7 +5,7 @@
 //! bytes beside a good document (each document answered on its own).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::sync::group::{PushRequest, Pushed};
 use fieldwork_core::sync::server::PushRefusal;

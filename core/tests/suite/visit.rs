@@ -1,7 +1,7 @@
 //! A whole visit through the facade, and each rule as a user meets it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::api::{ConsentInput, FollowUpInput, MailInMilestone};
 use fieldwork_core::model::*;

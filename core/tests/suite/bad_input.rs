@@ -2,7 +2,7 @@
 //! wrong, and leaves the store exactly as it was.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use common::*;
 use fieldwork_core::api::{ConsentInput, DiagnosisInput, MailInMilestone};
 use fieldwork_core::model::*;
