@@ -12,8 +12,9 @@ use axum::response::Response;
 use std::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::Directive;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -34,17 +35,19 @@ pub fn init(format: LogFormat, default_level: &str) {
         ),
     };
     let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(LevelFilter::TRACE)
         .with_writer(std::io::stderr)
         .with_target(false);
     // A second call (tests that start servers in one process) keeps the first.
     let _ = match format {
-        LogFormat::Text => logs.with_ansi(false).try_init(),
+        LogFormat::Text => logs.with_ansi(false).finish().with(filter).try_init(),
         LogFormat::Json => logs
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
+            .finish()
+            .with(filter)
             .try_init(),
     };
     if let Some(why) = unreadable {
@@ -57,22 +60,34 @@ pub fn init(format: LogFormat, default_level: &str) {
 /// of its CPU in a burst of pushes (the fleet's notes in
 /// docs/benchmarks.md) and say nothing an operator reads, so they are
 /// left out unless asked for.
-const AUTOMERGE_QUIET: &str = "automerge=warn";
+const AUTOMERGE: &str = "automerge";
 
 /// The filter for `rust_log` (unset or empty: `default_level`), with
 /// Automerge's spans left out unless `rust_log` names `automerge`; and, if
 /// `rust_log` is not a filter, why (then `default_level` is used).
-fn filter_for(rust_log: Option<&str>, default_level: &str) -> (EnvFilter, Option<String>) {
+///
+/// `RUST_LOG` is a level and targets with levels (`info`,
+/// `debug,automerge=info`): tracing-subscriber's `Targets`, which needs no
+/// regular expressions (`EnvFilter`'s span and field filters did, and
+/// compiling them cost every clean build of the server about half a minute
+/// of CPU; docs/benchmarks.md, "Build and test times").
+fn filter_for(rust_log: Option<&str>, default_level: &str) -> (Targets, Option<String>) {
     let asked = rust_log.map(str::trim).filter(|s| !s.is_empty());
-    let (filter, unreadable) = match asked.map(EnvFilter::try_new) {
-        Some(Ok(filter)) => (filter, None),
-        Some(Err(e)) => (EnvFilter::new(default_level), Some(e.to_string())),
-        None => (EnvFilter::new(default_level), None),
+    let default = || {
+        default_level
+            .parse::<Targets>()
+            .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO))
     };
-    let names_automerge = unreadable.is_none() && asked.is_some_and(|s| s.contains("automerge"));
-    let filter = match AUTOMERGE_QUIET.parse::<Directive>() {
-        Ok(quiet) if !names_automerge => filter.add_directive(quiet),
-        _ => filter,
+    let (filter, unreadable) = match asked.map(str::parse::<Targets>) {
+        Some(Ok(filter)) => (filter, None),
+        Some(Err(e)) => (default(), Some(e.to_string())),
+        None => (default(), None),
+    };
+    let names_automerge = unreadable.is_none() && asked.is_some_and(|s| s.contains(AUTOMERGE));
+    let filter = if names_automerge {
+        filter
+    } else {
+        filter.with_target(AUTOMERGE, LevelFilter::WARN)
     };
     (filter, unreadable)
 }
