@@ -25,6 +25,40 @@ build_debug() {
   cargo build "${WORKSPACE[@]}" --all-targets
 }
 
+# Every rustc run for the workspace's own crates from here on goes through
+# clippy's driver, which compiles them as rustc does and also runs clippy's
+# lints, warnings denied: one build serves the tests and the lints.
+# Dependencies are compiled by rustc as usual. CLIPPY_ARGS is how
+# `cargo clippy` hands the driver its arguments.
+lint_in_build() {
+  local driver
+  driver="$(command -v clippy-driver || true)"
+  [[ -n $driver ]] || { echo "toolchain: clippy-driver is missing (rustup component add clippy)" >&2; return 1; }
+  export RUSTC_WORKSPACE_WRAPPER="$driver"
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+}
+
+# Proof that the lints really run in the build: a scratch crate with one
+# thing clippy refuses (`len() == 0`) must fail to build, naming that lint.
+lint_probe() {
+  local d out
+  d="$(mktemp -d)"
+  mkdir -p "$d/src"
+  printf '[package]\nname = "lint-probe"\nversion = "0.0.0"\nedition = "2024"\n[workspace]\n' >"$d/Cargo.toml"
+  printf 'fn main() {\n    let v: Vec<u8> = std::env::args().map(|a| a.len() as u8).collect();\n    if v.len() == 0 {\n        println!("none");\n    }\n}\n' >"$d/src/main.rs"
+  if out="$(CARGO_TARGET_DIR="$d/target" cargo build --offline --manifest-path "$d/Cargo.toml" 2>&1)"; then
+    rm -rf "$d"
+    echo "toolchain: clippy's lints do not run in the build (a known lint passed)" >&2
+    return 1
+  fi
+  rm -rf "$d"
+  if ! grep -q "len_zero" <<<"$out"; then
+    echo "toolchain: the lint probe failed for another reason:" >&2
+    echo "$out" >&2
+    return 1
+  fi
+}
+
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
